@@ -1,0 +1,81 @@
+"""Every difference between the library versions we support, in one place.
+
+We support transformers 4.48 (the first with ModernBERT) up to the current 5.x,
+any torch that Colab ships, and ipywidgets 7.7 (Colab) and 8.x. Where the
+library lets us, a helper asks it whether it has the newer spelling (a
+function's signature) instead of comparing version strings.
+
+Known differences:
+- transformers 5.2 replaced `group_by_length=True` with
+  `train_sampling_strategy="group_by_length"`;
+- `warmup_ratio` became a float `warmup_steps` (a value below 1 is a ratio);
+- `Trainer(tokenizer=...)` became `Trainer(processing_class=...)` (4.46);
+- `from_pretrained(torch_dtype=...)` became `from_pretrained(dtype=...)` (4.56);
+- torch 2.9 replaced `allow_tf32` flags with `fp32_precision = "tf32"`.
+"""
+
+import inspect
+from functools import lru_cache
+
+import torch
+import transformers
+
+
+@lru_cache(maxsize=None)
+def _training_args_parameters() -> frozenset:
+    return frozenset(inspect.signature(transformers.TrainingArguments.__init__).parameters)
+
+
+def length_grouping_kwargs(enabled: bool) -> dict:
+    """TrainingArguments kwargs that turn length-grouped batches on or off.
+
+    Example (transformers 5.x): True -> {"train_sampling_strategy": "group_by_length"}
+    """
+    if "train_sampling_strategy" in _training_args_parameters():
+        return {"train_sampling_strategy": "group_by_length" if enabled else "random"}
+    return {"group_by_length": enabled}
+
+
+def warmup_kwargs(warmup_ratio: float) -> dict:
+    """TrainingArguments kwargs for a warm-up over this share of all steps.
+
+    Example (transformers 5.x): 0.1 -> {"warmup_steps": 0.1}
+    """
+    if "warmup_ratio" in _training_args_parameters():
+        return {"warmup_ratio": warmup_ratio}
+    return {"warmup_steps": float(warmup_ratio)}
+
+
+def trainer_tokenizer_kwargs(tokenizer) -> dict:
+    """The Trainer keyword that takes the tokenizer (saved with each checkpoint)."""
+    if "processing_class" in inspect.signature(transformers.Trainer.__init__).parameters:
+        return {"processing_class": tokenizer}
+    return {"tokenizer": tokenizer}
+
+
+def dtype_kwargs(dtype: torch.dtype | None) -> dict:
+    """The from_pretrained keyword that sets the weights' dtype; {} for the default."""
+    if dtype is None:
+        return {}
+    major, minor = (int(part) for part in transformers.__version__.split(".")[:2])
+    return {"dtype": dtype} if (major, minor) >= (4, 56) else {"torch_dtype": dtype}
+
+
+def enable_tf32_matmuls() -> None:
+    """Let float32 matrix products use TF32 tensor cores (Ampere and newer GPUs)."""
+    matmul = torch.backends.cuda.matmul
+    if hasattr(matmul, "fp32_precision"):
+        matmul.fp32_precision = "tf32"
+        torch.backends.cudnn.conv.fp32_precision = "tf32"
+    else:
+        matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+def ipywidgets_major_version() -> int:
+    """7 on Colab today, 8 on a current Jupyter; 0 when ipywidgets is missing."""
+    try:
+        import ipywidgets
+    except ImportError:
+        return 0
+    return int(ipywidgets.__version__.split(".")[0])

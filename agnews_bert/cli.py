@@ -1,0 +1,172 @@
+"""The command line: `agnews-bert train | evaluate | predict | runs`.
+
+Every problem a user can fix prints one line, `agnews-bert: error: ...`, and
+exits with status 2; `--debug` shows the traceback instead.
+
+Example:
+    $ agnews-bert train --preset smoke
+    $ agnews-bert predict runs/smoke_nall_lr3e-03_ep6_seed42 "Stocks fell on Monday"
+"""
+
+import argparse
+import json
+import sys
+
+from .config import PRESETS, RunConfig
+from .errors import AgNewsError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def main(argv=None) -> int:
+    """Entry point of the console script and of `python -m agnews_bert`."""
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return arguments.handler(arguments)
+    except AgNewsError as error:
+        if arguments.debug:
+            raise
+        print(f"agnews-bert: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="agnews-bert", description="Fine-tune BERT-family encoders on AG News.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_train(commands)
+    _add_evaluate(commands)
+    _add_predict(commands)
+    _add_runs(commands)
+    return parser
+
+
+def _add_common(command) -> None:
+    command.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+
+
+def _add_train(commands) -> None:
+    command = commands.add_parser("train", help="fine-tune a model and score it on the test split")
+    command.add_argument("--preset", default="colab", choices=sorted(PRESETS), help="starting settings (default: colab)")
+    command.add_argument("--model", help="Hub id or local folder, e.g. answerdotai/ModernBERT-base")
+    command.add_argument("--data", help="Hub id, local file or folder, or 'smoke'")
+    command.add_argument("--test-data", help="a separate test set (default: the data's test split)")
+    command.add_argument("--train-size", type=_size, help="training rows, or a share like 0.1")
+    command.add_argument("--validation-size", type=_size, help="validation rows held out of the training data")
+    command.add_argument("--test-size", type=_size, help="score only this many test rows")
+    command.add_argument("--epochs", type=_number(float), help="passes over the training rows")
+    command.add_argument("--lr", type=_number(float), help="peak learning rate (default: the model family's)")
+    command.add_argument("--batch-size", type=_number(int), help="training rows per step and device")
+    command.add_argument("--max-length", type=_number(int), help="tokens kept per text")
+    command.add_argument("--seed", type=_number(int), help="random seed for splits, head and shuffling")
+    command.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"])
+    command.add_argument("--output-dir", help="folder that holds the run folders (default: runs)")
+    command.add_argument("--run-name", help="name of this run's folder (default: built from the settings)")
+    command.add_argument("--overwrite", action="store_true", default=None, help="replace a finished run folder")
+    command.add_argument("--no-resume", dest="resume", action="store_false", default=None,
+                         help="start over instead of continuing from the last checkpoint")
+    _add_common(command)
+    command.set_defaults(handler=_train)
+
+
+def _add_evaluate(commands) -> None:
+    command = commands.add_parser("evaluate", help="score a finished run's model on a test set")
+    command.add_argument("run_dir", help="a finished run folder")
+    command.add_argument("--data", help="test data (default: the data the run was trained on)")
+    command.add_argument("--batch-size", type=_number(int), default=64)
+    _add_common(command)
+    command.set_defaults(handler=_evaluate)
+
+
+def _add_predict(commands) -> None:
+    command = commands.add_parser("predict", help="label texts with a finished run's model")
+    command.add_argument("run_dir", help="a finished run folder")
+    command.add_argument("texts", nargs="*", help="texts to label (default: one per line from --file or stdin)")
+    command.add_argument("--file", help="a text file with one text per line")
+    command.add_argument("--batch-size", type=_number(int), default=64)
+    _add_common(command)
+    command.set_defaults(handler=_predict)
+
+
+def _add_runs(commands) -> None:
+    command = commands.add_parser("runs", help="list finished runs, best test macro-F1 first")
+    command.add_argument("--output-dir", default="runs")
+    _add_common(command)
+    command.set_defaults(handler=_runs)
+
+
+def _train(arguments) -> int:
+    from .training import train
+
+    fields = ("model", "data", "test_data", "train_size", "validation_size", "test_size", "epochs", "lr",
+              "batch_size", "max_length", "seed", "precision", "output_dir", "run_name", "overwrite", "resume")
+    config = RunConfig.preset(arguments.preset, **{name: getattr(arguments, name) for name in fields})
+    train(config)
+    return 0
+
+
+def _evaluate(arguments) -> int:
+    from .evaluation import evaluate_run
+
+    report = evaluate_run(arguments.run_dir, data=arguments.data, batch_size=arguments.batch_size)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _predict(arguments) -> int:
+    from .predict import predict
+
+    texts = arguments.texts or _read_lines(arguments.file)
+    for row in predict(texts, arguments.run_dir, batch_size=arguments.batch_size):
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def _runs(arguments) -> int:
+    from .runs import runs_table
+
+    table = runs_table(arguments.output_dir)
+    if table.empty:
+        print(f"No finished runs in {arguments.output_dir} yet; start one with: agnews-bert train --preset smoke")
+        return 0
+    columns = ["run_name", "model", "train_rows", "epochs", "lr", "test_accuracy", "test_macro_f1", "train_seconds"]
+    print(table[[column for column in columns if column in table]].to_string(index=False))
+    return 0
+
+
+def _read_lines(path: str | None) -> list:
+    if path is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise AgNewsError("no texts given: pass them as arguments, with --file, or on standard input")
+        return [line.strip() for line in sys.stdin if line.strip()]
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return [line.strip() for line in stream if line.strip()]
+    except FileNotFoundError as error:
+        raise AgNewsError(f"--file {path} does not exist; check the path") from error
+    except UnicodeDecodeError as error:
+        raise AgNewsError(f"--file {path} is not UTF-8 text; re-save it as UTF-8") from error
+
+
+def _size(text: str):
+    """A row count ("2000") or a share ("0.1")."""
+    value = _number(float)(text)
+    return int(value) if value >= 1 and value.is_integer() else value
+
+
+def _number(kind):
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+
+    parse.__name__ = kind.__name__
+    return parse

@@ -1,0 +1,188 @@
+"""load_agnews: AG News from any source, split into train / validation / test.
+
+Design choices, each taught in notebook 01:
+- Validation rows are held out from the *training* data, never from test, so
+  picking the best epoch never peeks at the test set.
+- Subsets are stratified (each class keeps its share) and seeded.
+- A training row whose text also appears in the test split is dropped, so a
+  duplicate cannot leak the test answer into training.
+- Every source ends up as the same two columns: `text` (str) and `label`
+  (a ClassLabel over the four class names, ids 0-3).
+
+Sources (`source` and `test_source`):
+- a Hub data set id, `fancyzhx/ag_news` by default;
+- the original AG News CSV (no header; class 1-4, title, description);
+- CSV, JSON Lines or Parquet with `text` and `label` (0-3 or a class name);
+- a folder written by `Dataset.save_to_disk` / `DatasetDict.save_to_disk`;
+- "smoke": the small synthetic sample shipped with the package.
+
+Example:
+    >>> splits = load_agnews("smoke", validation_size=64)
+    >>> {name: len(rows) for name, rows in splits.items()}
+    {'train': 416, 'validation': 64, 'test': 160}
+"""
+
+from pathlib import Path
+
+import datasets
+
+from .config import SMOKE, RunConfig
+from .errors import AgNewsError
+from .labels import CLASS_NAMES, NUM_CLASSES
+from .readers import FEATURES, read_local_source
+
+DEFAULT_HELD_OUT_TEST_SHARE = 0.2
+SMOKE_DIR = Path(__file__).parent / "resources" / "smoke"
+
+
+def load_agnews(
+    source: "str | RunConfig" = "fancyzhx/ag_news",
+    *,
+    test_source: str | None = None,
+    train_size: int | float | None = None,
+    validation_size: int | float = 0.1,
+    test_size: int | float | None = None,
+    seed: int = 42,
+) -> datasets.DatasetDict:
+    """Load AG News and return a DatasetDict with train, validation and test.
+
+    Sizes are row counts, or a share (below 1) of the source's training split.
+    Pass a RunConfig instead of a source to take every argument from it.
+    The test split's `info.description` says where its rows came from.
+    """
+    if isinstance(source, RunConfig):
+        return load_agnews(**data_arguments(source))
+    pool, test = _read_pool_and_test(source, test_source, seed)
+    pool = _drop_texts_seen_in(pool, test)
+    validation, rest = stratified_take(pool, validation_size, seed, "validation_size")
+    train = _take_training_rows(rest, train_size, len(pool), seed)
+    if test_size is not None:
+        description = test.info.description
+        test, _ = stratified_take(test, test_size, seed, "test_size")
+        test.info.description = description
+    return datasets.DatasetDict(train=train, validation=validation, test=test)
+
+
+def data_arguments(config: RunConfig) -> dict:
+    """The load_agnews keyword arguments that a RunConfig asks for."""
+    return dict(
+        source=config.data,
+        test_source=config.test_data,
+        train_size=config.train_size,
+        validation_size=config.validation_size,
+        test_size=config.test_size,
+        seed=config.seed,
+    )
+
+
+def describe_splits(splits: datasets.DatasetDict) -> dict:
+    """Rows per split and per class, and where the test rows came from.
+
+    Example: {"train": {"rows": 416, "per_class": {"World": 104, ...}}, ..., "test_origin": "..."}
+    """
+    summary = {}
+    for name, rows in splits.items():
+        counts = [0] * NUM_CLASSES
+        for label in rows["label"]:
+            counts[label] += 1
+        summary[name] = {"rows": len(rows), "per_class": dict(zip(CLASS_NAMES, counts))}
+    summary["test_origin"] = splits["test"].info.description or "the source's test split"
+    return summary
+
+
+def stratified_take(rows: datasets.Dataset, size, seed: int, field: str):
+    """Split off `size` rows (a count, or a share below 1) keeping class shares.
+
+    Returns (taken, rest). Example: 480 rows, size=64 -> (64 rows, 416 rows)
+    """
+    count = size if size >= 1 else round(size * len(rows))
+    if count < NUM_CLASSES or count >= len(rows):
+        raise AgNewsError(
+            f"{field}={size!r} asks for {count} of {len(rows)} rows: use at least "
+            f"{NUM_CLASSES} (one per class) and fewer than {len(rows)}"
+        )
+    try:
+        parts = rows.train_test_split(test_size=int(count), stratify_by_column="label", seed=seed)
+    except ValueError as error:
+        raise AgNewsError(f"cannot split off {field}={size!r} with every class in it: {error}") from error
+    return parts["test"], parts["train"]
+
+
+def _take_training_rows(rest: datasets.Dataset, train_size, pool_rows: int, seed: int) -> datasets.Dataset:
+    if train_size is None:
+        return rest
+    count = train_size if train_size >= 1 else round(train_size * pool_rows)
+    if count > len(rest):
+        raise AgNewsError(
+            f"train_size={train_size!r} asks for {count} rows but only {len(rest)} are left "
+            "after holding out validation; lower train_size or validation_size"
+        )
+    if count == len(rest):
+        return rest
+    taken, _ = stratified_take(rest, count, seed, "train_size")
+    return taken
+
+
+def _read_pool_and_test(source: str, test_source: str | None, seed: int):
+    source_splits = read_source(source)
+    pool = source_splits["train"]
+    if test_source is not None:
+        test_splits = read_source(test_source)
+        test = test_splits["test"] if "test" in test_splits else test_splits["train"]
+        test.info.description = f"the separate test source {test_source}"
+    elif "test" in source_splits:
+        test = source_splits["test"]
+        test.info.description = f"the test split of {source}"
+    else:
+        test, pool = stratified_take(pool, DEFAULT_HELD_OUT_TEST_SHARE, seed, "held-out test share")
+        test.info.description = (
+            f"{DEFAULT_HELD_OUT_TEST_SHARE:.0%} of {source}, held out (stratified, seed {seed}) "
+            "because it has no test split; pass test_source to use a real test set"
+        )
+    return pool, test
+
+
+def read_source(source: str) -> datasets.DatasetDict:
+    """Any supported source as a DatasetDict with a train (and maybe a test) split."""
+    if source == SMOKE:
+        return read_local_source(SMOKE_DIR)
+    path = Path(source).expanduser()
+    if path.exists() or _looks_like_a_path(source):
+        return read_local_source(path)
+    return _read_hub(source)
+
+
+def _looks_like_a_path(source: str) -> bool:
+    suffixes = (".csv", ".jsonl", ".json", ".parquet", ".arrow")
+    return source.startswith((".", "/", "~")) or source.lower().endswith(suffixes) or source.count("/") > 1
+
+
+def _read_hub(dataset_id: str) -> datasets.DatasetDict:
+    try:
+        loaded = datasets.load_dataset(dataset_id)
+    except (ConnectionError, OSError) as error:
+        raise AgNewsError(
+            f"cannot reach the Hugging Face Hub to load {dataset_id!r} ({error.__class__.__name__}); "
+            "check the network, or pass a local file with --data (an AG News CSV, or --data smoke)"
+        ) from error
+    except Exception as error:  # datasets raises several types for an unknown id
+        raise AgNewsError(f"cannot load {dataset_id!r} from the Hub: {error}; check the data set id") from error
+    return datasets.DatasetDict({name: _as_agnews(rows, dataset_id) for name, rows in loaded.items()})
+
+
+def _as_agnews(rows: datasets.Dataset, origin: str) -> datasets.Dataset:
+    if not {"text", "label"} <= set(rows.column_names):
+        raise AgNewsError(f"{origin} has columns {rows.column_names}; it needs 'text' and 'label'")
+    rows = rows.select_columns(["text", "label"])
+    label_feature = rows.features["label"]
+    if getattr(label_feature, "names", None) not in (None, list(CLASS_NAMES)):
+        raise AgNewsError(f"{origin} has classes {label_feature.names}; expected {list(CLASS_NAMES)}")
+    return rows.cast(FEATURES)
+
+
+def _drop_texts_seen_in(pool: datasets.Dataset, test: datasets.Dataset) -> datasets.Dataset:
+    test_texts = set(test["text"])
+    kept = [index for index, text in enumerate(pool["text"]) if text not in test_texts]
+    if not kept:
+        raise AgNewsError("every training row also appears in the test data; pass a different --test-data")
+    return pool if len(kept) == len(pool) else pool.select(kept)

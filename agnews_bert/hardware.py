@@ -1,0 +1,81 @@
+"""What the machine can do, and the precision and attention kernel to train with.
+
+- bf16 on GPUs of compute capability 8.0 and newer (A100, L4, H100), with TF32
+  matrix products for what stays in float32;
+- fp16 mixed precision on older GPUs such as Colab's T4 (7.5), which has no bf16;
+- fp32 on a CPU, where mixed precision gives no speed.
+- FlashAttention 2 when the `flash_attn` package is installed and the GPU is an
+  Ampere or newer; otherwise PyTorch's scaled-dot-product attention (SDPA).
+
+Example:
+    >>> t4 = Hardware("cuda", "Tesla T4", (7, 5), flash_attn_installed=False)
+    >>> choose_precision("auto", t4), choose_attention("auto", t4)
+    ('fp16', 'sdpa')
+"""
+
+import importlib.util
+from dataclasses import dataclass
+
+import torch
+
+from .errors import AgNewsError
+
+BF16_MIN_CAPABILITY = (8, 0)
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """The device training runs on. capability is the CUDA compute capability, or None."""
+
+    device: str
+    name: str
+    capability: tuple | None = None
+    flash_attn_installed: bool = False
+
+    @property
+    def has_bf16(self) -> bool:
+        return self.capability is not None and tuple(self.capability) >= BF16_MIN_CAPABILITY
+
+
+def detect_hardware() -> Hardware:
+    """Look at the machine: the first CUDA GPU if there is one, else the CPU."""
+    if torch.cuda.is_available():
+        return Hardware(
+            device="cuda",
+            name=torch.cuda.get_device_name(0),
+            capability=tuple(torch.cuda.get_device_capability(0)),
+            flash_attn_installed=importlib.util.find_spec("flash_attn") is not None,
+        )
+    return Hardware(device="cpu", name="CPU")
+
+
+def choose_precision(requested: str, hardware: Hardware) -> str:
+    """bf16, fp16 or fp32: the user's choice if the hardware allows it, else the best it has."""
+    if requested == "auto":
+        if hardware.device != "cuda":
+            return "fp32"
+        return "bf16" if hardware.has_bf16 else "fp16"
+    if requested == "bf16" and hardware.device == "cuda" and not hardware.has_bf16:
+        raise AgNewsError(f"precision='bf16' needs an Ampere or newer GPU; the {hardware.name} has none: use fp16 or auto")
+    if requested == "fp16" and hardware.device != "cuda":
+        raise AgNewsError("precision='fp16' needs a CUDA GPU; on this machine use fp32 or auto")
+    return requested
+
+
+def choose_attention(requested: str, hardware: Hardware) -> str:
+    """The attention kernel: FlashAttention 2 where it can run, else SDPA."""
+    flash_possible = hardware.device == "cuda" and hardware.has_bf16 and hardware.flash_attn_installed
+    if requested == "auto":
+        return "flash_attention_2" if flash_possible else "sdpa"
+    if requested == "flash_attention_2" and not flash_possible:
+        raise AgNewsError(
+            "attention='flash_attention_2' needs the flash_attn package and an Ampere or newer GPU; use sdpa or auto"
+        )
+    return requested
+
+
+def describe_choice(hardware: Hardware, precision: str, attention: str) -> str:
+    """One line for the student. Example: "Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention" """
+    compute = f", compute {hardware.capability[0]}.{hardware.capability[1]}" if hardware.capability else ""
+    mode = {"bf16": "bf16 mixed precision", "fp16": "fp16 mixed precision", "fp32": "fp32 (full precision)"}
+    return f"{hardware.name} ({hardware.device}{compute}): {mode[precision]}, {attention} attention"

@@ -1,0 +1,66 @@
+"""Loading the classifier: any encoder checkpoint with a fresh 4-class head.
+
+`AutoModelForSequenceClassification` puts a randomly initialised linear head
+on top of the pretrained encoder; fine-tuning trains both. We always pass the
+class names (`id2label`), so a saved model and its predictions speak in
+"Sports", not "LABEL_1". Weights load from safetensors where a checkpoint has
+them, and code from the Hub runs only if `trust_remote_code=True`.
+
+Example:
+    >>> model = load_model("smoke")
+    >>> model.config.id2label[3]
+    'Sci/Tech'
+"""
+
+import transformers
+
+from .config import SMOKE
+from .hub import hub_error
+from .labels import ID2LABEL, LABEL2ID, NUM_CLASSES
+from .smoke import build_smoke_model, build_smoke_tokenizer
+
+
+def load_model(model: str, attention: str | None = None, trust_remote_code: bool = False):
+    """A sequence classifier for the four AG News classes.
+
+    model: a Hub id (answerdotai/ModernBERT-base, bert-base-uncased, ...), a local
+    folder with a checkpoint, or "smoke". attention: "sdpa", "eager",
+    "flash_attention_2", or None for the library's choice.
+    """
+    if model == SMOKE:
+        return build_smoke_model(build_smoke_tokenizer(), attention=attention)
+    options = dict(num_labels=NUM_CLASSES, id2label=ID2LABEL, label2id=LABEL2ID, trust_remote_code=trust_remote_code,
+                   ignore_mismatched_sizes=True)  # a checkpoint with another head gets a fresh 4-class one
+    if attention:
+        options["attn_implementation"] = attention
+    try:
+        return transformers.AutoModelForSequenceClassification.from_pretrained(model, **options)
+    except (OSError, ValueError) as error:
+        if attention and _is_unsupported_attention(error):
+            options.pop("attn_implementation")
+            return transformers.AutoModelForSequenceClassification.from_pretrained(model, **options)
+        raise hub_error(model, "model", error) from error
+
+
+def _is_unsupported_attention(error: Exception) -> bool:
+    """An older architecture (say DistilBERT on an old transformers) without SDPA or FlashAttention."""
+    text = str(error)
+    return "attn_implementation" in text or "does not support" in text
+
+
+def count_parameters(model) -> dict:
+    """Parameters in millions: all of them, and those outside the embeddings.
+
+    The second number sets the training cost: about 6 x non-embedding
+    parameters x tokens floating-point operations.
+    Example: ModernBERT-base -> {"total_millions": 149.6, "non_embedding_millions": 111.0}
+    """
+    total = sum(parameter.numel() for parameter in model.parameters())
+    embedding = sum(module.weight.numel() for module in model.modules() if _is_embedding(module))
+    return {"total_millions": round(total / 1e6, 2), "non_embedding_millions": round((total - embedding) / 1e6, 2)}
+
+
+def _is_embedding(module) -> bool:
+    import torch
+
+    return isinstance(module, torch.nn.Embedding)

@@ -1,0 +1,188 @@
+"""Readers for local AG News files, each returning the same two columns.
+
+- the original AG News CSV: no header; class index 1-4, title, description;
+  the text is title + " " + description, exactly as the Hub copy builds it;
+- a table (CSV with a header, JSON Lines, Parquet) with `text` and `label`,
+  where a label is an id 0-3 or a class name such as "Sci/Tech";
+- a folder written by `save_to_disk`, or a folder holding train.* and test.*.
+
+Every row is checked, and the first bad one is reported with its line number.
+
+Example:
+    >>> read_local_source("agnews_bert/resources/smoke/test.csv")["train"].num_rows
+    160
+"""
+
+import csv
+import io
+from pathlib import Path
+
+import datasets
+
+from .errors import AgNewsError
+from .labels import CLASS_NAMES, NUM_CLASSES, label_id_from_name
+
+FEATURES = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(CLASS_NAMES))})
+TABLE_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")
+MAX_TEXT_CHARS = 20_000
+
+
+def read_local_source(path) -> datasets.DatasetDict:
+    """Read a local file or folder into a DatasetDict with a train (and maybe test) split."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise AgNewsError(f"data path {str(path)!r} does not exist; check the path, or use --data smoke")
+    if path.is_dir():
+        return _read_folder(path)
+    return datasets.DatasetDict(train=read_file(path))
+
+
+def read_file(path: Path) -> datasets.Dataset:
+    """One file of rows, in any supported format, as text + label."""
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise AgNewsError(f"{path.name} is not a supported file: use .csv, .jsonl, .json or .parquet")
+    try:
+        if suffix == ".parquet":
+            return _read_parquet(path)
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise AgNewsError(f"{path.name} is not UTF-8 text ({error.reason}); re-save it as UTF-8") from error
+    except PermissionError as error:
+        raise AgNewsError(f"{path} cannot be read (permission denied); check its permissions") from error
+    if suffix == ".csv":
+        return _read_csv_text(text, path.name)
+    return _read_json_lines(text, path.name)
+
+
+def _read_folder(folder: Path) -> datasets.DatasetDict:
+    if (folder / "dataset_dict.json").exists() or (folder / "state.json").exists():
+        return _read_saved(folder)
+    splits = {}
+    for split in ("train", "test"):
+        files = [folder / f"{split}{suffix}" for suffix in TABLE_SUFFIXES if (folder / f"{split}{suffix}").exists()]
+        if files:
+            splits[split] = read_file(files[0])
+    if "train" not in splits:
+        raise AgNewsError(
+            f"folder {folder} holds no data set: expected a save_to_disk folder, or train.csv (and test.csv)"
+        )
+    return datasets.DatasetDict(splits)
+
+
+def _read_saved(folder: Path) -> datasets.DatasetDict:
+    loaded = datasets.load_from_disk(str(folder))
+    if isinstance(loaded, datasets.Dataset):
+        loaded = datasets.DatasetDict(train=loaded)
+    if "train" not in loaded:
+        raise AgNewsError(f"{folder} has splits {list(loaded)}; it needs a 'train' split")
+    checked = {}
+    for split, rows in loaded.items():
+        if not {"text", "label"} <= set(rows.column_names):
+            raise AgNewsError(f"{folder} split {split} has columns {rows.column_names}; it needs 'text' and 'label'")
+        checked[split] = _build_dataset(rows["text"], rows["label"], f"{folder.name}/{split}", first_line=0)
+    return datasets.DatasetDict(checked)
+
+
+def _read_csv_text(text: str, name: str) -> datasets.Dataset:
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:
+        raise AgNewsError(f"{name} is not a readable CSV file ({error})") from error
+    rows = [row for row in rows if row]
+    if not rows:
+        raise AgNewsError(f"{name} is empty; it needs rows of AG News text and labels")
+    header = [cell.strip().lower() for cell in rows[0]]
+    if "text" in header and "label" in header:
+        text_at, label_at = header.index("text"), header.index("label")
+        return _build_dataset(
+            [_cell(row, text_at) for row in rows[1:]], [_cell(row, label_at) for row in rows[1:]], name, first_line=2
+        )
+    return _read_original_rows(rows, name)
+
+
+def _read_original_rows(rows: list, name: str) -> datasets.Dataset:
+    texts, labels = [], []
+    for line, row in enumerate(rows, start=1):
+        if len(row) != 3 or row[0].strip() not in {"1", "2", "3", "4"}:
+            raise AgNewsError(
+                f"{name} line {line} is {row[:3]!r}: expected the original AG News format "
+                "(class 1-4, title, description) or a header with 'text' and 'label' columns"
+            )
+        texts.append(f"{row[1]} {row[2]}")
+        labels.append(int(row[0]) - 1)
+    return _build_dataset(texts, labels, name, first_line=1)
+
+
+def _read_json_lines(text: str, name: str) -> datasets.Dataset:
+    import json
+
+    texts, labels = [], []
+    for line, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise AgNewsError(f"{name} line {line} is not JSON ({error.msg}); write one object per line") from error
+        if not isinstance(record, dict) or "text" not in record or "label" not in record:
+            raise AgNewsError(f"{name} line {line} needs an object with 'text' and 'label' keys")
+        texts.append(record["text"])
+        labels.append(record["label"])
+    return _build_dataset(texts, labels, name, first_line=1)
+
+
+def _read_parquet(path: Path) -> datasets.Dataset:
+    import pyarrow.parquet as parquet
+
+    try:
+        table = parquet.read_table(path)
+    except Exception as error:  # pyarrow raises its own types for a damaged file
+        raise AgNewsError(f"{path.name} is not a readable Parquet file ({error})") from error
+    if not {"text", "label"} <= set(table.column_names):
+        raise AgNewsError(f"{path.name} has columns {table.column_names}; it needs 'text' and 'label'")
+    return _build_dataset(table.column("text").to_pylist(), table.column("label").to_pylist(), path.name, 0)
+
+
+def _cell(row: list, index: int):
+    return row[index] if index < len(row) else None
+
+
+def _build_dataset(texts: list, labels: list, name: str, first_line: int) -> datasets.Dataset:
+    if not texts:
+        raise AgNewsError(f"{name} has no data rows; it needs AG News texts with labels")
+    label_ids = []
+    for offset, (text, label) in enumerate(zip(texts, labels)):
+        where = f"{name} row {offset + first_line}" if first_line else f"{name} row {offset}"
+        _check_text(text, where)
+        label_ids.append(_label_id(label, where))
+    return datasets.Dataset.from_dict({"text": list(texts), "label": label_ids}, features=FEATURES)
+
+
+def _check_text(text, where: str) -> None:
+    if not isinstance(text, str):
+        raise AgNewsError(f"{where} has a text of type {type(text).__name__}; every text must be a string")
+    if not text.strip():
+        raise AgNewsError(f"{where} has an empty text; remove the row or fill in its text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise AgNewsError(
+            f"{where} has a text of {len(text):,} characters (the limit is {MAX_TEXT_CHARS:,}); "
+            "AG News texts are a headline and a sentence or two: check the file's columns"
+        )
+
+
+def _label_id(label, where: str) -> int:
+    if isinstance(label, str):
+        stripped = label.strip()
+        found = int(stripped) if stripped.isdigit() else label_id_from_name(stripped)
+    elif isinstance(label, int) and not isinstance(label, bool):
+        found = label
+    elif isinstance(label, float) and label.is_integer():
+        found = int(label)
+    else:
+        found = None
+    if found is None or not 0 <= found < NUM_CLASSES:
+        raise AgNewsError(
+            f"{where} has label {label!r}; use 0-{NUM_CLASSES - 1} or a class name ({', '.join(CLASS_NAMES)})"
+        )
+    return found

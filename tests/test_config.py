@@ -1,0 +1,105 @@
+import json
+
+import pytest
+
+from agnews_bert import AgNewsError, RunConfig, default_learning_rate
+from agnews_bert.config import PRESETS
+
+
+def test_default_preset_is_the_notebooks_job():
+    config = RunConfig.preset()
+    assert config.model == "answerdotai/ModernBERT-base"
+    assert config.data == "fancyzhx/ag_news"
+    assert config.train_size == 12_000 and config.epochs == 2
+    assert config.learning_rate == 5e-5
+    assert config.precision == "auto"
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_is_valid_and_round_trips_through_json(name):
+    config = RunConfig.preset(name)
+    assert config.preset == name
+    assert RunConfig.from_json(config.to_json()) == config
+
+
+def test_smoke_preset_is_offline():
+    config = RunConfig.preset("smoke")
+    assert (config.model, config.data) == ("smoke", "smoke")
+
+
+def test_overrides_apply_and_none_means_not_given():
+    config = RunConfig.preset("cpu", epochs=3, lr=None)
+    assert config.epochs == 3
+    assert config.lr == PRESETS["cpu"].lr
+
+
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("lr", -1.0, "lr=-1.0 is out of range"),
+        ("lr", 0.0, "lr=0.0 is out of range"),
+        ("epochs", 0, "epochs=0 is out of range"),
+        ("batch_size", 0, "batch_size=0 is out of range"),
+        ("batch_size", 2.5, "batch_size=2.5 is out of range"),
+        ("max_length", 9000, "max_length=9000 is out of range"),
+        ("warmup_ratio", 0.9, "warmup_ratio=0.9"),
+        ("train_size", -5, "train_size=-5 is out of range"),
+        ("train_size", 1.5, "train_size=1.5 is out of range"),
+        ("validation_size", "many", "validation_size='many'"),
+        ("precision", "fp8", "precision='fp8' is unknown"),
+        ("run_name", "../escape", "run_name='../escape' is not allowed"),
+        ("run_name", "/etc/passwd", "is not allowed"),
+        ("run_name", "a/b", "is not allowed"),
+    ],
+)
+def test_bad_values_name_the_field(field, value, fragment):
+    with pytest.raises(AgNewsError) as error:
+        RunConfig.preset("smoke", **{field: value})
+    assert fragment in str(error.value)
+
+
+def test_range_message_says_what_to_use():
+    with pytest.raises(AgNewsError, match=r"use a number from 1e-07 to 1 \(try 5e-5"):
+        RunConfig.preset("colab", lr=5)
+
+
+def test_unknown_preset_and_unknown_field():
+    with pytest.raises(AgNewsError, match="unknown preset 'gpu'; choose one of: colab, cpu, smoke"):
+        RunConfig.preset("gpu")
+    with pytest.raises(AgNewsError, match="unknown RunConfig field"):
+        RunConfig.preset("smoke", learning_rate=1e-3)
+    with pytest.raises(AgNewsError, match="unknown RunConfig field"):
+        RunConfig.from_json(json.dumps({"colour": "red"}))
+
+
+def test_from_json_rejects_broken_json():
+    with pytest.raises(AgNewsError, match="not valid JSON"):
+        RunConfig.from_json("{not json")
+
+
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        ("answerdotai/ModernBERT-base", 5e-5),
+        ("answerdotai/ModernBERT-large", 5e-5),
+        ("bert-base-uncased", 2e-5),
+        ("distilbert-base-uncased", 2e-5),
+        ("roberta-base", 2e-5),
+    ],
+)
+def test_family_default_learning_rate(model, expected):
+    assert default_learning_rate(model) == expected
+    assert RunConfig.preset(model=model).learning_rate == expected
+    assert RunConfig.preset(model=model, lr=1e-4).learning_rate == 1e-4
+
+
+def test_run_name_is_built_from_the_settings():
+    config = RunConfig.preset("colab")
+    assert config.resolved_run_name == "modernbert-base_n12000_lr5e-05_ep2_seed42"
+    assert RunConfig.preset("colab", run_name="mine").resolved_run_name == "mine"
+    assert RunConfig.preset("colab", seed=7).resolved_run_name != config.resolved_run_name
+
+
+def test_eval_batch_defaults_to_four_times_training_batch():
+    assert RunConfig.preset("smoke", batch_size=16).per_device_eval_batch_size == 64
+    assert RunConfig.preset("smoke", eval_batch_size=10).per_device_eval_batch_size == 10

@@ -1,0 +1,45 @@
+import pytest
+
+from agnews_bert import AgNewsError, Hardware, choose_attention, choose_precision, describe_choice
+
+CPU = Hardware("cpu", "CPU")
+T4 = Hardware("cuda", "Tesla T4", (7, 5), flash_attn_installed=True)
+V100 = Hardware("cuda", "Tesla V100", (7, 0))
+A100 = Hardware("cuda", "NVIDIA A100", (8, 0))
+L4 = Hardware("cuda", "NVIDIA L4", (8, 9))
+H100_FLASH = Hardware("cuda", "NVIDIA H100", (9, 0), flash_attn_installed=True)
+
+
+@pytest.mark.parametrize(
+    "hardware, precision, attention",
+    [
+        (CPU, "fp32", "sdpa"),
+        (T4, "fp16", "sdpa"),  # flash-attn installed, but a T4 cannot run it
+        (V100, "fp16", "sdpa"),
+        (A100, "bf16", "sdpa"),  # no flash-attn package
+        (L4, "bf16", "sdpa"),
+        (H100_FLASH, "bf16", "flash_attention_2"),
+    ],
+)
+def test_auto_choices_per_compute_capability(hardware, precision, attention):
+    assert choose_precision("auto", hardware) == precision
+    assert choose_attention("auto", hardware) == attention
+
+
+def test_overrides_are_kept_when_the_hardware_allows_them():
+    assert choose_precision("fp32", A100) == "fp32"
+    assert choose_precision("fp16", A100) == "fp16"
+    assert choose_attention("eager", H100_FLASH) == "eager"
+
+
+def test_impossible_overrides_say_what_to_use():
+    with pytest.raises(AgNewsError, match="Tesla T4 has none: use fp16 or auto"):
+        choose_precision("bf16", T4)
+    with pytest.raises(AgNewsError, match="needs a CUDA GPU"):
+        choose_precision("fp16", CPU)
+    with pytest.raises(AgNewsError, match="flash_attn package and an Ampere"):
+        choose_attention("flash_attention_2", T4)
+
+
+def test_description_names_gpu_and_precision():
+    assert describe_choice(T4, "fp16", "sdpa") == "Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention"
