@@ -158,10 +158,14 @@ def summary_line(results: dict) -> str:
 
 
 def _timing(train_output, started: float) -> dict:
+    import torch
+
+    peak_gpu_bytes = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
     return {
         "train_seconds": round(train_output.metrics["train_runtime"], 2),
         "train_samples_per_second": train_output.metrics.get("train_samples_per_second"),
         "total_seconds": round(time.perf_counter() - started, 2),
+        "peak_gpu_memory_gb": round(peak_gpu_bytes / 2**30, 2) if peak_gpu_bytes is not None else None,
     }
 
 
