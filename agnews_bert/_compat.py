@@ -11,7 +11,12 @@ Known differences:
 - `warmup_ratio` became a float `warmup_steps` (a value below 1 is a ratio);
 - `Trainer(tokenizer=...)` became `Trainer(processing_class=...)` (4.46);
 - `from_pretrained(torch_dtype=...)` became `from_pretrained(dtype=...)` (4.56);
-- torch 2.9 replaced `allow_tf32` flags with `fp32_precision = "tf32"`.
+- torch 2.9 replaced `allow_tf32` flags with `fp32_precision = "tf32"`;
+- transformers 5.x groups evaluation batches by length too when training's are
+  grouped, so `predict` returned rows in another order (see RowOrderTrainer);
+- tokenizers 0.20 added `encode_batch_fast` (a batch encoder without offsets);
+- datasets keeps a data set's fingerprint in the private `_fingerprint`;
+- ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`.
 """
 
 import inspect
@@ -79,3 +84,35 @@ def ipywidgets_major_version() -> int:
     except ImportError:
         return 0
     return int(ipywidgets.__version__.split(".")[0])
+
+
+def tooltip_kwargs(text: str) -> dict:
+    """The widget keyword for hover text. Example (ipywidgets 8): "Rows" -> {"tooltip": "Rows"}"""
+    return {"tooltip": text} if ipywidgets_major_version() >= 8 else {"description_tooltip": text}
+
+
+def offsetless_batch_encoder(backend):
+    """The Rust tokenizer's batch encoder that skips character offsets; None if it has none."""
+    return getattr(backend, "encode_batch_fast", None) if backend is not None else None
+
+
+def dataset_fingerprint(rows) -> str | None:
+    """The hash datasets keeps of a data set's content and history; None if this datasets has none."""
+    return getattr(rows, "_fingerprint", None)
+
+
+class RowOrderTrainer(transformers.Trainer):
+    """A Trainer whose `evaluate` and `predict` take the rows in the order given.
+
+    Recent transformers also group evaluation batches by length when training's
+    are grouped; `predict` then returns predictions in another order than the
+    rows, and they no longer line up with the texts. Training stays grouped.
+    """
+
+    def _get_eval_sampler(self, eval_dataset):
+        from transformers.trainer_pt_utils import LengthGroupedSampler
+
+        sampler = super()._get_eval_sampler(eval_dataset)
+        if not isinstance(sampler, LengthGroupedSampler):
+            return sampler
+        return torch.utils.data.SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None

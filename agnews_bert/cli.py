@@ -13,9 +13,10 @@ import json
 import sys
 
 from .config import PRESETS, RunConfig
-from .errors import AgNewsError
+from .errors import AgNewsError, TrainingInterrupted
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # the shell's code for a program stopped by Ctrl-C
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +32,12 @@ def main(argv=None) -> int:
     arguments = parser.parse_args(argv)
     try:
         return arguments.handler(arguments)
+    except TrainingInterrupted as error:
+        print(f"agnews-bert: {error}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("agnews-bert: stopped; rerun the same command to continue from the last checkpoint", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except AgNewsError as error:
         if arguments.debug:
             raise
@@ -69,6 +76,9 @@ def _add_train(commands) -> None:
     command.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"])
     command.add_argument("--output-dir", help="folder that holds the run folders (default: runs)")
     command.add_argument("--run-name", help="name of this run's folder (default: built from the settings)")
+    command.add_argument("--checkpoint-dir", help="fast local folder for checkpoints, mirrored into the run folder")
+    command.add_argument("--trust-remote-code", action="store_true", default=None,
+                         help="let a Hub model run its own Python code (off unless you trust its authors)")
     command.add_argument("--overwrite", action="store_true", default=None, help="replace a finished run folder")
     command.add_argument("--no-resume", dest="resume", action="store_false", default=None,
                          help="start over instead of continuing from the last checkpoint")
@@ -106,7 +116,8 @@ def _train(arguments) -> int:
     from .training import train
 
     fields = ("model", "data", "test_data", "train_size", "validation_size", "test_size", "epochs", "lr",
-              "batch_size", "max_length", "seed", "precision", "output_dir", "run_name", "overwrite", "resume")
+              "batch_size", "max_length", "seed", "precision", "output_dir", "run_name", "checkpoint_dir",
+              "trust_remote_code", "overwrite", "resume")
     config = RunConfig.preset(arguments.preset, **{name: getattr(arguments, name) for name in fields})
     train(config)
     return 0
@@ -136,8 +147,18 @@ def _runs(arguments) -> int:
     if table.empty:
         print(f"No finished runs in {arguments.output_dir} yet; start one with: agnews-bert train --preset smoke")
         return 0
-    columns = ["run_name", "model", "train_rows", "epochs", "lr", "test_accuracy", "test_macro_f1", "train_seconds"]
-    print(table[[column for column in columns if column in table]].to_string(index=False))
+    columns = ["run_name", "model", "train_rows", "epochs", "lr", "batch_size", "precision", "device", "train_seconds",
+               "validation_macro_f1", "test_accuracy", "test_macro_f1"]
+    shown = table[[column for column in columns if column in table]]
+
+    def number(pattern):  # a missing value (None or NaN) shows as "-"
+        return lambda value: "-" if value is None or value != value else pattern.format(value)
+
+    formats = {"lr": number("{:.1e}"), **{column: number("{:.4f}") for column in
+                                          ("validation_macro_f1", "test_accuracy", "test_macro_f1")}}
+    print(shown.to_string(index=False, formatters=formats))
+    print(f"{len(table)} finished run(s) in {arguments.output_dir}, best test macro-F1 first; "
+          "every column: agnews_bert.runs_table(output_dir)")
     return 0
 
 

@@ -33,7 +33,11 @@ RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """All settings of one run. Sizes are rows; a float below 1 is a share of the pool."""
+    """All settings of one run. Sizes are rows; a float below 1 is a share of the pool.
+
+    checkpoint_dir: fast local disk for checkpoints while output_dir is on a slow
+    network disk such as Google Drive; the newest and best are mirrored there.
+    """
 
     model: str = "answerdotai/ModernBERT-base"
     data: str = "fancyzhx/ag_news"
@@ -55,6 +59,7 @@ class RunConfig:
     group_by_length: bool | None = None
     output_dir: str = "runs"
     run_name: str | None = None
+    checkpoint_dir: str | None = None
     resume: bool = True
     overwrite: bool = False
     trust_remote_code: bool = False

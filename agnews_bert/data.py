@@ -160,6 +160,10 @@ def _looks_like_a_path(source: str) -> bool:
 def _read_hub(dataset_id: str) -> datasets.DatasetDict:
     try:
         loaded = datasets.load_dataset(dataset_id)
+    except FileNotFoundError as error:  # datasets' DatasetNotFoundError: the Hub answered, no such id
+        raise AgNewsError(
+            f"no data set {dataset_id!r} on the Hugging Face Hub; check the id, or pass a local file with --data"
+        ) from error
     except (ConnectionError, OSError) as error:
         raise AgNewsError(
             f"cannot reach the Hugging Face Hub to load {dataset_id!r} ({error.__class__.__name__}); "

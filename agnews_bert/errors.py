@@ -15,3 +15,7 @@ Example:
 
 class AgNewsError(ValueError):
     """A problem with the user's input or environment, with the fix in its message."""
+
+
+class TrainingInterrupted(AgNewsError):
+    """Training was stopped by the user after saving a checkpoint; rerunning resumes it."""

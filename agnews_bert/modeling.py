@@ -15,6 +15,7 @@ Example:
 import transformers
 
 from .config import SMOKE
+from .hardware import choose_attention, detect_hardware
 from .hub import hub_error
 from .labels import ID2LABEL, LABEL2ID, NUM_CLASSES
 from .smoke import build_smoke_model, build_smoke_tokenizer
@@ -46,6 +47,18 @@ def _is_unsupported_attention(error: Exception) -> bool:
     """An older architecture (say DistilBERT on an old transformers) without SDPA or FlashAttention."""
     text = str(error)
     return "attn_implementation" in text or "does not support" in text
+
+
+def load_model_for(config, hardware=None):
+    """The classifier a RunConfig asks for, with the attention kernel chosen for the hardware.
+
+    'auto' on a GPU with FlashAttention 2 installed picks it; otherwise the
+    library's own default (SDPA where the architecture has it) is kept.
+    """
+    hardware = hardware or detect_hardware()
+    attention = choose_attention(config.attention, hardware)
+    explicit = None if config.attention == "auto" and attention == "sdpa" else attention
+    return load_model(config.model, explicit, config.trust_remote_code)
 
 
 def count_parameters(model) -> dict:

@@ -47,8 +47,8 @@ def refuse_finished_run(config: RunConfig) -> None:
     run_dir = run_dir_for(config)
     if is_finished(run_dir) and not config.overwrite:
         raise AgNewsError(
-            f"run folder {run_dir} already holds a finished run; pass --overwrite to replace it "
-            "or --run-name to start another"
+            f"run folder {run_dir} already holds a finished run; pass --overwrite (overwrite=True) to "
+            "replace it, or another --run-name (run_name=...) to keep both"
         )
 
 

@@ -1,8 +1,10 @@
-"""Saving a finished run, and finding the checkpoint to resume from.
+"""Saving a finished run: the model, config.json, results.json and a row in the runs index.
+
+results.json is written after the model, so a run folder with results.json is
+always complete; its checkpoints are removed only after that.
 
 Example:
-    >>> latest_checkpoint(Path("runs/my-run/checkpoints"))  # doctest: +SKIP
-    PosixPath('runs/my-run/checkpoints/checkpoint-26')
+    >>> save_run(trainer, Path("runs/my-run"), config, results)  # doctest: +SKIP
 """
 
 import platform
@@ -10,42 +12,9 @@ import shutil
 from pathlib import Path
 
 from . import __version__
+from .checkpoints import checkpoints_dir_for, remove_without_trash
 from .config import RunConfig
 from .runs import CHECKPOINTS_DIR, CONFIG_FILE, MODEL_DIR, RESULTS_FILE, append_to_index, write_json_atomic
-
-CHECKPOINT_PREFIX = "checkpoint-"
-TRAINER_STATE_FILE = "trainer_state.json"
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-
-
-def latest_checkpoint(checkpoints_dir: Path) -> Path | None:
-    """The newest complete checkpoint folder; one cut off mid-write is skipped.
-
-    Complete means its trainer state and weights are there and the state file parses.
-    """
-    if not Path(checkpoints_dir).is_dir():
-        return None
-    candidates = [path for path in Path(checkpoints_dir).glob(f"{CHECKPOINT_PREFIX}*") if _step_of(path) is not None]
-    for checkpoint in sorted(candidates, key=_step_of, reverse=True):
-        if is_complete_checkpoint(checkpoint):
-            return checkpoint
-    return None
-
-
-def is_complete_checkpoint(checkpoint: Path) -> bool:
-    """True when the folder holds readable trainer state and non-empty weights."""
-    import json
-
-    state = checkpoint / TRAINER_STATE_FILE
-    weights = [checkpoint / name for name in WEIGHT_FILES if (checkpoint / name).exists()]
-    if not state.exists() or not weights or weights[0].stat().st_size == 0:
-        return False
-    try:
-        json.loads(state.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
-        return False
-    return True
-
 
 def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> None:
     """Write model/, config.json and results.json, add the run to the index, drop checkpoints."""
@@ -54,9 +23,11 @@ def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> None:
     results["run_dir"] = str(run_dir)
     results["versions"] = library_versions()
     write_json_atomic(run_dir / CONFIG_FILE, _config_dict(config))
+    results["plots"] = _save_plots(run_dir, results)
     write_json_atomic(run_dir / RESULTS_FILE, results)
     append_to_index(run_dir.parent, index_row(config, results))
-    shutil.rmtree(run_dir / CHECKPOINTS_DIR, ignore_errors=True)
+    remove_without_trash(run_dir / CHECKPOINTS_DIR)
+    shutil.rmtree(checkpoints_dir_for(config, run_dir), ignore_errors=True)
 
 
 def index_row(config: RunConfig, results: dict) -> dict:
@@ -65,14 +36,21 @@ def index_row(config: RunConfig, results: dict) -> dict:
         "run_name": results["run_name"],
         "model": config.model,
         "train_rows": results["data"]["train"]["rows"],
+        "validation_rows": results["data"]["validation"]["rows"],
+        "test_rows": results["test"]["rows"],
         "epochs": config.epochs,
         "lr": config.learning_rate,
         "batch_size": config.batch_size,
         "max_length": config.max_length,
+        "warmup_ratio": config.warmup_ratio,
+        "weight_decay": config.weight_decay,
         "seed": config.seed,
         "precision": results["hardware"]["precision"],
         "device": results["hardware"]["name"],
         "train_seconds": results["timing"]["train_seconds"],
+        "train_samples_per_second": results["timing"].get("train_samples_per_second"),
+        "peak_gpu_memory_gb": results["timing"].get("peak_gpu_memory_gb"),
+        "validation_accuracy": results["validation"].get("accuracy"),
         "validation_macro_f1": results["validation"].get("macro_f1"),
         "test_accuracy": results["test"]["accuracy"],
         "test_macro_f1": results["test"]["macro_f1"],
@@ -94,12 +72,20 @@ def library_versions() -> dict:
     }
 
 
+def _save_plots(run_dir: Path, results: dict) -> list:
+    """The run's PNG plots (names in the run folder); a plotting error warns instead of losing the run."""
+    import warnings
+
+    from .plots import save_run_plots
+
+    try:
+        return [path.name for path in save_run_plots(run_dir, results)]
+    except Exception as error:  # noqa: BLE001 - the trained model matters more than its pictures
+        warnings.warn(f"could not draw the plots of {run_dir.name}: {error}", stacklevel=2)
+        return []
+
+
 def _config_dict(config: RunConfig) -> dict:
     import json
 
     return json.loads(config.to_json())
-
-
-def _step_of(path: Path) -> int | None:
-    suffix = path.name.removeprefix(CHECKPOINT_PREFIX)
-    return int(suffix) if suffix.isdigit() else None

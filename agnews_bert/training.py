@@ -18,21 +18,30 @@ Example:
 """
 
 import math
+import os
+import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import transformers
+from scipy.special import softmax
 
 from . import _compat
-from .collate import make_collator
+from .analysis import error_analysis
+from .checkpoints import CheckpointMirror, checkpoints_dir_for, latest_checkpoint, mirror_dir_for, restore_from_mirror
+from .collate import make_collator, sorted_by_length
 from .config import RunConfig
 from .data import describe_splits, load_agnews
+from .errors import AgNewsError
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
 from .metrics import classification_report, compute_metrics
-from .modeling import count_parameters, load_model
-from .runs import CHECKPOINTS_DIR, prepare_run_dir, refuse_finished_run
-from .saving import latest_checkpoint, save_run
+from .modeling import count_parameters, load_model_for
+from .resilience import (StopAndSave, TrainingInterrupted, first_interrupt_saves, is_out_of_memory,
+                         release_gpu_memory, smaller_batch)
+from .runs import prepare_run_dir, refuse_finished_run, run_dir_for
+from .saving import save_run
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
 
 LOG_POINTS_PER_RUN = 20
@@ -47,7 +56,7 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
     steps_per_epoch = math.ceil(train_rows / (config.batch_size * config.gradient_accumulation_steps))
     group_by_length = True if config.group_by_length is None else config.group_by_length
     return transformers.TrainingArguments(
-        output_dir=str(Path(run_dir) / CHECKPOINTS_DIR),
+        output_dir=str(checkpoints_dir_for(config, run_dir)),
         num_train_epochs=config.epochs,
         learning_rate=config.learning_rate,
         per_device_train_batch_size=config.batch_size,
@@ -65,8 +74,10 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         use_cpu=hardware.device == "cpu",
+        dataloader_pin_memory=hardware.device == "cuda",  # pinned memory only speeds up copies to a GPU
         seed=config.seed,
         report_to="none",
+        ddp_find_unused_parameters=False,  # every parameter gets a gradient; skip the extra graph walk
         save_only_model=False,
         **_compat.length_grouping_kwargs(group_by_length),
         **_compat.warmup_kwargs(config.warmup_ratio),
@@ -78,24 +89,35 @@ def build_trainer(config: RunConfig, model, tokenizer, tokenized, run_dir, colla
     hardware = hardware or detect_hardware()
     collator = collator or make_collator(tokenizer, pad_to_multiple_of=8 if hardware.device == "cuda" else None)
     arguments = build_training_args(config, run_dir, len(tokenized["train"]), hardware)
-    return transformers.Trainer(
+    return _compat.RowOrderTrainer(
         model=model,
         args=arguments,
         train_dataset=tokenized["train"],
-        eval_dataset=tokenized["validation"],
+        eval_dataset=sorted_by_length(tokenized["validation"]),  # metrics ignore order; sorted batches pad little
         data_collator=collator,
         compute_metrics=compute_metrics,
         **_compat.trainer_tokenizer_kwargs(tokenizer),
     )
 
 
-def evaluate_on_test(trainer, test_split) -> dict:
-    """Score the test split once: the full classification report, plus rows and seconds."""
+def evaluate_on_test(trainer, test_split, texts=None) -> dict:
+    """Score the test split once: the full classification report, plus rows and seconds.
+
+    With the test `texts` (in the order of `test_split`), the report also holds the
+    most confidently wrong examples and the most confused class pairs (see analysis.py).
+    """
     started = time.perf_counter()
     output = trainer.predict(test_split, metric_key_prefix="test")
     logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
     report = classification_report(output.label_ids, np.asarray(logits).argmax(axis=-1))
     report.update(rows=len(test_split), seconds=round(time.perf_counter() - started, 2))
+    if texts is not None:
+        if len(texts) != len(output.label_ids):
+            raise AgNewsError(
+                f"{len(texts)} texts for {len(output.label_ids)} test rows; pass texts=splits['test']['text']"
+            )
+        probabilities = softmax(np.asarray(logits, dtype=np.float64), axis=-1)
+        report.update(error_analysis(list(texts), output.label_ids, probabilities, report["confusion_matrix"]))
     return report
 
 
@@ -103,40 +125,110 @@ def train(config: RunConfig, say=print) -> dict:
     """Run one whole fine-tuning job and return its results (also in run_dir/results.json)."""
     config = config.validated()
     started = time.perf_counter()
+    say = say if is_main_process() else _quiet
     refuse_finished_run(config)
     hardware = detect_hardware()
-    precision = choose_precision(config.precision, hardware)
-    attention = choose_attention(config.attention, hardware)
-    transformers.set_seed(config.seed)
+    precision, attention = choose_precision(config.precision, hardware), choose_attention(config.attention, hardware)
+    say(f"Hardware: {describe_choice(hardware, precision, attention)}")
     splits, tokenizer, tokenized = prepare_data(config, say)
-    model = load_model(config.model, _attention_argument(config, attention), config.trust_remote_code)
-
-    run_dir = prepare_run_dir(config)
-    say(f"Run folder: {run_dir}\nHardware: {describe_choice(hardware, precision, attention)}")
-    trainer = build_trainer(config, model, tokenizer, tokenized, run_dir, hardware=hardware)
-    checkpoint = latest_checkpoint(run_dir / CHECKPOINTS_DIR) if config.resume else None
-    if checkpoint:
-        say(f"Resuming from {checkpoint.name} (pass --no-resume to start over)")
-    train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    validation = trainer.evaluate(tokenized["validation"], metric_key_prefix="validation")
-    results = {
-        "run_name": run_dir.name,
-        "model": config.model,
-        "preset": config.preset,
-        "parameters": count_parameters(model),
-        "data": describe_splits(splits),
-        "validation": {key.removeprefix("validation_"): value for key, value in validation.items()},
-        "test": evaluate_on_test(trainer, tokenized["test"]),
-        "timing": _timing(train_output, started),
-        "hardware": {"device": hardware.device, "name": hardware.name, "capability": hardware.capability,
-                     "precision": precision, "attention": attention},
-        "log_history": trainer.state.log_history,
-        "resumed_from": checkpoint.name if checkpoint else None,
-    }
+    run_dir = prepare_run_dir(config) if is_main_process() else run_dir_for(config)
+    say(f"Run folder: {run_dir}")
+    trainer, train_output, checkpoint = fit(config, tokenizer, tokenized, run_dir, hardware, say)
+    test_report = evaluate_on_test(trainer, tokenized["test"], texts=splits["test"]["text"])
+    results = collect_results(trainer, config, splits, test_report, train_output, run_dir, started, checkpoint)
     if trainer.is_world_process_zero():
         save_run(trainer, run_dir, config, results)
         say(summary_line(results))
     return results
+
+
+def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, say=print):
+    """Build and train a model; on a CUDA out-of-memory error, rebuild with a smaller batch and go on.
+
+    Returns (trainer, train_output, resumed_from) where resumed_from is the checkpoint folder or None.
+    """
+    reset_gpu_memory_peak()
+    while True:
+        transformers.set_seed(config.seed)
+        model = load_model_for(config, hardware)
+        trainer = build_trainer(config, model, tokenizer, tokenized, run_dir, hardware=hardware)
+        try:
+            train_output, checkpoint = train_resumably(trainer, config, run_dir, say)
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            del trainer, model
+            release_gpu_memory()
+            config = replace(smaller_batch(config), resume=True)
+            say(f"Out of GPU memory: retrying with batch_size={config.batch_size} and "
+                f"gradient_accumulation_steps={config.gradient_accumulation_steps} (same effective batch)")
+            continue
+        return trainer, train_output, checkpoint
+
+
+def train_resumably(trainer, config: RunConfig, run_dir, say=print):
+    """`trainer.train()` that resumes, saves on interrupt, and mirrors checkpoints to the run folder.
+
+    Rerunning it (the same notebook cell, or the same command) continues from the
+    last complete checkpoint. Returns (train_output, resumed_from).
+    """
+    checkpoint = resume_checkpoint(config, run_dir, say)
+    stopper = StopAndSave()
+    trainer.add_callback(stopper)
+    mirror = mirror_dir_for(config, run_dir)
+    if mirror is not None:
+        trainer.add_callback(CheckpointMirror(mirror))
+    with first_interrupt_saves(stopper, say):
+        train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    if stopper.requested:
+        raise TrainingInterrupted(
+            f"training stopped at step {trainer.state.global_step} after saving a checkpoint in "
+            f"{checkpoints_dir_for(config, run_dir)}; run the same command or cell again to resume"
+        )
+    return train_output, checkpoint
+
+
+def resume_checkpoint(config: RunConfig, run_dir, say=print) -> Path | None:
+    """The checkpoint to continue from: the newest complete one, locally or in the Drive mirror."""
+    local = checkpoints_dir_for(config, run_dir)
+    if not config.resume:
+        shutil.rmtree(local, ignore_errors=True)
+        return None
+    checkpoint = latest_checkpoint(local, remove_broken=is_main_process())
+    mirror = mirror_dir_for(config, run_dir)
+    if checkpoint is None and mirror is not None and is_main_process():
+        checkpoint = restore_from_mirror(mirror, local)
+    if checkpoint is not None:
+        say(f"Resuming from {checkpoint.name} in {checkpoint.parent} (pass --no-resume to start over)")
+    return checkpoint
+
+
+def collect_results(trainer, config: RunConfig, splits, test_report: dict, train_output, run_dir,
+                    started: float | None = None, resumed_from: Path | None = None) -> dict:
+    """Everything results.json holds, from the pieces of a finished training run."""
+    validation = trainer.evaluate(metric_key_prefix="validation")
+    arguments = trainer.args
+    model_config = trainer.model.config
+    return {
+        "run_name": Path(run_dir).name,
+        "model": config.model,
+        "preset": config.preset,
+        "parameters": count_parameters(trainer.model),
+        "data": describe_splits(splits),
+        "validation": {key.removeprefix("validation_"): value for key, value in validation.items()},
+        "test": test_report,
+        "timing": _timing(train_output, started),
+        "hardware": _hardware_used(arguments, model_config),
+        "batch": {"per_device": arguments.per_device_train_batch_size, "devices": arguments.world_size,
+                  "gradient_accumulation_steps": arguments.gradient_accumulation_steps},
+        "log_history": trainer.state.log_history,
+        "resumed_from": resumed_from.name if resumed_from else None,
+    }
+
+
+def is_main_process() -> bool:
+    """True unless this is a worker of a distributed run (torchrun/accelerate set RANK)."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def prepare_data(config: RunConfig, say=print):
@@ -157,18 +249,32 @@ def summary_line(results: dict) -> str:
     )
 
 
-def _timing(train_output, started: float) -> dict:
+def _timing(train_output, started: float | None) -> dict:
     import torch
 
     peak_gpu_bytes = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
     return {
         "train_seconds": round(train_output.metrics["train_runtime"], 2),
         "train_samples_per_second": train_output.metrics.get("train_samples_per_second"),
-        "total_seconds": round(time.perf_counter() - started, 2),
+        "total_seconds": round(time.perf_counter() - started, 2) if started else None,
         "peak_gpu_memory_gb": round(peak_gpu_bytes / 2**30, 2) if peak_gpu_bytes is not None else None,
     }
 
 
-def _attention_argument(config: RunConfig, attention: str) -> str | None:
-    """Leave 'auto' SDPA to the library, which falls back by itself for models without it."""
-    return None if config.attention == "auto" and attention == "sdpa" else attention
+def _hardware_used(arguments, model_config) -> dict:
+    hardware = detect_hardware()
+    precision = "bf16" if arguments.bf16 else "fp16" if arguments.fp16 else "fp32"
+    return {"device": hardware.device, "name": hardware.name, "capability": hardware.capability,
+            "precision": precision, "attention": getattr(model_config, "_attn_implementation", None)}
+
+
+def reset_gpu_memory_peak() -> None:
+    """Start counting peak GPU memory from here, so each run reports its own peak."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _quiet(*_args, **_kwargs) -> None:
+    return None

@@ -83,3 +83,45 @@ def test_console_script_and_module_share_the_parser():
     assert result.returncode == 0
     for command in ("train", "evaluate", "predict", "runs"):
         assert command in result.stdout
+
+
+def _folder_fingerprint(folder: Path) -> dict:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--lr", "0"], ["--data", "missing.csv"], ["--max-length", "4096"], ["--train-size", "5000"], []],
+)
+def test_bad_input_leaves_a_finished_run_untouched(smoke_run, capsys, extra):
+    run_dir = Path(smoke_run["run_dir"])
+    before = _folder_fingerprint(run_dir.parent)
+    code = main(["train", "--preset", "smoke", "--output-dir", str(run_dir.parent), "--run-name", run_dir.name, *extra])
+    assert code == 2
+    assert "agnews-bert: error:" in capsys.readouterr().err
+    assert _folder_fingerprint(run_dir.parent) == before
+
+
+def test_train_with_a_local_checkpoint_and_original_format_csv(tmp_path):
+    import transformers
+
+    from agnews_bert import load_tokenizer
+
+    checkpoint = tmp_path / "tiny-bert"
+    tokenizer = load_tokenizer("smoke")
+    config = transformers.BertConfig(vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=128, max_position_embeddings=128)
+    transformers.BertModel(config).save_pretrained(checkpoint)
+    tokenizer.save_pretrained(checkpoint)
+    smoke_dir = Path(__file__).parents[1] / "agnews_bert" / "resources" / "smoke"
+    result = run_cli("train", "--model", str(checkpoint), "--data", str(smoke_dir / "train.csv"),
+                     "--test-data", str(smoke_dir / "test.csv"), "--validation-size", "64", "--train-size", "400",
+                     "--epochs", "8", "--lr", "2e-3", "--max-length", "64", "--output-dir", str(tmp_path / "runs"),
+                     "--run-name", "local")
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads((tmp_path / "runs" / "local" / "results.json").read_text())
+    assert results["model"] == str(checkpoint)
+    assert results["data"]["train"]["rows"] == 400 and results["test"]["rows"] == 160
+    assert results["test"]["accuracy"] > 0.5  # four balanced classes: chance is 0.25
+    saved = json.loads((tmp_path / "runs" / "local" / "model" / "config.json").read_text())
+    assert saved["architectures"] == ["BertForSequenceClassification"] and saved["id2label"]["2"] == "Business"

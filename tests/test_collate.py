@@ -17,3 +17,31 @@ def test_pads_each_batch_to_its_longest_row():
 def test_pad_to_multiple_of_eight_rounds_up():
     batch = make_collator(load_tokenizer("smoke"), pad_to_multiple_of=8)(_rows(3, 9))
     assert batch["input_ids"].shape == (2, 16)
+
+
+def test_sorted_by_length_puts_short_rows_first():
+    import datasets
+
+    from agnews_bert.collate import sorted_by_length
+
+    rows = datasets.Dataset.from_dict({"input_ids": [[1] * 9, [1] * 3, [1] * 5], "length": [9, 3, 5]})
+    assert sorted_by_length(rows)["length"] == [3, 5, 9]
+    unsized = datasets.Dataset.from_dict({"input_ids": [[1, 2], [1]]})
+    assert sorted_by_length(unsized)["input_ids"] == [[1, 2], [1]]
+
+
+def test_trainer_predicts_in_row_order_while_training_batches_are_grouped(tmp_path):
+    """transformers 5.x would group evaluation batches by length too, and return rows out of order."""
+    import numpy as np
+
+    import agnews_bert as ab
+
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=1)
+    tokenizer = ab.load_tokenizer("smoke")
+    tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
+    trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "run")
+    grouped = ab._compat.length_grouping_kwargs(True)
+    assert {name: getattr(trainer.args, name) for name in grouped} == grouped  # training batches stay grouped
+    output = trainer.predict(tokenized["test"])
+    assert np.array_equal(output.label_ids, np.asarray(tokenized["test"]["label"]))
+    assert trainer.eval_dataset["length"] == sorted(tokenized["validation"]["length"])

@@ -1,0 +1,82 @@
+"""compare_models: several encoders on the same data and budget, plus the TF-IDF baseline, as one table.
+
+"Same budget" means every model gets the same rows, epochs, batch size,
+max_length and seed; only the learning rate follows each model family's usual
+value (ModernBERT 5e-5, BERT 2e-5) unless the base config sets one for all.
+Each model is a normal run (`train`), so its run folder, results.json and
+runs index entry are written as usual, and a model whose run already finished
+is read back instead of trained again (a Colab disconnect halfway through a
+comparison loses only the model that was training). Taught in notebook 02.
+
+Example:
+    >>> table = compare_models(["smoke"], RunConfig.preset("smoke", output_dir="/tmp/runs"))  # doctest: +SKIP
+    >>> list(table["model"])
+    ['smoke', 'TF-IDF + logistic regression']
+"""
+
+import gc
+from dataclasses import replace
+
+from .baseline import tfidf_baseline
+from .config import RunConfig
+from .data import load_agnews
+from .runs import is_finished, load_results, run_dir_for
+from .training import train
+
+COLUMNS = ("model", "test_accuracy", "test_macro_f1", "train_seconds", "train_samples_per_second",
+           "peak_gpu_memory_gb", "run_dir")
+
+
+def compare_models(models, base_config: RunConfig, baseline: bool = True, say=print):
+    """Train (or reuse) one run per model id, add the baseline, and return a DataFrame, one row each.
+
+    Columns: model, test_accuracy, test_macro_f1, train_seconds, train_samples_per_second,
+    peak_gpu_memory_gb (empty on a CPU), run_dir (empty for the baseline).
+    """
+    import pandas as pd
+
+    rows = [comparison_row(train_or_reuse(config_for(model, base_config), say)) for model in models]
+    if baseline:
+        say("Fitting the TF-IDF + logistic regression baseline on the same training rows")
+        rows.append(comparison_row(tfidf_baseline(load_agnews(base_config))))
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def config_for(model: str, base_config: RunConfig) -> RunConfig:
+    """The base config with another model; its own run name, so runs never share a folder."""
+    return replace(base_config, model=model, run_name=None).validated()
+
+
+def train_or_reuse(config: RunConfig, say=print) -> dict:
+    """The results of a config's run: read from its folder if finished (and not overwrite), else trained."""
+    run_dir = run_dir_for(config)
+    if is_finished(run_dir) and not config.overwrite:
+        say(f"{config.model}: already trained in {run_dir}, reusing its results")
+        return load_results(run_dir)
+    say(f"{config.model}: training ({config.resolved_run_name})")
+    _reset_gpu_memory_peak()
+    return train(config, say=say)
+
+
+def comparison_row(results: dict) -> dict:
+    """One table row from `train` results or `tfidf_baseline` results."""
+    timing = results["timing"]
+    return {
+        "model": results["model"],
+        "test_accuracy": results["test"]["accuracy"],
+        "test_macro_f1": results["test"]["macro_f1"],
+        "train_seconds": timing["train_seconds"],
+        "train_samples_per_second": timing.get("train_samples_per_second"),
+        "peak_gpu_memory_gb": timing.get("peak_gpu_memory_gb"),
+        "run_dir": results.get("run_dir"),
+    }
+
+
+def _reset_gpu_memory_peak() -> None:
+    """Free the previous model and restart the peak counter, so each row's peak is its own."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()

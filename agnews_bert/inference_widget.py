@@ -1,0 +1,86 @@
+"""A text box and a button that label a headline with a fine-tuned model: notebook 03's demo.
+
+The model is loaded once, when the widget is built; each click runs `predict`
+on the text and shows the predicted class and one bar per class with its
+probability. The bars are ipywidgets progress bars, not a matplotlib figure,
+so they update in place, and look the same in Colab (ipywidgets 7) and in
+Jupyter (ipywidgets 8); the one keyword that differs between the two (the
+hover text) goes through `_compat.tooltip_kwargs`.
+
+Example:
+    >>> prediction_widget("runs/smoke_nall_lr3e-03_ep6_seed42")  # doctest: +SKIP
+"""
+
+import html
+from pathlib import Path
+
+from . import _compat
+from .errors import AgNewsError
+from .labels import CLASS_NAMES
+from .predict import DEFAULT_MAX_LENGTH, load_saved_model, predict, run_max_length
+
+EXAMPLE_TEXT = "The striker scored twice as the home side won the cup final"
+
+
+def prediction_widget(source, max_length: int | None = None):
+    """A widget that predicts the class of the text typed into it.
+
+    `source` is a finished run folder, or a (model, tokenizer) pair already in memory.
+    Returns an ipywidgets VBox: the text box, the Predict button, the answer, and one
+    row per class with a bar and its probability in percent.
+    """
+    widgets = _ipywidgets()
+    model, tokenizer, max_length = _model_and_tokenizer(source, max_length)
+    text_box = widgets.Textarea(value=EXAMPLE_TEXT, placeholder="Type or paste a news headline", description="text",
+                                layout=widgets.Layout(width="95%", height="80px"),
+                                **_compat.tooltip_kwargs("A headline, or a headline and its first sentence"))
+    button = widgets.Button(description="Predict", button_style="primary")
+    answer = widgets.HTML(value="Press <b>Predict</b> to label the text.")
+    bars = {name: _probability_bar(widgets, name) for name in CLASS_NAMES}
+    percents = {name: widgets.Label(value="") for name in CLASS_NAMES}
+
+    def show_prediction(_button=None):
+        try:
+            row = predict([text_box.value], model=model, tokenizer=tokenizer, max_length=max_length)[0]
+        except AgNewsError as error:  # an empty text box: say so under the button
+            answer.value = f"<span style='color:#b00'>{html.escape(str(error))}</span>"
+            return
+        label = row["label"]
+        answer.value = f"Predicted class: <b>{html.escape(label)}</b> ({row['probabilities'][label]:.1%})"
+        for name, probability in row["probabilities"].items():
+            bars[name].value = probability
+            bars[name].bar_style = "success" if name == label else "info"
+            percents[name].value = f"{probability:.1%}"
+
+    button.on_click(show_prediction)
+    rows = [widgets.HBox([bars[name], percents[name]]) for name in CLASS_NAMES]
+    return widgets.VBox([text_box, button, answer, *rows])
+
+
+def _ipywidgets():
+    try:
+        import ipywidgets
+    except ImportError as error:
+        raise AgNewsError(
+            'the prediction widget needs ipywidgets; install it with: pip install "ipywidgets>=7.7"'
+        ) from error
+    return ipywidgets
+
+
+def _model_and_tokenizer(source, max_length: int | None):
+    """(model, tokenizer, max_length) from a run folder or a (model, tokenizer) pair."""
+    if isinstance(source, (str, Path)):
+        model, tokenizer = load_saved_model(source)
+        return model, tokenizer, max_length or run_max_length(source)
+    try:
+        model, tokenizer = source
+    except (TypeError, ValueError):
+        raise AgNewsError(
+            f"prediction_widget needs a run folder or a (model, tokenizer) pair, not {type(source).__name__}"
+        ) from None
+    return model, tokenizer, max_length or DEFAULT_MAX_LENGTH
+
+
+def _probability_bar(widgets, name: str):
+    return widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description=name,
+                                 style={"description_width": "80px"}, layout=widgets.Layout(width="60%"))

@@ -1,0 +1,91 @@
+"""Keeping a run alive: a stop that saves first, and a retry with a smaller batch on out-of-memory.
+
+- Pressing Ctrl-C in a terminal, or the stop button of a notebook cell, sends
+  SIGINT. While training, the first one asks the Trainer to save a checkpoint
+  after the current step and stop (bounded by one step); a second one stops at
+  once. The run then raises `TrainingInterrupted`, whose message says how to
+  resume.
+- A CUDA out-of-memory error retries the run with half the per-device batch
+  and twice the gradient accumulation, so the effective batch (and so the
+  learning dynamics and steps per epoch) stays the same.
+
+Example:
+    >>> smaller_batch(RunConfig.preset("smoke", batch_size=32)).batch_size
+    16
+"""
+
+import contextlib
+import dataclasses
+import signal
+import threading
+
+import transformers
+
+from .config import RunConfig
+from .errors import AgNewsError, TrainingInterrupted  # noqa: F401  (re-exported for callers)
+
+
+class StopAndSave(transformers.TrainerCallback):
+    """Once `requested` is set, save a checkpoint at the end of the current step and stop."""
+
+    def __init__(self):
+        self.requested = False
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.requested:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+@contextlib.contextmanager
+def first_interrupt_saves(stopper: StopAndSave, say=print):
+    """While inside, the first SIGINT asks `stopper` to save and stop; the second one interrupts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def request_stop(signum, frame):
+        if stopper.requested:
+            raise KeyboardInterrupt
+        stopper.requested = True
+        say("\nStopping after this step and saving a checkpoint (interrupt again to stop at once)...")
+
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def smaller_batch(config: RunConfig) -> RunConfig:
+    """The same effective batch with half the rows per device step; AgNewsError below 1 row."""
+    if config.batch_size <= 1:
+        raise AgNewsError(
+            "the GPU ran out of memory even with batch_size=1; lower --max-length, choose a smaller "
+            "--model, or use a GPU with more memory"
+        )
+    return dataclasses.replace(
+        config,
+        batch_size=config.batch_size // 2,
+        gradient_accumulation_steps=config.gradient_accumulation_steps * 2,
+        eval_batch_size=max(1, config.per_device_eval_batch_size // 2),
+    )
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True for CUDA's out-of-memory error (and the RuntimeError older torch raised)."""
+    import torch
+
+    return isinstance(error, torch.cuda.OutOfMemoryError) or "CUDA out of memory" in str(error)
+
+
+def release_gpu_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -1,0 +1,23 @@
+"""pytest set-up for executing the notebooks with nbval: smoke mode, offline, runs in a temporary folder.
+
+nbval starts each notebook's kernel with this process's environment, so the
+variables set here reach the notebooks: AGNEWS_BERT_SMOKE switches them to
+the smoke preset (a tiny model on the bundled sample, seconds on a CPU), and
+AGNEWS_BERT_RUNS_DIR sends their runs to one temporary folder per test session
+(notebook 03 finds the run notebook 01 saved there; the working tree stays clean).
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+
+os.environ["AGNEWS_BERT_SMOKE"] = "1"
+if "AGNEWS_BERT_RUNS_DIR" not in os.environ:
+    os.environ["AGNEWS_BERT_RUNS_DIR"] = tempfile.mkdtemp(prefix="agnews_bert_notebook_runs_")
+    atexit.register(shutil.rmtree, os.environ["AGNEWS_BERT_RUNS_DIR"], ignore_errors=True)
+for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ.setdefault(variable, "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The smoke model is tiny: one thread is fastest, and steady on shared 2-core CI runners.
+os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -1,0 +1,267 @@
+"""Notebook 01 in a real browser: JupyterLab on 127.0.0.1, driven by Debian's Chromium through Playwright.
+
+This is its own CI stage (`python -m pytest -m browser`, run by .ci/run after the
+unit and nbval tests); the default `python -m pytest` deselects it. Selected, it
+never skips: a missing Chromium, Playwright or JupyterLab is a failure.
+
+It checks what nbval cannot: that notebook 01's hyperparameter form renders as
+widgets in a browser and that changing them through the page changes the run's
+config, and that notebook 03's prediction widget answers a click. Screenshots
+of both go to test-artifacts/browser/ (paths printed; last_page.png shows the
+page as the last test left it).
+
+Set BROWSER_TEST_NOTEBOOK to another notebook to try the harness on it.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = Path(os.environ.get("BROWSER_TEST_NOTEBOOK", REPO / "notebooks" / "01_finetune_modernbert.ipynb"))
+WIDGET_NOTEBOOK = REPO / "notebooks" / "03_inspect_and_predict.ipynb"
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+# Flags that let Debian's Chromium run headless as root in a container, and keep it off the network.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HEADLINE = "Shares of the chip maker rose after strong quarterly earnings"
+NEW_LR, NEW_EPOCHS = "1e-4", "3"  # on the sliders' grids (the learning rate moves in steps of 10^0.1)
+SERVER_START_SECONDS = 120
+CELL_SECONDS = float(os.environ.get("BROWSER_TEST_CELL_SECONDS", 300))  # a cell on a busy two-core machine
+
+
+def test_hyperparameter_form_drives_the_config(lab, page):
+    notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    form_cell = form_cell_index(notebook)
+    config_cell = next_code_cell(notebook, form_cell)
+    open_notebook(page, lab, NOTEBOOK.name)
+    run_cells(page, notebook, up_to=form_cell)
+
+    form = cell(page, form_cell).locator(".jp-OutputArea-output").last
+    form.locator(".widget-slider").first.wait_for(timeout=CELL_SECONDS * 1000)
+    assert form.locator(".widget-slider").count() >= 2, "the form shows no sliders"
+    assert form.locator(".widget-dropdown select").count() >= 1, "the form shows no dropdowns"
+
+    set_slider_readout(form, "learning rate", NEW_LR)
+    set_slider_readout(form, "epochs", NEW_EPOCHS)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "hyperparameter_form.png"
+    form.screenshot(path=str(screenshot))
+    print(f"\nscreenshot of the form: {screenshot}")
+
+    run_cells(page, notebook, up_to=config_cell, start=form_cell + 1)
+    printed = output_text(page, config_cell)
+    assert printed_number(printed, "lr") == pytest.approx(float(NEW_LR), rel=1e-6), printed
+    assert printed_number(printed, "epochs") == pytest.approx(float(NEW_EPOCHS), rel=1e-6), printed
+    assert screenshot.stat().st_size > 1000
+
+
+def test_prediction_widget_labels_a_headline(lab, page):
+    """Notebook 03 in smoke mode trains a run if there is none, then its widget labels what we type."""
+    import agnews_bert as ab
+
+    notebook = json.loads(WIDGET_NOTEBOOK.read_text(encoding="utf-8"))
+    widget_cell = code_cell_with(notebook, "prediction_widget(")
+    open_notebook(page, lab, WIDGET_NOTEBOOK.name)
+    run_cells(page, notebook, up_to=widget_cell)
+
+    widget = cell(page, widget_cell).locator(".jp-OutputArea-output").last
+    widget.locator("textarea").fill(HEADLINE)
+    widget.get_by_role("button", name="Predict").click()
+    widget.get_by_text("Predicted class").wait_for()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "prediction_widget.png"
+    widget.screenshot(path=str(screenshot))
+    print(f"\nscreenshot of the prediction widget: {screenshot}")
+
+    runs_dir = Path(lab[2]) / "runs"
+    expected = ab.predict([HEADLINE], runs_dir / ab.runs_table(runs_dir)["run_name"][0])[0]
+    assert f"Predicted class: {expected['label']}" in widget.inner_text()
+    shown = widget.locator(".widget-hbox > .widget-label").all_inner_texts()
+    assert shown == [f"{expected['probabilities'][name]:.1%}" for name in ab.CLASS_NAMES]
+
+
+# --- the notebook's cells -------------------------------------------------------------------------------
+
+
+def form_cell_index(notebook: dict) -> int:
+    """The code cell that builds the hyperparameter form (its source names RunForm)."""
+    return code_cell_with(notebook, "RunForm(")
+
+
+def code_cell_with(notebook: dict, fragment: str) -> int:
+    for index, notebook_cell in enumerate(notebook["cells"]):
+        if notebook_cell["cell_type"] == "code" and fragment in "".join(notebook_cell["source"]):
+            return index
+    raise AssertionError(f"the notebook has no code cell with {fragment!r}")
+
+
+def printed_number(text: str, name: str) -> float:
+    """The first number printed after `name`. Example: '{"epochs": 3.0, "lr": 0.0002}', "lr" -> 0.0002"""
+    found = re.search(rf"\b{name}\b\W+?(-?[0-9][0-9.]*(?:e[+-]?[0-9]+)?)", text)
+    assert found, f"the printed configuration shows no {name}:\n{text}"
+    return float(found.group(1))
+
+
+def next_code_cell(notebook: dict, after: int) -> int:
+    return next(index for index in range(after + 1, len(notebook["cells"]))
+                if notebook["cells"][index]["cell_type"] == "code")
+
+
+# --- JupyterLab and Chromium ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 with a random token, serving copies of the notebooks: (url, token, root)."""
+    root = tmp_path_factory.mktemp("lab")
+    for notebook in (NOTEBOOK, WIDGET_NOTEBOOK):
+        shutil.copy(notebook, root / notebook.name)
+    write_lab_settings(root / ".settings")
+    port, token = free_port(), secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+               "--ServerApp.allow_root=True", "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    log_path = root / "jupyterlab.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, cwd=root, env=lab_environment(root), stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_server(url, token, server, log_path)
+            yield url, token, root
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def lab_environment(root: Path) -> dict:
+    """The server's (and so the kernels') environment: smoke mode, offline, one thread, settings in `root`."""
+    return dict(
+        os.environ, AGNEWS_BERT_SMOKE="1", AGNEWS_BERT_RUNS_DIR=str(root / "runs"), HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
+        JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"), JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"),
+        JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    )
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    """A page of a fresh headless Chromium profile, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Chromium is not installed; on Debian: apt-get install -y chromium"
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=executable, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 1000})
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(CELL_SECONDS * 1000)
+        try:
+            yield page
+        finally:  # the page as the test left it, to see why a test failed
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "last_page.png"), full_page=True)
+            context.close()
+
+
+def write_lab_settings(settings_dir: Path) -> None:
+    """No "Jupyter news?" pop-up over the page (and no fetching news from the network)."""
+    notification = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false"}), encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_server(url: str, token: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"JupyterLab exited with status {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urlopen(f"{url}/api/status?token={token}", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"JupyterLab did not answer within {SERVER_START_SECONDS} s:\n{log.read_text()[-3000:]}")
+
+
+# --- driving the notebook through the page ---------------------------------------------------------------
+
+
+def open_notebook(page, lab, name: str) -> None:
+    """Open the notebook and wait until its kernel is idle."""
+    url, token, _ = lab
+    page.goto(f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}?reset&token={token}")  # one notebook per page
+    cell(page, 0).wait_for()
+    # The status bar reads "Python 3 (ipykernel) | Idle" once the kernel is connected; cells run before that are lost.
+    page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\| Idle")).first.wait_for()
+
+
+def cell(page, index: int):
+    return page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").nth(index)
+
+
+def run_cells(page, notebook: dict, up_to: int, start: int = 0) -> None:
+    """Run cells start..up_to with Shift+Enter, as a student would, and wait for the last code cell to finish."""
+    cell(page, start).locator(".jp-InputPrompt").first.click()
+    page.keyboard.press("Escape")  # command mode: Shift+Enter runs the cell and selects the next
+    for _ in range(start, up_to + 1):
+        page.keyboard.press("Shift+Enter")
+    last_code = max(index for index in range(start, up_to + 1) if notebook["cells"][index]["cell_type"] == "code")
+    wait_until_ran(page, last_code)
+
+
+def wait_until_ran(page, index: int) -> None:
+    """Wait until a code cell shows an execution count ([3], not [*] or [ ]); fail at once on a traceback."""
+    prompt = cell(page, index).locator(".jp-InputArea-prompt")
+    deadline = time.monotonic() + CELL_SECONDS
+    while True:
+        # A failed cell stops the queue, so the cell waited for would never run: report the traceback instead.
+        tracebacks = [text for text in page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output").all_inner_texts()
+                      if "Traceback (most recent call last)" in text]
+        assert not tracebacks, tracebacks[0][-3000:]
+        if re.fullmatch(r"\[\d+\]:", prompt.inner_text().strip()):
+            return
+        assert time.monotonic() < deadline, f"cell {index} did not finish within {CELL_SECONDS} s"
+        page.wait_for_timeout(500)
+
+
+def set_slider_readout(form, description: str, value: str) -> None:
+    """Type a value into a slider's editable readout and press Enter, as a student can."""
+    slider = form.locator(".widget-slider", has=form.page.locator(".widget-label", has_text=description)).first
+    readout = slider.locator(".widget-readout")
+    readout.click()
+    form.page.keyboard.press("Control+A")
+    form.page.keyboard.type(value)
+    form.page.keyboard.press("Enter")
+    form.page.wait_for_timeout(300)
+
+
+def output_text(page, index: int) -> str:
+    return "\n".join(cell(page, index).locator(".jp-OutputArea-output").all_inner_texts())

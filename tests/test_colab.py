@@ -1,0 +1,109 @@
+"""The Colab-only paths, with a fake `google.colab` module: Drive mount, the Drive path, the fallback."""
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import agnews_bert as ab
+from agnews_bert import colab
+from agnews_bert.hardware import Hardware
+
+
+@pytest.fixture
+def fake_colab(monkeypatch):
+    """A `google.colab` whose drive.mount records its calls, or raises what `mount_error` holds."""
+    calls = {"mounted": [], "error": None}
+
+    def mount(mount_point, **_options):
+        if calls["error"]:
+            raise calls["error"]
+        calls["mounted"].append(mount_point)
+
+    package = types.ModuleType("google.colab")
+    package.drive = types.SimpleNamespace(mount=mount)
+    monkeypatch.setitem(sys.modules, "google.colab", package)
+    monkeypatch.setitem(sys.modules, "google.colab.drive", package.drive)
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def no_smoke_environment(monkeypatch):
+    monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
+    monkeypatch.delenv(colab.RUNS_DIR_ENV, raising=False)
+
+
+def test_on_colab_runs_go_to_drive(fake_colab):
+    said = []
+    assert colab.in_colab()
+    assert colab.output_dir(say=said.append) == "/content/drive/MyDrive/agnews_bert"
+    assert fake_colab["mounted"] == ["/content/drive"]
+    assert "/content/drive/MyDrive/agnews_bert/<run-name>" in said[0]
+
+
+def test_a_run_on_drive_lives_in_myDrive_agnews_bert_run_name(fake_colab):
+    config = colab.notebook_config(colab.output_dir(say=lambda _: None))
+    assert str(ab.run_dir_for(config)) == "/content/drive/MyDrive/agnews_bert/modernbert-base_n12000_lr5e-05_ep2_seed42"
+    assert config.checkpoint_dir == "/content/checkpoints"  # fast local disk, mirrored to Drive
+
+
+def test_when_mount_fails_runs_go_to_local_runs_with_a_visible_note(fake_colab):
+    fake_colab["error"] = ValueError("mount failed: access was not granted")
+    said = []
+    assert colab.output_dir(say=said.append) == "runs"
+    assert said[0].startswith("Note: Google Drive could not be mounted (mount failed: access was not granted)")
+    assert "LOST when it disconnects" in said[0]
+    assert colab.notebook_config("runs").checkpoint_dir is None
+
+
+def test_off_colab_nothing_is_mounted_and_the_note_names_the_local_folder(monkeypatch, tmp_path):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    said = []
+    assert not colab.in_colab()
+    assert colab.output_dir(say=said.append) == "runs"
+    assert said == [f"Note: not on Colab, so runs are saved in the local folder runs/ ({Path('runs').resolve()})."]
+    monkeypatch.setenv(colab.RUNS_DIR_ENV, str(tmp_path))
+    assert colab.output_dir(say=said.append) == str(tmp_path)
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("yes", True), ("0", False), ("", False), (None, False)])
+def test_smoke_mode_follows_the_environment(monkeypatch, value, expected):
+    if value is not None:
+        monkeypatch.setenv(colab.SMOKE_ENV, value)
+    assert colab.smoke_mode() is expected
+    assert colab.notebook_preset() == ("smoke" if expected else "colab")
+
+
+def test_notebook_config_in_smoke_mode_is_the_smoke_preset_and_may_overwrite(monkeypatch):
+    monkeypatch.setenv(colab.SMOKE_ENV, "1")
+    config = colab.notebook_config("some/runs", epochs=2)
+    assert config == ab.RunConfig.preset("smoke", output_dir="some/runs", overwrite=True, epochs=2)
+    monkeypatch.setenv(colab.SMOKE_ENV, "0")
+    assert colab.notebook_config("some/runs") == ab.RunConfig.preset("colab", output_dir="some/runs")
+
+
+def test_runtime_report_names_the_gpu_and_its_precision():
+    t4 = Hardware("cuda", "Tesla T4", (7, 5))
+    assert colab.runtime_report(t4) == "GPU found: Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention"
+    a100 = Hardware("cuda", "NVIDIA A100-SXM4-40GB", (8, 0))
+    assert "bf16 mixed precision" in colab.runtime_report(a100)
+
+
+def test_runtime_report_without_gpu_says_how_to_switch_the_runtime():
+    report = colab.runtime_report(Hardware("cpu", "CPU"))
+    assert report.startswith("No GPU found")
+    assert "fp32" in report and "Runtime > Change runtime type > T4 GPU" in report
+
+
+def test_find_run_picks_the_best_run_or_the_named_one(smoke_run):
+    output_dir = Path(smoke_run["run_dir"]).parent
+    assert colab.find_run(output_dir) == Path(smoke_run["run_dir"])
+    assert colab.find_run(output_dir, smoke_run["run_name"]) == Path(smoke_run["run_dir"])
+    with pytest.raises(ab.AgNewsError, match="is not a finished run; pick a run_name from ab.runs_table"):
+        colab.find_run(output_dir, "no-such-run")
+
+
+def test_find_run_in_an_empty_folder_says_to_train_first(tmp_path):
+    with pytest.raises(ab.AgNewsError, match="no finished run in .*; train one with notebook 01 first"):
+        colab.find_run(tmp_path)

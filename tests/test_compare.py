@@ -1,0 +1,54 @@
+"""compare_models: one row per model on the same budget, plus the baseline; finished runs are reused."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import agnews_bert as ab
+from agnews_bert import compare
+
+
+def test_comparison_reuses_a_finished_run_and_adds_the_baseline(smoke_run, monkeypatch):
+    output_dir = Path(smoke_run["run_dir"]).parent
+    monkeypatch.setattr(compare, "train", lambda *_: pytest.fail("a finished run must not be trained again"))
+    said = []
+    table = ab.compare_models(["smoke"], ab.RunConfig.preset("smoke", output_dir=str(output_dir)), say=said.append)
+    assert list(table.columns) == list(compare.COLUMNS)
+    assert list(table["model"]) == ["smoke", "TF-IDF + logistic regression"]
+    saved = json.loads((Path(smoke_run["run_dir"]) / "results.json").read_text())
+    smoke_row = table.iloc[0]
+    assert smoke_row["test_accuracy"] == saved["test"]["accuracy"]
+    assert smoke_row["test_macro_f1"] == saved["test"]["macro_f1"]
+    assert smoke_row["train_seconds"] == saved["timing"]["train_seconds"]
+    assert smoke_row["run_dir"] == smoke_run["run_dir"]
+    assert table.iloc[1]["test_accuracy"] >= 0.9 and pd.isna(table.iloc[1]["run_dir"])
+    assert "already trained" in said[0]
+
+
+def test_comparison_trains_each_model_on_the_same_budget(tmp_path):
+    base = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2, run_name="ignored")
+    table = ab.compare_models(["smoke"], base, baseline=False, say=lambda *_: None)
+    assert len(table) == 1
+    run_dir = Path(table.iloc[0]["run_dir"])
+    assert run_dir == tmp_path / "smoke_nall_lr3e-03_ep2_seed42"  # its own name, not base.run_name
+    config = json.loads((run_dir / "config.json").read_text())
+    assert (config["epochs"], config["batch_size"], config["max_length"], config["seed"]) == (2, 32, 64, 42)
+    assert 0 < table.iloc[0]["test_accuracy"] <= 1 and table.iloc[0]["train_samples_per_second"] > 0
+
+
+def test_config_for_keeps_the_budget_and_the_base_lr_if_set():
+    base = ab.RunConfig.preset("colab", train_size=4_000, epochs=1, run_name="mine")
+    bert = compare.config_for("bert-base-uncased", base)
+    assert (bert.model, bert.train_size, bert.epochs, bert.run_name) == ("bert-base-uncased", 4_000, 1, None)
+    assert bert.learning_rate == 2e-5 and compare.config_for("answerdotai/ModernBERT-base", base).learning_rate == 5e-5
+    assert compare.config_for("bert-base-uncased", base.with_changes(lr=3e-5)).learning_rate == 3e-5
+
+
+def test_comparison_row_reads_run_results_and_baseline_results():
+    results = {"model": "m", "test": {"accuracy": 0.5, "macro_f1": 0.4}, "run_dir": "runs/m",
+               "timing": {"train_seconds": 12.0, "train_samples_per_second": 100.0, "peak_gpu_memory_gb": 3.5}}
+    assert compare.comparison_row(results) == {
+        "model": "m", "test_accuracy": 0.5, "test_macro_f1": 0.4, "train_seconds": 12.0,
+        "train_samples_per_second": 100.0, "peak_gpu_memory_gb": 3.5, "run_dir": "runs/m"}

@@ -1,0 +1,109 @@
+"""RunForm: setting the widgets from code changes the RunConfig that notebook 01's next cell reads."""
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+import agnews_bert as ab
+from agnews_bert import _compat
+from agnews_bert.hardware import Hardware
+from agnews_bert.widgets import ALL_ROWS, RunForm
+
+T4 = Hardware("cuda", "Tesla T4", (7, 5))
+
+
+@pytest.fixture
+def smoke_form():
+    return RunForm(ab.RunConfig.preset("smoke", output_dir="runs"), Hardware("cpu", "CPU"))
+
+
+def test_untouched_form_gives_back_the_config_it_was_built_from(smoke_form):
+    assert smoke_form.config() == ab.RunConfig.preset("smoke", output_dir="runs")
+    colab_form = RunForm(ab.RunConfig.preset("colab"), T4)
+    assert colab_form.config() == ab.RunConfig.preset("colab", lr=5e-5)  # the lr the run would use anyway
+
+
+def test_each_widget_changes_its_field(smoke_form):
+    smoke_form.lr.value = 1e-4
+    smoke_form.epochs.value = 2.5
+    smoke_form.batch_size.value = 16
+    smoke_form.max_length.value = 96
+    smoke_form.train_size.value = 2_000
+    smoke_form.seed.value = 7
+    config = smoke_form.config()
+    assert (config.lr, config.epochs, config.batch_size, config.max_length, config.train_size, config.seed) == (
+        1e-4, 2.5, 16, 96, 2_000, 7)
+    assert config.model == "smoke" and config.data == "smoke" and config.validation_size == 64  # the rest is kept
+
+
+def test_choosing_a_model_sets_its_usual_learning_rate():
+    form = RunForm(ab.RunConfig.preset("colab"), T4)
+    form.model.value = "bert-base-uncased"
+    assert form.config().model == "bert-base-uncased"
+    assert form.config().lr == pytest.approx(2e-5)
+    assert form.config().resolved_run_name == "bert-base-uncased_n12000_lr2e-05_ep2_seed42"
+    form.model.value = "answerdotai/ModernBERT-base"
+    assert form.config().lr == pytest.approx(5e-5)
+
+
+def test_all_rows_means_no_train_size_limit():
+    form = RunForm(ab.RunConfig.preset("colab"), T4)
+    assert form.train_size.value == 12_000
+    form.train_size.value = ALL_ROWS
+    assert form.config().train_size is None
+    assert form.train_size.options[-1] == ("all", ALL_ROWS)
+
+
+def test_precision_is_shown_as_detected_not_chosen():
+    form = RunForm(ab.RunConfig.preset("colab"), T4)
+    assert form.precision() == "fp16"
+    assert "precision: <b>fp16</b> (detected for Tesla T4)" in form.summary.value
+    assert "precision" not in {control.description for control in form.inputs}
+
+
+def test_summary_shows_the_run_folder_and_follows_the_widgets(smoke_form):
+    assert "runs/smoke_nall_lr3e-03_ep6_seed42" in smoke_form.summary.value
+    smoke_form.seed.value = 3
+    assert "runs/smoke_nall_lr3e-03_ep6_seed3" in smoke_form.summary.value
+
+
+def test_an_invalid_value_is_explained_under_the_form_and_raised_by_config(smoke_form):
+    smoke_form.seed.value = -1
+    assert "not a valid run" in smoke_form.summary.value and "seed=-1 is out of range" in smoke_form.summary.value
+    with pytest.raises(ab.AgNewsError, match="seed=-1 is out of range"):
+        smoke_form.config()
+
+
+def test_a_model_or_size_outside_the_lists_is_offered_too():
+    form = RunForm(ab.RunConfig.preset("cpu", model="./my-checkpoint", train_size=1_500), T4)
+    assert form.model.options[0] == ("./my-checkpoint", "./my-checkpoint")
+    assert ("1,500", 1_500) in form.train_size.options
+    assert form.config().model == "./my-checkpoint" and form.config().train_size == 1_500
+
+
+def test_the_form_is_a_core_widget_and_builds_without_deprecation_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        form = RunForm(ab.RunConfig.preset("smoke"), T4)
+    import ipywidgets
+
+    assert isinstance(form, ipywidgets.VBox)
+    assert {type(control).__name__ for control in form.inputs} <= {
+        "Dropdown", "FloatLogSlider", "FloatSlider", "IntSlider", "IntText"}
+
+
+@pytest.mark.parametrize("major, keyword", [(7, "description_tooltip"), (8, "tooltip")])
+def test_tooltips_use_the_keyword_of_the_installed_ipywidgets(monkeypatch, major, keyword):
+    monkeypatch.setattr(_compat, "ipywidgets_major_version", lambda: major)
+    assert _compat.tooltip_kwargs("Rows") == {keyword: "Rows"}
+
+
+def test_summary_warns_when_these_settings_were_already_trained(smoke_run):
+    output_dir = str(Path(smoke_run["run_dir"]).parent)
+    form = RunForm(ab.RunConfig.preset("smoke", output_dir=output_dir), Hardware("cpu", "CPU"))
+    assert "already trained</b> with these settings: change one, e.g. the seed" in form.summary.value
+    form.seed.value = 43
+    assert "already trained" not in form.summary.value
+    overwriting = RunForm(ab.RunConfig.preset("smoke", output_dir=output_dir, overwrite=True), Hardware("cpu", "CPU"))
+    assert "it will be replaced" in overwriting.summary.value
