@@ -34,7 +34,7 @@ from .hub import hub_error
 from .smoke import build_smoke_tokenizer
 
 UNBOUNDED_LENGTH = 1_000_000
-CACHED_SPLITS = 12  # tokenized splits kept in memory; the least recently used goes first
+CACHED_SPLITS = 6  # two runs of train, validation, test; the least recently used goes first
 _tokenized_cache: OrderedDict = OrderedDict()
 
 
@@ -77,15 +77,16 @@ def tokenize_dataset(
     a split tokenized before in this process, with the same tokenizer and
     max_length, comes back at once.
     """
-    tokenizer_hash = Hasher.hash(tokenizer)  # datasets' hash: vocab, special tokens, settings
+    tokenizer_hash = _tokenizer_hash(tokenizer)
     return datasets.DatasetDict(
         {name: _tokenize_split(rows, tokenizer, tokenizer_hash, max_length, cache) for name, rows in splits.items()}
     )
 
 
-def _tokenize_split(rows: datasets.Dataset, tokenizer, tokenizer_hash: str, max_length: int, cache: bool):
+def _tokenize_split(rows: datasets.Dataset, tokenizer, tokenizer_hash: str | None, max_length: int, cache: bool):
     fingerprint = _compat.dataset_fingerprint(rows)
-    key = Hasher.hash(("tokenize_dataset/1", fingerprint, tokenizer_hash, max_length)) if fingerprint else None
+    known = fingerprint and tokenizer_hash
+    key = Hasher.hash(("tokenize_dataset/1", fingerprint, tokenizer_hash, max_length)) if known else None
     if cache and key in _tokenized_cache:
         _tokenized_cache.move_to_end(key)
         return _tokenized_cache[key].with_format(None)  # a new object, so set_format on it leaves the cache alone
@@ -102,6 +103,14 @@ def _tokenize_split(rows: datasets.Dataset, tokenizer, tokenizer_hash: str, max_
         while len(_tokenized_cache) > CACHED_SPLITS:
             _tokenized_cache.popitem(last=False)
     return tokenized.with_format(None)
+
+
+def _tokenizer_hash(tokenizer) -> str | None:
+    """datasets' hash of a tokenizer (vocabulary, special tokens, settings); None if it cannot be hashed."""
+    try:
+        return Hasher.hash(tokenizer)
+    except Exception:  # noqa: BLE001 - datasets raises many kinds; such a tokenizer is simply never cached
+        return None
 
 
 def encode_texts(tokenizer, texts: list, max_length: int) -> dict:

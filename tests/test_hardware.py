@@ -43,3 +43,30 @@ def test_impossible_overrides_say_what_to_use():
 
 def test_description_names_gpu_and_precision():
     assert describe_choice(T4, "fp16", "sdpa") == "Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention"
+
+
+def test_detect_hardware_reads_a_faked_gpu(monkeypatch):
+    import torch
+
+    from agnews_bert import detect_hardware
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Tesla T4")
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index=0: (7, 5))
+    hardware = detect_hardware()
+    assert (hardware.device, hardware.name, hardware.capability) == ("cuda", "Tesla T4", (7, 5))
+    assert (choose_precision("auto", hardware), choose_attention("auto", hardware)) == ("fp16", "sdpa")
+
+
+def test_trainer_settings_on_a_t4_and_on_the_cpu(tmp_path):
+    import agnews_bert as ab
+
+    config = ab.RunConfig.preset("smoke", precision="auto", output_dir=str(tmp_path))
+    tokenizer = ab.load_tokenizer("smoke")
+    tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
+    on_t4 = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "t4", hardware=T4)
+    on_cpu = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "cpu", hardware=CPU)
+    assert (on_t4.args.fp16, on_t4.args.bf16, on_t4.args.dataloader_pin_memory) == (True, False, True)
+    assert (on_cpu.args.fp16, on_cpu.args.bf16, on_cpu.args.dataloader_pin_memory) == (False, False, False)
+    assert on_t4.data_collator.pad_to_multiple_of == 8 and on_cpu.data_collator.pad_to_multiple_of is None
+    assert on_t4.args.per_device_eval_batch_size == 4 * config.batch_size

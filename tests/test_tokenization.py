@@ -164,3 +164,13 @@ def test_the_cache_keeps_only_the_most_recent_splits(tokenizer, count_encodings)
     assert len(tokenization._tokenized_cache) == tokenization.CACHED_SPLITS
     tokenize_dataset(_splits(["text number 0"]), tokenizer, max_length=16)  # the oldest was dropped
     assert len(count_encodings) == tokenization.CACHED_SPLITS + 3
+
+
+def test_a_tokenizer_that_cannot_be_hashed_is_never_cached(count_encodings):
+    odd = load_tokenizer("smoke")
+    odd.progress = (step for step in range(3))  # a generator: pickle (and so datasets' Hasher) refuses it
+    assert tokenization._tokenizer_hash(odd) is None
+    first = tokenize_dataset(_splits(TEXTS), odd, max_length=64)
+    second = tokenize_dataset(_splits(TEXTS), odd, max_length=64)
+    assert len(count_encodings) == 2
+    assert first["train"]["input_ids"] == second["train"]["input_ids"] == odd(TEXTS)["input_ids"]
