@@ -10,7 +10,6 @@ Known differences:
   `train_sampling_strategy="group_by_length"`;
 - `warmup_ratio` became a float `warmup_steps` (a value below 1 is a ratio);
 - `Trainer(tokenizer=...)` became `Trainer(processing_class=...)` (4.46);
-- `from_pretrained(torch_dtype=...)` became `from_pretrained(dtype=...)` (4.56);
 - torch 2.9 replaced `allow_tf32` flags with `fp32_precision = "tf32"`;
 - transformers 5.x groups evaluation batches by length too when training's are
   grouped, so `predict` returned rows in another order (see RowOrderTrainer);
@@ -56,14 +55,6 @@ def trainer_tokenizer_kwargs(tokenizer) -> dict:
     if "processing_class" in inspect.signature(transformers.Trainer.__init__).parameters:
         return {"processing_class": tokenizer}
     return {"tokenizer": tokenizer}
-
-
-def dtype_kwargs(dtype: torch.dtype | None) -> dict:
-    """The from_pretrained keyword that sets the weights' dtype; {} for the default."""
-    if dtype is None:
-        return {}
-    major, minor = (int(part) for part in transformers.__version__.split(".")[:2])
-    return {"dtype": dtype} if (major, minor) >= (4, 56) else {"torch_dtype": dtype}
 
 
 def enable_tf32_matmuls() -> None:

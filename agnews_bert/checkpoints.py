@@ -27,6 +27,8 @@ from pathlib import Path
 
 import transformers
 
+from .runs import CHECKPOINTS_DIR
+
 CHECKPOINT_PREFIX = "checkpoint-"
 TRAINER_STATE_FILE = "trainer_state.json"
 MIRROR_MARKER = "MIRROR_COMPLETE"
@@ -64,15 +66,23 @@ def is_complete_checkpoint(checkpoint: Path) -> bool:
 
 
 def restore_from_mirror(mirror_dir: Path, checkpoints_dir: Path) -> Path | None:
-    """Copy the mirrored `last/` checkpoint back to local disk after a new runtime; None if none."""
-    last = Path(mirror_dir) / "last"
-    step = _mirrored_step(last)
+    """Copy the mirrored checkpoints back to local disk after a new runtime; the `last` one, or None.
+
+    The `best` one comes back too, to the folder name the trainer state remembers,
+    so the best epoch can still be loaded at the end.
+    """
+    restored = {slot: _restore_slot(Path(mirror_dir) / slot, Path(checkpoints_dir)) for slot in MIRROR_SLOTS}
+    return restored["last"]
+
+
+def _restore_slot(slot: Path, checkpoints_dir: Path) -> Path | None:
+    step = _mirrored_step(slot)
     if step is None:
         return None
-    restored = Path(checkpoints_dir) / f"{CHECKPOINT_PREFIX}{step}"
+    restored = checkpoints_dir / f"{CHECKPOINT_PREFIX}{step}"
     if not is_complete_checkpoint(restored):
         shutil.rmtree(restored, ignore_errors=True)
-        shutil.copytree(last, restored, ignore=shutil.ignore_patterns(MIRROR_MARKER))
+        shutil.copytree(slot, restored, ignore=shutil.ignore_patterns(MIRROR_MARKER))
     return restored
 
 
@@ -107,12 +117,12 @@ def checkpoints_dir_for(config, run_dir: Path) -> Path:
     """Where the Trainer writes checkpoints: config.checkpoint_dir/<run> if set, else run_dir/checkpoints."""
     if config.checkpoint_dir:
         return Path(config.checkpoint_dir).expanduser() / Path(run_dir).name
-    return Path(run_dir) / "checkpoints"
+    return Path(run_dir) / CHECKPOINTS_DIR
 
 
 def mirror_dir_for(config, run_dir: Path) -> Path | None:
     """Where checkpoints are mirrored: run_dir/checkpoints when they are written elsewhere."""
-    return Path(run_dir) / "checkpoints" if config.checkpoint_dir else None
+    return Path(run_dir) / CHECKPOINTS_DIR if config.checkpoint_dir else None
 
 
 def remove_without_trash(folder: Path) -> None:

@@ -174,6 +174,8 @@ def _read_lines(path: str | None) -> list:
         raise AgNewsError(f"--file {path} does not exist; check the path") from error
     except UnicodeDecodeError as error:
         raise AgNewsError(f"--file {path} is not UTF-8 text; re-save it as UTF-8") from error
+    except OSError as error:
+        raise AgNewsError(f"--file {path} cannot be read ({error.strerror}); pass a text file") from error
 
 
 def _size(text: str):

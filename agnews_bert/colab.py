@@ -89,7 +89,7 @@ def runtime_report(hardware=None, precision: str = "auto", attention: str = "aut
     Example: "GPU found: Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention"
     """
     hardware = hardware or detect_hardware()
-    choice = describe_choice(hardware, choose_precision(precision, hardware), choose_attention(attention, hardware))
+    choice = describe_choice(hardware, choose_precision(precision, hardware), choose_attention(attention, hardware, precision))
     if hardware.device == "cuda":
         return f"GPU found: {choice}"
     return (

@@ -14,12 +14,12 @@ Example:
     ['smoke', 'TF-IDF + logistic regression']
 """
 
-import gc
 from dataclasses import replace
 
 from .baseline import tfidf_baseline
 from .config import RunConfig
 from .data import load_agnews
+from .resilience import release_gpu_memory
 from .runs import is_finished, load_results, run_dir_for
 from .training import train
 
@@ -54,7 +54,7 @@ def train_or_reuse(config: RunConfig, say=print) -> dict:
         say(f"{config.model}: already trained in {run_dir}, reusing its results")
         return load_results(run_dir)
     say(f"{config.model}: training ({config.resolved_run_name})")
-    _reset_gpu_memory_peak()
+    release_gpu_memory()  # the previous model's; train() restarts the peak counter itself
     return train(config, say=say)
 
 
@@ -70,13 +70,3 @@ def comparison_row(results: dict) -> dict:
         "peak_gpu_memory_gb": timing.get("peak_gpu_memory_gb"),
         "run_dir": results.get("run_dir"),
     }
-
-
-def _reset_gpu_memory_peak() -> None:
-    """Free the previous model and restart the peak counter, so each row's peak is its own."""
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()

@@ -112,7 +112,7 @@ class RunConfig:
             return self.run_name
         model = self.model.rstrip("/").split("/")[-1].lower()
         size = "all" if self.train_size is None else f"{self.train_size:g}"
-        return f"{model}_n{size}_lr{self.learning_rate:.0e}_ep{self.epochs:g}_seed{self.seed}"
+        return f"{model}_n{size}_lr{_short_number(self.learning_rate)}_ep{self.epochs:g}_seed{self.seed}"
 
     def to_json(self) -> str:
         """The config as pretty JSON (what config.json in a run folder holds)."""
@@ -149,6 +149,12 @@ def default_learning_rate(model: str) -> float:
     if "modernbert" in name:
         return 5e-5
     return 2e-5
+
+
+def _short_number(value: float) -> str:
+    """Two significant digits in scientific notation. Example: 5e-05 -> "5e-05", 3.16e-05 -> "3.2e-05" """
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
 def _is_number(value) -> bool:

@@ -29,7 +29,7 @@ import datasets
 from .config import SMOKE, RunConfig
 from .errors import AgNewsError
 from .labels import CLASS_NAMES, NUM_CLASSES
-from .readers import FEATURES, read_local_source
+from .readers import build_dataset, read_local_source
 
 DEFAULT_HELD_OUT_TEST_SHARE = 0.2
 SMOKE_DIR = Path(__file__).parent / "resources" / "smoke"
@@ -177,11 +177,10 @@ def _read_hub(dataset_id: str) -> datasets.DatasetDict:
 def _as_agnews(rows: datasets.Dataset, origin: str) -> datasets.Dataset:
     if not {"text", "label"} <= set(rows.column_names):
         raise AgNewsError(f"{origin} has columns {rows.column_names}; it needs 'text' and 'label'")
-    rows = rows.select_columns(["text", "label"])
     label_feature = rows.features["label"]
     if getattr(label_feature, "names", None) not in (None, list(CLASS_NAMES)):
         raise AgNewsError(f"{origin} has classes {label_feature.names}; expected {list(CLASS_NAMES)}")
-    return rows.cast(FEATURES)
+    return build_dataset(rows["text"], rows["label"], origin, first_line=0)
 
 
 def _drop_texts_seen_in(pool: datasets.Dataset, test: datasets.Dataset) -> datasets.Dataset:

@@ -62,14 +62,16 @@ def choose_precision(requested: str, hardware: Hardware) -> str:
     return requested
 
 
-def choose_attention(requested: str, hardware: Hardware) -> str:
-    """The attention kernel: FlashAttention 2 where it can run, else SDPA."""
-    flash_possible = hardware.device == "cuda" and hardware.has_bf16 and hardware.flash_attn_installed
+def choose_attention(requested: str, hardware: Hardware, precision: str = "auto") -> str:
+    """The attention kernel: FlashAttention 2 where it can run (16-bit, Ampere or newer), else SDPA."""
+    sixteen_bit = choose_precision(precision, hardware) in ("bf16", "fp16")
+    flash_possible = hardware.device == "cuda" and hardware.has_bf16 and hardware.flash_attn_installed and sixteen_bit
     if requested == "auto":
         return "flash_attention_2" if flash_possible else "sdpa"
     if requested == "flash_attention_2" and not flash_possible:
         raise AgNewsError(
-            "attention='flash_attention_2' needs the flash_attn package and an Ampere or newer GPU; use sdpa or auto"
+            "attention='flash_attention_2' needs the flash_attn package, an Ampere or newer GPU and bf16 or fp16; "
+            "use sdpa or auto"
         )
     return requested
 

@@ -7,7 +7,7 @@ Example:
 
 from .errors import AgNewsError
 
-OFFLINE_HINTS = ("couldn't connect", "connection", "offline", "resolve", "network", "timed out")
+OFFLINE_HINTS = ("couldn't connect", "connection", "offline", "name or service not known", "network", "timed out")
 
 
 def hub_error(name: str, what: str, error: Exception) -> AgNewsError:

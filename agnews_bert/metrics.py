@@ -10,7 +10,7 @@ so accuracy and macro-F1 are close, but they part ways on skewed data.
 
 Example:
     >>> compute_metrics(([[2.0, 0.1, 0, 0], [0, 3.0, 0, 0]], [0, 0]))
-    {'accuracy': 0.5, 'macro_f1': 0.3333333333333333}
+    {'accuracy': 0.5, 'macro_f1': 0.16666666666666666}
 """
 
 import numpy as np

@@ -56,7 +56,7 @@ def load_model_for(config, hardware=None):
     library's own default (SDPA where the architecture has it) is kept.
     """
     hardware = hardware or detect_hardware()
-    attention = choose_attention(config.attention, hardware)
+    attention = choose_attention(config.attention, hardware, config.precision)
     explicit = None if config.attention == "auto" and attention == "sdpa" else attention
     return load_model(config.model, explicit, config.trust_remote_code)
 

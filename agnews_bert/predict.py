@@ -16,6 +16,7 @@ import torch
 import transformers
 
 from .errors import AgNewsError
+from .hardware import detect_hardware
 from .labels import CLASS_NAMES
 from .runs import CONFIG_FILE, MODEL_DIR, load_run_config
 
@@ -23,23 +24,34 @@ DEFAULT_MAX_LENGTH = 128
 
 
 def load_saved_model(run_dir):
-    """The fine-tuned model and tokenizer of a run folder (or of its model/ folder)."""
+    """The fine-tuned model (on the GPU if there is one) and tokenizer of a run folder or its model/ folder."""
     folder = Path(run_dir).expanduser()
     model_dir = folder / MODEL_DIR if (folder / MODEL_DIR).is_dir() else folder
     if not (model_dir / "config.json").exists():
         raise AgNewsError(
             f"{folder} holds no saved model (no {MODEL_DIR}/config.json); pass the folder of a finished run"
         )
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(model_dir)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
-    return model.eval(), tokenizer
+    trust_remote_code = _run_config(folder).trust_remote_code if _run_config(folder) else False
+    try:
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            model_dir, trust_remote_code=trust_remote_code)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as error:
+        raise AgNewsError(f"the model in {model_dir} cannot be loaded ({error}); train the run again") from error
+    return model.to(detect_hardware().device).eval(), tokenizer
 
 
 def run_max_length(run_dir) -> int:
-    """The max_length a run was trained with, read from its config.json."""
-    if not (Path(run_dir).expanduser() / CONFIG_FILE).exists():
-        return DEFAULT_MAX_LENGTH
-    return load_run_config(run_dir).max_length
+    """The max_length a run was trained with, read from its config.json (128 if unknown)."""
+    config = _run_config(Path(run_dir).expanduser())
+    return config.max_length if config else DEFAULT_MAX_LENGTH
+
+
+def _run_config(folder: Path):
+    """The RunConfig of a run folder; None for a bare model folder (its config.json is the model's)."""
+    if not (folder / MODEL_DIR).is_dir() or not (folder / CONFIG_FILE).exists():
+        return None
+    return load_run_config(folder)
 
 
 def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = 64, max_length: int | None = None):
@@ -53,14 +65,14 @@ def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = 64
         max_length = max_length or run_max_length(run)
     if model is None or tokenizer is None:
         raise AgNewsError("predict needs a run folder, or both model= and tokenizer=")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise AgNewsError(f"batch_size={batch_size!r} must be a whole number of at least 1")
     probabilities = class_probabilities(texts, model, tokenizer, batch_size, max_length or DEFAULT_MAX_LENGTH)
     return [_prediction(text, row) for text, row in zip(texts, probabilities)]
 
 
 def class_probabilities(texts: list, model, tokenizer, batch_size: int, max_length: int) -> torch.Tensor:
     """A (texts x 4) tensor of softmax probabilities, rows in the order of `texts`."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise AgNewsError(f"batch_size={batch_size!r} must be a whole number of at least 1")
     order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
     device = next(model.parameters()).device
     was_training = model.training

@@ -80,7 +80,7 @@ def _read_saved(folder: Path) -> datasets.DatasetDict:
     for split, rows in loaded.items():
         if not {"text", "label"} <= set(rows.column_names):
             raise AgNewsError(f"{folder} split {split} has columns {rows.column_names}; it needs 'text' and 'label'")
-        checked[split] = _build_dataset(rows["text"], rows["label"], f"{folder.name}/{split}", first_line=0)
+        checked[split] = build_dataset(rows["text"], rows["label"], f"{folder.name}/{split}", first_line=0)
     return datasets.DatasetDict(checked)
 
 
@@ -95,7 +95,7 @@ def _read_csv_text(text: str, name: str) -> datasets.Dataset:
     header = [cell.strip().lower() for cell in rows[0]]
     if "text" in header and "label" in header:
         text_at, label_at = header.index("text"), header.index("label")
-        return _build_dataset(
+        return build_dataset(
             [_cell(row, text_at) for row in rows[1:]], [_cell(row, label_at) for row in rows[1:]], name, first_line=2
         )
     return _read_original_rows(rows, name)
@@ -111,7 +111,7 @@ def _read_original_rows(rows: list, name: str) -> datasets.Dataset:
             )
         texts.append(f"{row[1]} {row[2]}")
         labels.append(int(row[0]) - 1)
-    return _build_dataset(texts, labels, name, first_line=1)
+    return build_dataset(texts, labels, name, first_line=1)
 
 
 def _read_json_lines(text: str, name: str) -> datasets.Dataset:
@@ -129,7 +129,7 @@ def _read_json_lines(text: str, name: str) -> datasets.Dataset:
             raise AgNewsError(f"{name} line {line} needs an object with 'text' and 'label' keys")
         texts.append(record["text"])
         labels.append(record["label"])
-    return _build_dataset(texts, labels, name, first_line=1)
+    return build_dataset(texts, labels, name, first_line=1)
 
 
 def _read_parquet(path: Path) -> datasets.Dataset:
@@ -141,14 +141,18 @@ def _read_parquet(path: Path) -> datasets.Dataset:
         raise AgNewsError(f"{path.name} is not a readable Parquet file ({error})") from error
     if not {"text", "label"} <= set(table.column_names):
         raise AgNewsError(f"{path.name} has columns {table.column_names}; it needs 'text' and 'label'")
-    return _build_dataset(table.column("text").to_pylist(), table.column("label").to_pylist(), path.name, 0)
+    return build_dataset(table.column("text").to_pylist(), table.column("label").to_pylist(), path.name, 0)
 
 
 def _cell(row: list, index: int):
     return row[index] if index < len(row) else None
 
 
-def _build_dataset(texts: list, labels: list, name: str, first_line: int) -> datasets.Dataset:
+def build_dataset(texts: list, labels: list, name: str, first_line: int) -> datasets.Dataset:
+    """Check every row (text a non-empty string, label 0-3 or a class name) and build the Dataset.
+
+    first_line is the line number of the first row in the file, for the error message (0: count rows from 0).
+    """
     if not texts:
         raise AgNewsError(f"{name} has no data rows; it needs AG News texts with labels")
     label_ids = []
@@ -174,7 +178,7 @@ def _check_text(text, where: str) -> None:
 def _label_id(label, where: str) -> int:
     if isinstance(label, str):
         stripped = label.strip()
-        found = int(stripped) if stripped.isdigit() else label_id_from_name(stripped)
+        found = int(stripped) if stripped.isascii() and stripped.isdigit() else label_id_from_name(stripped)
     elif isinstance(label, int) and not isinstance(label, bool):
         found = label
     elif isinstance(label, float) and label.is_integer():

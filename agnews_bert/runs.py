@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 from .config import RunConfig
@@ -53,18 +54,42 @@ def refuse_finished_run(config: RunConfig) -> None:
 
 
 def prepare_run_dir(config: RunConfig) -> Path:
-    """Create the run folder, refusing to overwrite a finished run unless config.overwrite."""
+    """Create the run folder and write its config.json.
+
+    A finished run is replaced only with config.overwrite (and leaves the runs
+    index); an unfinished one is resumed only if its settings are the same.
+    """
     refuse_finished_run(config)
     run_dir = run_dir_for(config)
     if is_finished(run_dir):
         shutil.rmtree(run_dir)
+        remove_from_index(run_dir.parent, run_dir.name)
     elif run_dir.exists() and not config.resume:
         shutil.rmtree(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise AgNewsError(f"cannot create the run folder {run_dir} ({error.strerror}); choose another --output-dir") from error
+    refuse_other_settings(run_dir, config)
+    write_json_atomic(run_dir / CONFIG_FILE, json.loads(config.to_json()))
     return run_dir
+
+
+SETTINGS_THAT_MAY_CHANGE = ("resume", "overwrite", "output_dir", "checkpoint_dir", "preset")
+
+
+def refuse_other_settings(run_dir: Path, config: RunConfig) -> None:
+    """Raise AgNewsError if an unfinished run in run_dir was started with other settings."""
+    if not (run_dir / CONFIG_FILE).exists():
+        return
+    earlier = load_run_config(run_dir)
+    changed = [name for name in sorted(json.loads(config.to_json()))
+               if name not in SETTINGS_THAT_MAY_CHANGE and getattr(earlier, name) != getattr(config, name)]
+    if changed:
+        raise AgNewsError(
+            f"{run_dir} holds an unfinished run with other settings ({', '.join(changed)}); pass --no-resume "
+            "(resume=False) to start it over, or another --run-name (run_name=...) to keep it"
+        )
 
 
 def write_json_atomic(path: Path, payload) -> None:
@@ -104,21 +129,39 @@ def load_results(run_dir) -> dict:
 
 def append_to_index(output_dir: Path, row: dict) -> None:
     """Add one finished run to the output folder's runs index (one JSON object per line)."""
-    index = Path(output_dir) / INDEX_FILE
-    existing = index.read_text(encoding="utf-8") if index.exists() else ""
-    kept = [line for line in existing.splitlines() if line.strip() and json.loads(line).get("run_name") != row["run_name"]]
-    lines = kept + [json.dumps(row, sort_keys=True, default=str)]
-    temporary = index.with_name(f".{INDEX_FILE}.tmp")
-    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(temporary, index)
+    rows = [kept for kept in read_index(output_dir) if kept.get("run_name") != row["run_name"]]
+    _write_index(Path(output_dir), rows + [row])
+
+
+def remove_from_index(output_dir: Path, run_name: str) -> None:
+    """Drop a run's row from the runs index (its folder is being replaced)."""
+    rows = read_index(output_dir)
+    if any(row.get("run_name") == run_name for row in rows):
+        _write_index(Path(output_dir), [row for row in rows if row.get("run_name") != run_name])
 
 
 def read_index(output_dir) -> list:
-    """The rows of the runs index, oldest first; [] when no run has finished."""
+    """The rows of the runs index, oldest first; [] when no run has finished. Damaged lines are skipped."""
     index = Path(output_dir).expanduser() / INDEX_FILE
     if not index.exists():
         return []
-    return [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for number, line in enumerate(index.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            warnings.warn(f"{index} line {number} is damaged and was skipped", stacklevel=2)
+    return rows
+
+
+def _write_index(output_dir: Path, rows: list) -> None:
+    text = "".join(json.dumps(row, sort_keys=True, default=str) + "\n" for row in rows)
+    handle, temporary = tempfile.mkstemp(dir=output_dir, prefix=f".{INDEX_FILE}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, output_dir / INDEX_FILE)
 
 
 def runs_table(output_dir="runs"):

@@ -153,7 +153,7 @@ def clear_tokenization_cache() -> None:
 
 
 def token_length_summary(tokenized: datasets.Dataset, max_length: int) -> dict:
-    """Token counts per text: mean, median, 95th percentile, max, and the truncated share.
+    """Token counts per text: mean, median, 95th percentile, max, and the share at max_length (cut, or just fitting).
 
     Example: {"mean": 54.1, "median": 52, "p95": 81, "max": 128, "truncated_share": 0.004}
     """

@@ -34,12 +34,12 @@ from .checkpoints import CheckpointMirror, checkpoints_dir_for, latest_checkpoin
 from .collate import make_collator, sorted_by_length
 from .config import RunConfig
 from .data import describe_splits, load_agnews
+from .errors import TrainingInterrupted
 from .errors import AgNewsError
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
 from .metrics import classification_report, compute_metrics
 from .modeling import count_parameters, load_model_for
-from .resilience import (StopAndSave, TrainingInterrupted, first_interrupt_saves, is_out_of_memory,
-                         release_gpu_memory, smaller_batch)
+from .resilience import StopAndSave, first_interrupt_saves, is_out_of_memory, release_gpu_memory, smaller_batch
 from .runs import prepare_run_dir, refuse_finished_run, run_dir_for
 from .saving import save_run
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
@@ -128,7 +128,8 @@ def train(config: RunConfig, say=print) -> dict:
     say = say if is_main_process() else _quiet
     refuse_finished_run(config)
     hardware = detect_hardware()
-    precision, attention = choose_precision(config.precision, hardware), choose_attention(config.attention, hardware)
+    precision = choose_precision(config.precision, hardware)
+    attention = choose_attention(config.attention, hardware, config.precision)
     say(f"Hardware: {describe_choice(hardware, precision, attention)}")
     splits, tokenizer, tokenized = prepare_data(config, say)
     run_dir = prepare_run_dir(config) if is_main_process() else run_dir_for(config)
@@ -147,23 +148,23 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, sa
 
     Returns (trainer, train_output, resumed_from) where resumed_from is the checkpoint folder or None.
     """
-    reset_gpu_memory_peak()
     while True:
+        reset_gpu_memory_peak()
         transformers.set_seed(config.seed)
-        model = load_model_for(config, hardware)
-        trainer = build_trainer(config, model, tokenizer, tokenized, run_dir, hardware=hardware)
+        trainer = build_trainer(config, load_model_for(config, hardware), tokenizer, tokenized, run_dir,
+                                hardware=hardware)
         try:
             train_output, checkpoint = train_resumably(trainer, config, run_dir, say)
+            return trainer, train_output, checkpoint
         except Exception as error:
             if not is_out_of_memory(error):
                 raise
-            del trainer, model
-            release_gpu_memory()
-            config = replace(smaller_batch(config), resume=True)
-            say(f"Out of GPU memory: retrying with batch_size={config.batch_size} and "
-                f"gradient_accumulation_steps={config.gradient_accumulation_steps} (same effective batch)")
-            continue
-        return trainer, train_output, checkpoint
+        # Outside the except block, so the traceback no longer holds the model's memory.
+        del trainer
+        release_gpu_memory()
+        config = replace(smaller_batch(config), resume=True)
+        say(f"Out of GPU memory: retrying with batch_size={config.batch_size} and gradient_accumulation_steps="
+            f"{config.gradient_accumulation_steps} (effective batch {config.batch_size * config.gradient_accumulation_steps})")
 
 
 def train_resumably(trainer, config: RunConfig, run_dir, say=print):
@@ -173,6 +174,9 @@ def train_resumably(trainer, config: RunConfig, run_dir, say=print):
     last complete checkpoint. Returns (train_output, resumed_from).
     """
     checkpoint = resume_checkpoint(config, run_dir, say)
+    for stale in (StopAndSave, CheckpointMirror):  # left by an earlier run of the same notebook cell
+        while trainer.pop_callback(stale):
+            pass
     stopper = StopAndSave()
     trainer.add_callback(stopper)
     mirror = mirror_dir_for(config, run_dir)

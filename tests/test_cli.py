@@ -125,3 +125,24 @@ def test_train_with_a_local_checkpoint_and_original_format_csv(tmp_path):
     assert results["test"]["accuracy"] > 0.5  # four balanced classes: chance is 0.25
     saved = json.loads((tmp_path / "runs" / "local" / "model" / "config.json").read_text())
     assert saved["architectures"] == ["BertForSequenceClassification"] and saved["id2label"]["2"] == "Business"
+
+
+def test_evaluate_refuses_a_zero_batch_size(smoke_run, capsys):
+    assert main(["evaluate", smoke_run["run_dir"], "--batch-size", "0"]) == 2
+    assert "batch_size=0 must be a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_overwrite_replaces_the_run_and_its_index_row(tmp_path):
+    from agnews_bert.runs import read_index
+
+    arguments = ["train", "--preset", "smoke", "--epochs", "1", "--output-dir", str(tmp_path), "--run-name", "again"]
+    assert main(arguments) == 0 and main([*arguments, "--overwrite"]) == 0
+    assert [row["run_name"] for row in read_index(tmp_path)] == ["again"]
+
+
+def test_a_damaged_index_line_is_skipped(tmp_path, capsys):
+    (tmp_path / "runs.jsonl").write_text('{"run_name": "a", "test_macro_f1": 0.5}\n{"run_na\n', encoding="utf-8")
+    with pytest.warns(UserWarning, match="line 2 is damaged"):
+        assert main(["runs", "--output-dir", str(tmp_path)]) == 0
+    output = capsys.readouterr().out
+    assert "1 finished run(s)" in output and output.splitlines()[1].split() == ["a", "0.5000"]

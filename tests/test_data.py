@@ -165,3 +165,18 @@ def test_sizes_too_large_for_the_data():
         load_agnews("smoke", train_size=1000, validation_size=64)
     with pytest.raises(AgNewsError, match="validation_size=2 asks for 2 of"):
         load_agnews("smoke", validation_size=2)
+
+
+def test_hub_style_rows_get_the_same_checks_as_files():
+    from agnews_bert.data import _as_agnews
+
+    rows = datasets.Dataset.from_dict({"text": ["fine", "also fine"], "label": [0, 7]})
+    with pytest.raises(AgNewsError, match="row 1 has label 7"):
+        _as_agnews(rows, "some/hub-data")
+
+
+def test_a_superscript_digit_label_is_an_unknown_label(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("text,label\nhello,²\n", encoding="utf-8")
+    with pytest.raises(AgNewsError, match="has label '²'"):
+        read_local_source(path)

@@ -37,7 +37,7 @@ def test_impossible_overrides_say_what_to_use():
         choose_precision("bf16", T4)
     with pytest.raises(AgNewsError, match="needs a CUDA GPU"):
         choose_precision("fp16", CPU)
-    with pytest.raises(AgNewsError, match="flash_attn package and an Ampere"):
+    with pytest.raises(AgNewsError, match="flash_attn package, an Ampere or newer GPU and bf16"):
         choose_attention("flash_attention_2", T4)
 
 
@@ -70,3 +70,8 @@ def test_trainer_settings_on_a_t4_and_on_the_cpu(tmp_path):
     assert (on_cpu.args.fp16, on_cpu.args.bf16, on_cpu.args.dataloader_pin_memory) == (False, False, False)
     assert on_t4.data_collator.pad_to_multiple_of == 8 and on_cpu.data_collator.pad_to_multiple_of is None
     assert on_t4.args.per_device_eval_batch_size == 4 * config.batch_size
+
+
+def test_flash_attention_is_not_chosen_for_full_precision():
+    assert choose_attention("auto", H100_FLASH, precision="fp32") == "sdpa"
+    assert choose_attention("auto", H100_FLASH, precision="bf16") == "flash_attention_2"

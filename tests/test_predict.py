@@ -48,3 +48,16 @@ def test_bad_texts_are_refused(smoke_run, texts, fragment):
 def test_a_folder_without_a_model_is_refused(tmp_path):
     with pytest.raises(ab.AgNewsError, match="holds no saved model"):
         ab.predict(["hello"], tmp_path)
+
+
+def test_predict_takes_the_model_folder_itself(smoke_run):
+    from pathlib import Path
+
+    texts = ["the striker scored twice"]
+    assert ab.predict(texts, Path(smoke_run["run_dir"]) / "model") == ab.predict(texts, smoke_run["run_dir"])
+
+
+def test_a_non_positive_batch_size_is_refused(smoke_run):
+    model, tokenizer = ab.load_saved_model(smoke_run["run_dir"])
+    with pytest.raises(ab.AgNewsError, match="batch_size=0 must be a whole number of at least 1"):
+        ab.predict(["text"], model=model, tokenizer=tokenizer, batch_size=0)

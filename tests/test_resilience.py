@@ -219,3 +219,43 @@ def test_two_process_run_writes_one_run_folder(tmp_path, smoke_run, launcher):
     assert results["batch"]["devices"] == 2
     assert finished.stdout.count("Test accuracy") == 1  # only rank 0 reports
     assert abs(results["test"]["accuracy"] - smoke_run["test"]["accuracy"]) <= 0.05
+
+
+def test_rerunning_the_training_cell_after_a_stop_finishes_the_run(tmp_path):
+    from agnews_bert.resilience import StopAndSave
+
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2)
+    tokenizer = ab.load_tokenizer("smoke")
+    tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
+    run_dir = ab.prepare_run_dir(config)
+    trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, run_dir)
+
+    class PressStop(transformers.TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 3:
+                next(c for c in trainer.callback_handler.callbacks if isinstance(c, StopAndSave)).requested = True
+
+    trainer.add_callback(PressStop())
+    with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
+        ab.train_resumably(trainer, config, run_dir)
+    trainer.pop_callback(PressStop)
+    _, resumed_from = ab.train_resumably(trainer, config, run_dir)  # the same cell, run again
+    assert resumed_from.name == "checkpoint-3"
+    assert trainer.state.global_step == 26
+    assert sum(isinstance(c, StopAndSave) for c in trainer.callback_handler.callbacks) == 1
+
+
+def test_an_unfinished_run_is_not_resumed_with_other_settings(tmp_path):
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), run_name="same-folder")
+    ab.prepare_run_dir(config)
+    with pytest.raises(ab.AgNewsError, match=r"other settings \(batch_size\); pass --no-resume"):
+        ab.prepare_run_dir(config.with_changes(batch_size=8))
+    assert ab.prepare_run_dir(config.with_changes(resume=False, batch_size=8)).name == "same-folder"
+
+
+def test_mirror_restores_the_best_checkpoint_too(two_epoch_checkpoints, tmp_path):
+    mirror = tmp_path / "drive"
+    mirror_checkpoint(two_epoch_checkpoints / "checkpoint-13", mirror / "best")
+    mirror_checkpoint(two_epoch_checkpoints / "checkpoint-26", mirror / "last")
+    assert restore_from_mirror(mirror, tmp_path / "local").name == "checkpoint-26"
+    assert is_complete_checkpoint(tmp_path / "local" / "checkpoint-13")
