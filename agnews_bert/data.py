@@ -127,8 +127,7 @@ def _read_pool_and_test(source: str, test_source: str | None, seed: int):
     source_splits = read_source(source)
     pool = source_splits["train"]
     if test_source is not None:
-        test_splits = read_source(test_source)
-        test = test_splits["test"] if "test" in test_splits else test_splits["train"]
+        test = read_test_rows(test_source)
         test.info.description = f"the separate test source {test_source}"
     elif "test" in source_splits:
         test = source_splits["test"]
@@ -140,6 +139,12 @@ def _read_pool_and_test(source: str, test_source: str | None, seed: int):
             "because it has no test split; pass test_source to use a real test set"
         )
     return pool, test
+
+
+def read_test_rows(source: str) -> datasets.Dataset:
+    """The rows of a separate test source: its test split, or all of it when it has none."""
+    splits = read_source(source)
+    return splits["test"] if "test" in splits else splits["train"]
 
 
 def read_source(source: str) -> datasets.DatasetDict:

@@ -6,7 +6,7 @@ Example:
 """
 
 from .config import RunConfig
-from .data import load_agnews, read_source
+from .data import load_agnews, read_test_rows
 from .metrics import classification_report
 from .predict import class_probabilities, load_saved_model
 from .runs import load_run_config
@@ -26,5 +26,4 @@ def evaluate_run(run_dir, data: str | None = None, batch_size: int = 64) -> dict
 def _test_rows(config: RunConfig, data: str | None):
     if data is None:
         return load_agnews(config)["test"]
-    splits = read_source(data)
-    return splits["test"] if "test" in splits else splits["train"]
+    return read_test_rows(data)

@@ -23,7 +23,7 @@ ALL_LABELS = list(range(NUM_CLASSES))
 
 def compute_metrics(eval_pred) -> dict:
     """Trainer hook: logits and labels in, accuracy and macro-F1 out."""
-    logits, labels = _logits_and_labels(eval_pred)
+    logits, labels = logits_and_labels(eval_pred)
     predictions = np.asarray(logits).argmax(axis=-1)
     return {
         "accuracy": float(accuracy_score(labels, predictions)),
@@ -54,7 +54,8 @@ def classification_report(labels, predictions) -> dict:
     }
 
 
-def _logits_and_labels(eval_pred):
+def logits_and_labels(eval_pred):
+    """(logits, labels) from an EvalPrediction, a PredictionOutput or a plain pair; extra outputs dropped."""
     if hasattr(eval_pred, "predictions"):
         logits, labels = eval_pred.predictions, eval_pred.label_ids
     else:

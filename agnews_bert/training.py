@@ -37,7 +37,7 @@ from .data import describe_splits, load_agnews
 from .errors import TrainingInterrupted
 from .errors import AgNewsError
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
-from .metrics import classification_report, compute_metrics
+from .metrics import classification_report, compute_metrics, logits_and_labels
 from .modeling import count_parameters, load_model_for
 from .resilience import StopAndSave, first_interrupt_saves, is_out_of_memory, release_gpu_memory, smaller_batch
 from .runs import prepare_run_dir, refuse_finished_run, run_dir_for
@@ -108,7 +108,7 @@ def evaluate_on_test(trainer, test_split, texts=None) -> dict:
     """
     started = time.perf_counter()
     output = trainer.predict(test_split, metric_key_prefix="test")
-    logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
+    logits, _ = logits_and_labels(output)
     report = classification_report(output.label_ids, np.asarray(logits).argmax(axis=-1))
     report.update(rows=len(test_split), seconds=round(time.perf_counter() - started, 2))
     if texts is not None:
