@@ -1,43 +1,75 @@
 """agnews_bert: fine-tune BERT-family encoders on AG News, step by step.
 
+This file only re-exports the names the notebooks, the README and the tests
+use, and imports each one the first time it is asked for (PEP 562), so
+`import agnews_bert` and `agnews-bert --help` start without torch.
+
 Example:
     >>> import agnews_bert as ab
     >>> results = ab.train(ab.RunConfig.preset("smoke"))  # doctest: +SKIP
 """
 
+import importlib
+import sys
+import types
+
 __version__ = "0.1.0"
 
-from . import colab
-from .analysis import confused_pairs, most_confident_errors
-from .baseline import tfidf_baseline
-from .collate import make_collator
-from .compare import compare_models
-from .config import PRESETS, RunConfig, default_learning_rate
-from .data import describe_splits, load_agnews
-from .errors import AgNewsError
-from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
-from .inference_widget import prediction_widget
-from .labels import CLASS_NAMES, ID2LABEL, LABEL2ID
-from .metrics import classification_report, compute_metrics
-from .modeling import count_parameters, load_model, load_model_for
-from .plots import (plot_comparison, plot_confusion_matrix, plot_learning_curves, plot_per_class,
-                    save_run_plots)
-from .predict import load_saved_model, predict
-from .runs import load_results, prepare_run_dir, run_dir_for, runs_table
-from .saving import save_run
-from .tokenization import check_max_length, load_tokenizer, token_length_summary, tokenize_dataset
-from .training import (build_trainer, build_training_args, collect_results, evaluate_on_test, train,
-                       train_resumably)
+# Each public name, by the module that defines it.
+_EXPORTS = {
+    "analysis": ["confused_pairs", "most_confident_errors"],
+    "baseline": ["tfidf_baseline"],
+    "checkpoints": ["load_finished_run", "resume_checkpoint", "saving_on_stop", "train_resumably"],
+    "collate": ["make_collator"],
+    "compare": ["compare_models"],
+    "config": ["RunConfig", "default_learning_rate"],
+    "data": ["describe_splits", "load_agnews"],
+    "errors": ["AgNewsError"],
+    "hardware": ["Hardware", "choose_attention", "choose_precision", "describe_choice", "detect_hardware"],
+    "inference_widget": ["prediction_widget"],
+    "labels": ["CLASS_NAMES", "ID2LABEL", "LABEL2ID"],
+    "lessons": ["training_args_table", "whole_texts"],
+    "metrics": ["classification_report", "compute_metrics", "load_metric", "metric_path"],
+    "modeling": ["count_parameters", "load_model", "load_model_for"],
+    "plots": ["plot_comparison", "plot_confusion_matrix", "plot_learning_curves", "plot_per_class",
+              "plot_training_loss"],
+    "predict": ["load_saved_model", "predict"],
+    "runs": ["is_finished", "load_results", "prepare_run_dir", "run_dir_for", "runs_table"],
+    "saving": ["save_run"],
+    "tokenization": ["check_max_length", "load_tokenizer", "token_length_summary", "tokenize_dataset"],
+    "training": ["build_trainer", "build_training_args", "collect_results", "evaluate_on_test", "train"],
+    "widgets": ["RunForm", "settings_form"],
+}
+_MODULES = ["colab"]  # modules the notebooks use as a whole: ab.colab.setup(...)
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "AgNewsError", "CLASS_NAMES", "Hardware", "ID2LABEL", "LABEL2ID", "PRESETS", "RunConfig", "build_trainer",
-    "build_training_args", "check_max_length", "choose_attention", "choose_precision",
-    "classification_report", "colab", "collect_results", "compare_models",
-    "compute_metrics", "confused_pairs", "count_parameters", "default_learning_rate",
-    "describe_choice", "describe_splits", "detect_hardware", "evaluate_on_test", "load_agnews", "load_model",
-    "load_model_for",
-    "load_results", "load_saved_model", "load_tokenizer", "make_collator", "most_confident_errors",
-    "plot_comparison", "plot_confusion_matrix", "plot_learning_curves", "plot_per_class", "predict",
-    "prediction_widget", "prepare_run_dir", "run_dir_for", "runs_table", "save_run", "save_run_plots",
-    "tfidf_baseline", "token_length_summary", "tokenize_dataset", "train", "train_resumably",
-]
+__all__ = sorted(_HOME) + _MODULES
+
+
+def __getattr__(name: str):
+    """Import a public name's module on first use, and keep the name here for the next time."""
+    if name in _MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    elif name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Importing a submodule sets it as an attribute of the package; where the submodule shares
+    its name with a public function (`predict`), the function keeps the name."""
+
+    def __setattr__(self, name, value):
+        if name in _HOME and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -12,7 +12,7 @@ Known differences:
 - `Trainer(tokenizer=...)` became `Trainer(processing_class=...)` (4.46);
 - torch 2.9 replaced `allow_tf32` flags with `fp32_precision = "tf32"`;
 - transformers 5.x groups evaluation batches by length too when training's are
-  grouped, so `predict` returned rows in another order (see RowOrderTrainer);
+  grouped, so scoring uses its own Trainer without grouping (predict.score);
 - tokenizers 0.20 added `encode_batch_fast` (a batch encoder without offsets);
 - datasets keeps a data set's fingerprint in the private `_fingerprint`;
 - ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`.
@@ -21,12 +21,11 @@ Known differences:
 import inspect
 from functools import lru_cache
 
-import torch
-import transformers
-
 
 @lru_cache(maxsize=None)
 def _training_args_parameters() -> frozenset:
+    import transformers
+
     return frozenset(inspect.signature(transformers.TrainingArguments.__init__).parameters)
 
 
@@ -52,13 +51,23 @@ def warmup_kwargs(warmup_ratio: float) -> dict:
 
 def trainer_tokenizer_kwargs(tokenizer) -> dict:
     """The Trainer keyword that takes the tokenizer (saved with each checkpoint)."""
+    import transformers
+
     if "processing_class" in inspect.signature(transformers.Trainer.__init__).parameters:
         return {"processing_class": tokenizer}
     return {"tokenizer": tokenizer}
 
 
+def trainer_tokenizer(trainer):
+    """The tokenizer a Trainer was given (`processing_class`, `tokenizer` before 4.46), else its collator's."""
+    found = getattr(trainer, "processing_class", None) or getattr(trainer, "tokenizer", None)
+    return found or getattr(trainer.data_collator, "tokenizer", None)
+
+
 def enable_tf32_matmuls() -> None:
     """Let float32 matrix products use TF32 tensor cores (Ampere and newer GPUs)."""
+    import torch
+
     matmul = torch.backends.cuda.matmul
     if hasattr(matmul, "fp32_precision"):
         matmul.fp32_precision = "tf32"
@@ -90,20 +99,3 @@ def offsetless_batch_encoder(backend):
 def dataset_fingerprint(rows) -> str | None:
     """The hash datasets keeps of a data set's content and history; None if this datasets has none."""
     return getattr(rows, "_fingerprint", None)
-
-
-class RowOrderTrainer(transformers.Trainer):
-    """A Trainer whose `evaluate` and `predict` take the rows in the order given.
-
-    Recent transformers also group evaluation batches by length when training's
-    are grouped; `predict` then returns predictions in another order than the
-    rows, and they no longer line up with the texts. Training stays grouped.
-    """
-
-    def _get_eval_sampler(self, eval_dataset):
-        from transformers.trainer_pt_utils import LengthGroupedSampler
-
-        sampler = super()._get_eval_sampler(eval_dataset)
-        if not isinstance(sampler, LengthGroupedSampler):
-            return sampler
-        return torch.utils.data.SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None

@@ -2,37 +2,122 @@
 
 The Trainer writes `checkpoint-<step>/` folders; a disconnect or a kill can cut
 one off mid-write. `latest_checkpoint` only returns a folder whose trainer
-state parses and whose weight and optimizer files are whole (a safetensors
-file is checked against the sizes its own header declares), and it removes
-the broken ones so the Trainer never sees them.
+state parses and whose weight and optimizer files are whole (`safetensors.safe_open`
+rejects a cut-off weights file), and it removes the broken ones so the Trainer
+never sees them. It walks the folders itself: transformers' `get_last_checkpoint`
+returns the newest folder even when it is cut off (tests/test_training.py shows it).
 
 On Colab the run folder lives on Google Drive: a slow network disk with a
 quota, where every deleted file goes to the trash. So checkpoints are written
-to fast local disk (`checkpoint_dir`), and after each save `CheckpointMirror`
-copies the newest and the best into two fixed folders on Drive, `last/` and
-`best/`, overwriting files in place: nothing is deleted there, so the trash
-stays empty, and at most one epoch is lost to a disconnect. A marker file
-says whether a mirror is complete; it is written last.
+to fast local disk (`checkpoint_dir`), and, for runs long enough to be worth it
+(`colab.keep_checkpoints`), `CheckpointMirror` copies each new checkpoint to
+Drive once, into `checkpoints/checkpoint-<step>/`, and then empties and removes
+the mirrored ones that are neither the newest nor the best: one checkpoint of
+writes per save, at most two on Drive. A marker file, written last, says a
+copy is complete. A full or failing Drive stops the mirror with a warning;
+training goes on locally.
+
+`train_resumably` is `trainer.train()` with all of it: resume from the newest
+complete checkpoint (local, else the mirror), a stop that saves first, and the
+mirror. A notebook shows the same steps as `resume_checkpoint`,
+`saving_on_stop` and `trainer.train`; `load_finished_run` instead loads a run
+that is already finished with the same settings.
 
 Example:
     >>> latest_checkpoint(Path("/tmp/run/checkpoints"))  # doctest: +SKIP
     PosixPath('/tmp/run/checkpoints/checkpoint-26')
 """
 
+import contextlib
 import json
+import os
 import shutil
-import struct
 import zipfile
 from pathlib import Path
 
 import transformers
 
-from .runs import CHECKPOINTS_DIR
+from .errors import TrainingInterrupted
+from .resilience import StopAndSave, first_interrupt_saves
+from .runs import CHECKPOINTS_DIR, MODEL_DIR, load_results
 
 CHECKPOINT_PREFIX = "checkpoint-"
 TRAINER_STATE_FILE = "trainer_state.json"
 MIRROR_MARKER = "MIRROR_COMPLETE"
-MIRROR_SLOTS = ("last", "best")
+
+
+def train_resumably(trainer, config, run_dir, say=print):
+    """`trainer.train()` that resumes, saves on a stop, and mirrors checkpoints to the run folder.
+
+    Rerunning it (the same notebook cell, or the same command) continues from the
+    last complete checkpoint. Returns (train_output, resumed_from), a Path or None.
+    """
+    checkpoint = resume_checkpoint(config, run_dir, say)
+    with saving_on_stop(trainer, config, run_dir, say):
+        train_output = trainer.train(resume_from_checkpoint=checkpoint)
+    return train_output, Path(checkpoint) if checkpoint else None
+
+
+def resume_checkpoint(config, run_dir, say=print) -> str | None:
+    """The checkpoint to continue from: the newest complete one, locally or in the Drive mirror; else None.
+
+    With config.resume off, the old checkpoints are removed and training starts over.
+    Example: resume_checkpoint(config, run_dir) -> "runs/<run>/checkpoints/checkpoint-26"
+    """
+    local = checkpoints_dir_for(config, run_dir)
+    if not config.resume:
+        shutil.rmtree(local, ignore_errors=True)
+        return None
+    checkpoint = latest_checkpoint(local, remove_broken=_is_main_process())
+    mirror = mirror_dir_for(config, run_dir)
+    if checkpoint is None and mirror is not None and _is_main_process():
+        checkpoint = restore_from_mirror(mirror, local)
+    if checkpoint is None:
+        return None
+    say(f"Resuming from {checkpoint.name} in {checkpoint.parent} (resume=False starts over)")
+    return str(checkpoint)
+
+
+@contextlib.contextmanager
+def saving_on_stop(trainer, config, run_dir, say=print):
+    """While inside, a first stop (Ctrl-C, the notebook's stop button) saves a checkpoint after the step.
+
+    Also attaches the Drive mirror when the config asks for one. Leaving after such
+    a stop raises TrainingInterrupted, which says how to resume.
+    """
+    for stale in (StopAndSave, CheckpointMirror):  # left by an earlier run of the same notebook cell
+        while trainer.pop_callback(stale):
+            pass
+    stopper = StopAndSave()
+    trainer.add_callback(stopper)
+    mirror = mirror_dir_for(config, run_dir)
+    if mirror is not None:
+        trainer.add_callback(CheckpointMirror(mirror, say))
+    with first_interrupt_saves(stopper, say):
+        yield
+    if stopper.requested:
+        raise TrainingInterrupted(
+            f"training stopped at step {trainer.state.global_step} after saving a checkpoint in "
+            f"{checkpoints_dir_for(config, run_dir)}; run the same command or cells again to resume"
+        )
+
+
+def load_finished_run(trainer, run_dir, say=print):
+    """Put a finished run's saved model and training history into `trainer`, instead of training again.
+
+    Returns a TrainOutput like `trainer.train()`'s, so the cells after training work as after a real run.
+    """
+    results = load_results(run_dir)
+    saved = transformers.AutoModelForSequenceClassification.from_pretrained(Path(run_dir) / MODEL_DIR)
+    trainer.model.load_state_dict(saved.state_dict())
+    trainer.state.log_history = list(results["log_history"])
+    trainer.state.global_step = max((row.get("step", 0) for row in results["log_history"]), default=0)
+    train_loss = next((row["train_loss"] for row in reversed(results["log_history"]) if "train_loss" in row), None)
+    say(f"Loaded the finished run {Path(run_dir).name}: its model and training history, "
+        f"test macro-F1 {results['test']['macro_f1']:.3f}.")
+    metrics = {"train_runtime": results["timing"]["train_seconds"],
+               "train_samples_per_second": results["timing"].get("train_samples_per_second")}
+    return transformers.trainer_utils.TrainOutput(trainer.state.global_step, train_loss, metrics)
 
 
 def latest_checkpoint(checkpoints_dir, remove_broken: bool = True) -> Path | None:
@@ -66,51 +151,66 @@ def is_complete_checkpoint(checkpoint: Path) -> bool:
 
 
 def restore_from_mirror(mirror_dir: Path, checkpoints_dir: Path) -> Path | None:
-    """Copy the mirrored checkpoints back to local disk after a new runtime; the `last` one, or None.
+    """Copy the complete mirrored checkpoints back to local disk (a new runtime); the newest, or None.
 
-    The `best` one comes back too, to the folder name the trainer state remembers,
-    so the best epoch can still be loaded at the end.
+    The best one comes back too, under the folder name the trainer state
+    remembers, so the best epoch can still be loaded at the end.
     """
-    restored = {slot: _restore_slot(Path(mirror_dir) / slot, Path(checkpoints_dir)) for slot in MIRROR_SLOTS}
-    return restored["last"]
-
-
-def _restore_slot(slot: Path, checkpoints_dir: Path) -> Path | None:
-    step = _mirrored_step(slot)
-    if step is None:
-        return None
-    restored = checkpoints_dir / f"{CHECKPOINT_PREFIX}{step}"
-    if not is_complete_checkpoint(restored):
-        shutil.rmtree(restored, ignore_errors=True)
-        shutil.copytree(slot, restored, ignore=shutil.ignore_patterns(MIRROR_MARKER))
+    restored = None
+    for mirrored in sorted(_mirrored_checkpoints(Path(mirror_dir)), key=checkpoint_step):
+        local = Path(checkpoints_dir) / mirrored.name
+        if not is_complete_checkpoint(local):
+            shutil.rmtree(local, ignore_errors=True)
+            shutil.copytree(mirrored, local, ignore=shutil.ignore_patterns(MIRROR_MARKER))
+        restored = local
     return restored
 
 
 class CheckpointMirror(transformers.TrainerCallback):
-    """After each checkpoint save, copy the newest (and the best) checkpoint to mirror_dir."""
+    """After each checkpoint save, copy it once to mirror_dir; keep only the newest and the best there.
 
-    def __init__(self, mirror_dir):
+    `bytes_written` counts what went to the mirror. An OSError (a full Drive:
+    ENOSPC, or a lost connection) turns the mirror off with one warning, and
+    training goes on with its local checkpoints.
+    """
+
+    def __init__(self, mirror_dir, say=print):
         self.mirror_dir = Path(mirror_dir)
+        self.say = say
+        self.bytes_written = 0
+        self.failure = None
 
     def on_save(self, args, state, control, **kwargs):
-        if not state.is_world_process_zero:
+        if not state.is_world_process_zero or self.failure is not None:
             return
         newest = Path(args.output_dir) / f"{CHECKPOINT_PREFIX}{state.global_step}"
-        mirror_checkpoint(newest, self.mirror_dir / "last")
-        best = state.best_model_checkpoint
-        if best and Path(best).is_dir() and _mirrored_step(self.mirror_dir / "best") != checkpoint_step(Path(best)):
-            mirror_checkpoint(Path(best), self.mirror_dir / "best")
+        keep = {newest.name, Path(state.best_model_checkpoint or newest).name}
+        try:
+            self.bytes_written += mirror_checkpoint(newest, self.mirror_dir / newest.name)
+            for old in _mirrored_checkpoints(self.mirror_dir, complete_only=False):
+                if old.name not in keep:
+                    remove_without_trash(old)
+        except OSError as error:
+            self.failure = error
+            remove_without_trash(self.mirror_dir / newest.name)  # a half copy only takes space
+            self.say(
+                f"Warning: could not copy {newest.name} to {self.mirror_dir} ({error.strerror or error}); is Google "
+                f"Drive full? Training goes on, with checkpoints on this runtime only, in {args.output_dir}. Free "
+                "space on Drive (and empty its trash) so the finished model can be saved there."
+            )
 
 
-def mirror_checkpoint(source: Path, slot: Path) -> None:
-    """Copy a checkpoint's files over the slot's files in place, then mark the slot complete."""
-    slot.mkdir(parents=True, exist_ok=True)
-    marker = slot / MIRROR_MARKER
-    marker.write_text("incomplete\n", encoding="utf-8")
+def mirror_checkpoint(source: Path, copy: Path) -> int:
+    """Copy a checkpoint folder's files to `copy`, then mark the copy complete; the bytes written."""
+    copy.mkdir(parents=True, exist_ok=True)
+    (copy / MIRROR_MARKER).unlink(missing_ok=True)
+    written = 0
     for file in sorted(Path(source).iterdir()):
         if file.is_file():
-            shutil.copyfile(file, slot / file.name)
-    marker.write_text(f"{checkpoint_step(source)}\n", encoding="utf-8")
+            shutil.copyfile(file, copy / file.name)
+            written += file.stat().st_size
+    (copy / MIRROR_MARKER).write_text(f"{checkpoint_step(source)}\n", encoding="utf-8")
+    return written
 
 
 def checkpoints_dir_for(config, run_dir: Path) -> Path:
@@ -121,8 +221,8 @@ def checkpoints_dir_for(config, run_dir: Path) -> Path:
 
 
 def mirror_dir_for(config, run_dir: Path) -> Path | None:
-    """Where checkpoints are mirrored: run_dir/checkpoints when they are written elsewhere."""
-    return Path(run_dir) / CHECKPOINTS_DIR if config.checkpoint_dir else None
+    """Where checkpoints are mirrored: run_dir/checkpoints, when they are written elsewhere and mirroring is on."""
+    return Path(run_dir) / CHECKPOINTS_DIR if config.checkpoint_dir and config.mirror_checkpoints else None
 
 
 def remove_without_trash(folder: Path) -> None:
@@ -137,12 +237,17 @@ def remove_without_trash(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _mirrored_step(slot: Path) -> int | None:
+def _mirrored_checkpoints(mirror_dir: Path, complete_only: bool = True) -> list:
+    """The checkpoint copies in a mirror folder (only those whose marker says they are whole)."""
+    copies = _checkpoint_folders(mirror_dir) if Path(mirror_dir).is_dir() else []
+    return [copy for copy in copies if not complete_only or _is_marked_complete(copy)]
+
+
+def _is_marked_complete(copy: Path) -> bool:
     try:
-        text = (slot / MIRROR_MARKER).read_text(encoding="utf-8").strip()
+        return (copy / MIRROR_MARKER).read_text(encoding="utf-8").strip() == str(checkpoint_step(copy))
     except OSError:
-        return None
-    return int(text) if text.isdigit() else None
+        return False
 
 
 def _checkpoint_folders(folder: Path) -> list:
@@ -153,16 +258,16 @@ def _checkpoint_folders(folder: Path) -> list:
 
 
 def _is_whole_weights_file(path: Path) -> bool:
+    """safe_open checks the file's length against the tensors its header declares."""
+    from safetensors import SafetensorError, safe_open
+
     if path.suffix == ".bin":
         return _is_whole_torch_file(path)
     try:
-        with open(path, "rb") as stream:
-            header_size = struct.unpack("<Q", stream.read(8))[0]
-            header = json.loads(stream.read(header_size))
-    except (OSError, ValueError, struct.error):
+        with safe_open(str(path), framework="numpy"):
+            return True
+    except (OSError, SafetensorError):
         return False
-    data_end = max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
-    return path.stat().st_size == 8 + header_size + data_end
 
 
 def _is_whole_torch_file(path: Path) -> bool:
@@ -172,3 +277,8 @@ def _is_whole_torch_file(path: Path) -> bool:
             return True
     except (OSError, zipfile.BadZipFile):
         return False
+
+
+def _is_main_process() -> bool:
+    """False in the worker processes of a distributed run (torchrun and accelerate set RANK)."""
+    return int(os.environ.get("RANK", "0")) == 0

@@ -10,7 +10,9 @@ Example:
 
 import argparse
 import json
+import re
 import sys
+from dataclasses import fields
 
 from .config import PRESETS, RunConfig
 from .errors import AgNewsError, TrainingInterrupted
@@ -41,8 +43,29 @@ def main(argv=None) -> int:
     except AgNewsError as error:
         if arguments.debug:
             raise
-        print(f"agnews-bert: error: {error}", file=sys.stderr)
+        print(f"agnews-bert: error: {in_flags(str(error))}", file=sys.stderr)
         return EXIT_USAGE
+
+
+# Library errors name keyword arguments, as a notebook user types them; here they become flags.
+_SWITCHES = {"overwrite=True": "--overwrite", "resume=False": "--no-resume",
+             "trust_remote_code=True": "--trust-remote-code"}
+_KEYWORD = re.compile(r"\b(" + "|".join(field.name for field in fields(RunConfig)) + r")=(\.\.\.|'[^']*'|\"[^\"]*\"|[^\s,;)]*)")
+
+
+def in_flags(message: str) -> str:
+    """A library message with its keyword arguments written as this command's flags.
+
+    Example: "pass overwrite=True, or run_name=..." -> "pass --overwrite, or --run-name ..."
+    """
+    for keyword, switch in _SWITCHES.items():
+        message = message.replace(keyword, switch)
+
+    def flag(match):
+        value = match.group(2).strip("'\"")
+        return f"--{match.group(1).replace('_', '-')} {value}".rstrip()
+
+    return _KEYWORD.sub(flag, message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +113,7 @@ def _add_evaluate(commands) -> None:
     command = commands.add_parser("evaluate", help="score a finished run's model on a test set")
     command.add_argument("run_dir", help="a finished run folder")
     command.add_argument("--data", help="test data (default: the data the run was trained on)")
-    command.add_argument("--batch-size", type=_number(int), default=64)
+    command.add_argument("--batch-size", type=_number(int), help="rows per batch (default: the run's evaluation batch)")
     _add_common(command)
     command.set_defaults(handler=_evaluate)
 
@@ -113,13 +136,13 @@ def _add_runs(commands) -> None:
 
 
 def _train(arguments) -> int:
-    from .training import train
-
     fields = ("model", "data", "test_data", "train_size", "validation_size", "test_size", "epochs", "lr",
               "batch_size", "max_length", "seed", "precision", "output_dir", "run_name", "checkpoint_dir",
               "trust_remote_code", "overwrite", "resume")
     config = RunConfig.preset(arguments.preset, **{name: getattr(arguments, name) for name in fields})
-    train(config)
+    from .training import train  # after the config checks: a bad flag is reported without loading torch
+
+    train(config, say=lambda text: print(in_flags(text)))
     return 0
 
 

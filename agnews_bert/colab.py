@@ -22,30 +22,44 @@ Example:
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from .config import SMOKE, RunConfig
 from .errors import AgNewsError
 from .hardware import choose_attention, choose_precision, describe_choice, detect_hardware
 from .runs import is_finished, runs_table
+from .smoke import SMOKE_ENV, smoke_mode  # noqa: F401  (smoke mode is decided in smoke.py)
 
-SMOKE_ENV = "AGNEWS_BERT_SMOKE"
 RUNS_DIR_ENV = "AGNEWS_BERT_RUNS_DIR"
 DRIVE_MOUNT_POINT = "/content/drive"
 DRIVE_RUNS_DIR = "/content/drive/MyDrive/agnews_bert"
 LOCAL_RUNS_DIR = "runs"
 LOCAL_CHECKPOINTS_DIR = "/content/checkpoints"  # the Colab runtime's fast local disk
 SWITCH_RUNTIME_HINT = "Runtime > Change runtime type > T4 GPU > Save, then run all cells again"
+CPU_PRESET = "cpu"
+CPU_PRESET_SUMMARY = "a small BERT (BERT-mini) on 2,000 rows"
+TPU_ENV_VARIABLES = ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")
+
+# The run-length estimate (estimated_minutes). Assumed speeds, not measurements: a
+# fraction of each device's dense 16-bit peak (fp32 on a CPU) that small fine-tuning
+# batches reach, e.g. 8 of a T4's 65 TFLOP/s; 30 GFLOP/s for Colab's 2 CPU cores.
+EFFECTIVE_FLOPS = {"t4": 8e12, "l4": 25e12, "a100": 80e12, "h100": 200e12, "gpu": 8e12, "cpu": 3e10}
+NON_EMBEDDING_PARAMETERS = {"modernbert-base": 111e6, "modernbert-large": 353e6, "distilbert": 43e6,
+                            "bert_uncased_l-4_h-256": 3.2e6, "bert-base": 86e6, "bert-large": 303e6, SMOKE: 0.1e6}
+DEFAULT_PARAMETERS = 110e6
+AG_NEWS_TOKENS_PER_TEXT = 55  # about the mean of AG News texts for BERT-family tokenizers
+AG_NEWS_TRAIN_ROWS, AG_NEWS_TEST_ROWS = 120_000, 7_600
+SMOKE_POOL_ROWS, SMOKE_TEST_ROWS = 480, 160
+GPU_SECONDS_PER_STEP = 0.03  # launch and optimizer overhead that does not shrink with the batch
+ONE_OFF_MINUTES = 1.0  # loading the model, tokenizing, saving
+LONG_RUN_MINUTES = 30
+MIRROR_MIN_MINUTES = 30
 
 
 def in_colab() -> bool:
     """True inside a Google Colab kernel."""
     return "google.colab" in sys.modules
-
-
-def smoke_mode() -> bool:
-    """True when AGNEWS_BERT_SMOKE is set to anything but '' or '0' (CI runs the notebooks so)."""
-    return os.environ.get(SMOKE_ENV, "").strip() not in ("", "0")
 
 
 def notebook_preset(default: str = "colab") -> str:
@@ -83,8 +97,18 @@ def output_dir(local_dir: str | None = None, say=print) -> str:
     return DRIVE_RUNS_DIR
 
 
+def tpu_runtime() -> bool:
+    """True on a TPU runtime (Colab offers one on the free tier); a cheap check of the environment.
+
+    This package trains on CUDA GPUs or the CPU, never on a TPU.
+    """
+    if any(os.environ.get(name) for name in TPU_ENV_VARIABLES):
+        return True
+    return any(Path("/dev").glob("accel[0-9]*"))
+
+
 def runtime_report(hardware=None, precision: str = "auto", attention: str = "auto") -> str:
-    """One line on the GPU and the precision training will use, or how to get a GPU.
+    """What this runtime trains on, and, without a GPU, why the form starts small and how to get one.
 
     Example: "GPU found: Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention"
     """
@@ -92,24 +116,104 @@ def runtime_report(hardware=None, precision: str = "auto", attention: str = "aut
     choice = describe_choice(hardware, choose_precision(precision, hardware), choose_attention(attention, hardware, precision))
     if hardware.device == "cuda":
         return f"GPU found: {choice}"
+    if smoke_mode():
+        return f"No GPU: {choice}. The tiny offline model trains in seconds on it."
+    why = ("This is a TPU runtime, and agnews_bert does not use TPUs, so training would run on the CPU"
+           if tpu_runtime() else "No GPU found, so training would run on the CPU")
     return (
-        f"No GPU found, so training runs on the CPU: {choice}. That is fine for the smoke preset, "
-        f"but far too slow for ModernBERT-base. On Colab: {SWITCH_RUNTIME_HINT}."
+        f"{why}: {choice}. ModernBERT-base would take hours there, so the settings form starts from the "
+        f"'{CPU_PRESET}' preset instead: {CPU_PRESET_SUMMARY}, a few minutes on 2 CPU cores. To train ModernBERT, "
+        f"get a GPU: {SWITCH_RUNTIME_HINT}. Free-tier GPUs are not always available (\"usage limits\"); "
+        "then keep the CPU settings, or try again later."
     )
 
 
-def notebook_config(output_dir: str, preset: str = "colab", **overrides) -> RunConfig:
-    """The RunConfig a notebook starts from: `preset` (or "smoke" in smoke mode), saving under output_dir.
+def notebook_config(output_dir: str, preset: str | None = None, hardware=None, **overrides) -> RunConfig:
+    """The RunConfig a notebook starts from, saving under output_dir.
 
-    On Drive, checkpoints are written to the runtime's local disk and mirrored to
-    Drive (see checkpoints.py). In smoke mode a finished run is overwritten, so
-    the notebooks can run again and again in CI.
+    The preset is `preset` if given, else "smoke" in smoke mode, "colab" (ModernBERT-base)
+    with a CUDA GPU, and "cpu" (a small BERT) without one. On Drive, checkpoints are
+    written to the runtime's local disk (see `keep_checkpoints`).
     Example (smoke mode): notebook_config("runs").model -> "smoke"
     """
-    settings = {"output_dir": str(output_dir), "overwrite": smoke_mode() or None}
-    if str(output_dir) == DRIVE_RUNS_DIR:
-        settings["checkpoint_dir"] = LOCAL_CHECKPOINTS_DIR
-    return RunConfig.preset(notebook_preset(preset), **{**settings, **overrides})
+    hardware = hardware or detect_hardware()
+    if preset is None:
+        preset = notebook_preset("colab" if hardware.device == "cuda" else CPU_PRESET)
+    config = RunConfig.preset(preset, output_dir=str(output_dir), **overrides)
+    return keep_checkpoints(config, hardware)
+
+
+def keep_checkpoints(config: RunConfig, hardware=None) -> RunConfig:
+    """Where a notebook run keeps its checkpoints: on Drive runs, on the runtime's fast local disk.
+
+    Copying each checkpoint to Drive lets a new runtime resume, but costs about 1.8 GB
+    of Drive writes per epoch for ModernBERT-base (README, "Drive"). That pays only for
+    long runs: below MIRROR_MIN_MINUTES of estimated training a lost run is cheaper to redo.
+    Example: a 5-minute T4 run on Drive -> checkpoint_dir="/content/checkpoints", mirror_checkpoints=False
+    """
+    if config.output_dir != DRIVE_RUNS_DIR:
+        return config
+    long_run = estimated_minutes(config, hardware or detect_hardware())["train"] >= MIRROR_MIN_MINUTES
+    return replace(config, checkpoint_dir=LOCAL_CHECKPOINTS_DIR, mirror_checkpoints=long_run).validated()
+
+
+def estimated_minutes(config: RunConfig, hardware) -> dict:
+    """An estimate (not a measurement) of a run's minutes on this hardware: training, and in all.
+
+    Work is counted as 6 x non-embedding parameters x tokens for training and
+    2 x ... for scoring, with about AG_NEWS_TOKENS_PER_TEXT tokens a text, and divided by a
+    speed assumed for the device (EFFECTIVE_FLOPS: a fraction of its peak, which
+    small batches never reach); a GPU also pays a fixed cost per step, and every run
+    ONE_OFF_MINUTES for loading and saving.
+    Example: the colab preset on a T4 -> {"train": 2.2, "total": 3.5}
+    """
+    tokens = min(config.max_length, AG_NEWS_TOKENS_PER_TEXT)
+    train_rows, validation_rows, test_rows = _planned_rows(config)
+    parameters = _non_embedding_parameters(config.model)
+    speed = _effective_flops(hardware)
+    train_seconds = 6 * parameters * tokens * train_rows * config.epochs / speed
+    if hardware.device == "cuda":
+        train_seconds += GPU_SECONDS_PER_STEP * train_rows * config.epochs / config.batch_size
+    score_seconds = 2 * parameters * tokens * (validation_rows * config.epochs + test_rows) / speed
+    one_off = 0.1 if config.model == SMOKE else ONE_OFF_MINUTES
+    train = train_seconds / 60
+    return {"train": round(train, 1), "total": round(train + score_seconds / 60 + one_off, 1)}
+
+
+def describe_estimate(config: RunConfig, hardware) -> str:
+    """One line for the form, with a warning above LONG_RUN_MINUTES.
+
+    Example: "estimated time on Tesla T4: about 3 minutes"
+    """
+    minutes = estimated_minutes(config, hardware)["total"]
+    when = "under a minute" if minutes < 1 else f"about {minutes:.0f} minutes" if minutes < 120 else f"about {minutes / 60:.1f} hours"
+    line = f"estimated time on {hardware.name}: {when}"
+    if minutes > LONG_RUN_MINUTES:
+        fix = "fewer training rows, fewer epochs or a smaller model" if hardware.device == "cuda" else \
+            f"a GPU ({SWITCH_RUNTIME_HINT}), or the CPU-sized model and fewer rows"
+        line += f". That is over {LONG_RUN_MINUTES} minutes: a Colab session may end first. Try {fix}."
+    return line
+
+
+def _planned_rows(config: RunConfig) -> tuple:
+    """(train, validation, test) rows the run will use, for the estimate (AG News sizes when unknown)."""
+    pool = SMOKE_POOL_ROWS if config.data == SMOKE else AG_NEWS_TRAIN_ROWS
+    validation = config.validation_size * pool if config.validation_size < 1 else config.validation_size
+    train = config.train_size or pool - validation
+    train = train * pool if train < 1 else train
+    test = config.test_size or (SMOKE_TEST_ROWS if config.data == SMOKE else AG_NEWS_TEST_ROWS)
+    return train, validation, test * AG_NEWS_TEST_ROWS if test < 1 else test
+
+
+def _non_embedding_parameters(model: str) -> float:
+    name = model.lower().rstrip("/").split("/")[-1]
+    return next((count for key, count in NON_EMBEDDING_PARAMETERS.items() if key in name), DEFAULT_PARAMETERS)
+
+
+def _effective_flops(hardware) -> float:
+    if hardware.device != "cuda":
+        return EFFECTIVE_FLOPS["cpu"]
+    return next((flops for key, flops in EFFECTIVE_FLOPS.items() if key in hardware.name.lower()), EFFECTIVE_FLOPS["gpu"])
 
 
 def find_run(output_dir: str, run_name: str = "") -> Path:
@@ -123,3 +227,44 @@ def find_run(output_dir: str, run_name: str = "") -> Path:
     if table.empty:
         raise AgNewsError(f"no finished run in {output_dir}/; train one with notebook 01 first")
     return Path(output_dir) / table["run_name"][0]
+
+
+# Notebooks 02 and 03 (added by the notebooks' engineer): what CI's smoke mode and a CPU runtime change.
+CPU_COMPARISON_MODELS = (
+    "google/bert_uncased_L-2_H-128_A-2",  # BERT-tiny
+    "google/bert_uncased_L-4_H-256_A-4",  # BERT-mini, the cpu preset's model
+    "google/bert_uncased_L-4_H-512_A-8",  # BERT-small
+)
+
+
+def comparison_plan(models, output_dir: str, hardware=None, say=print, **overrides) -> tuple:
+    """(models, base_config) for notebook 02 on this runtime; one epoch each unless overrides say otherwise.
+
+    With a GPU: `models` on the notebook's starting config. Without one: three small
+    BERTs (CPU_COMPARISON_MODELS) on the `cpu` preset, since the big encoders would
+    take hours; say() tells why. In smoke mode: the tiny offline model.
+    Example (T4): comparison_plan(["bert-base-uncased"], "runs") -> (["bert-base-uncased"], RunConfig(epochs=1, ...))
+    """
+    hardware = hardware or detect_hardware()
+    config = notebook_config(output_dir, hardware=hardware, **{"epochs": 1, **overrides})
+    if smoke_mode():
+        return [SMOKE], config
+    if hardware.device == "cuda":
+        return list(models), config
+    say(f"No GPU, so this comparison uses three small BERTs instead ({', '.join(CPU_COMPARISON_MODELS)}), each "
+        f"on {config.train_size or 'all'} training rows at lr {config.learning_rate:g}: the encoders above would "
+        f"take hours on a CPU. To compare them, get a GPU: {SWITCH_RUNTIME_HINT}.")
+    return list(CPU_COMPARISON_MODELS), config
+
+
+def pick_run(output_dir: str, run_name: str = "", say=print) -> Path:
+    """`find_run` for notebook 03; in smoke mode with no finished run yet, trains the tiny one first.
+
+    So CI can run notebook 03 on its own; a student's empty folder still gets find_run's advice.
+    """
+    if smoke_mode() and not run_name and runs_table(output_dir).empty:
+        from .training import train
+
+        say("No finished run in the output folder yet: training the tiny offline model first (seconds).")
+        train(notebook_config(output_dir))
+    return find_run(output_dir, run_name)

@@ -5,8 +5,9 @@ row to a fixed 128 or 512 wastes most of the compute on pad tokens; padding
 each batch to its longest row wastes little, and less again when batches hold
 rows of similar length (`group_by_length` in the trainer). On a GPU we round
 the padded length up to a multiple of 8, which tensor cores prefer.
-Evaluation takes rows in order, so predictions line up with the texts; the
-validation split is sorted by length first, as its scores ignore row order.
+The validation split is sorted by length for the Trainer's per-epoch scores,
+which ignore row order; `predict.score` sorts the rows it scores itself and
+puts its outputs back in the rows' order.
 
 Example:
     >>> collate = make_collator(load_tokenizer("smoke"))

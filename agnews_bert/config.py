@@ -16,14 +16,16 @@ Example:
     True
 """
 
+import hashlib
 import json
 import math
 import re
 from dataclasses import asdict, dataclass, fields, replace
+from typing import get_args
 
 from .errors import AgNewsError
+from .smoke import SMOKE  # the word is defined (and resolved) in smoke.py
 
-SMOKE = "smoke"
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 ATTENTIONS = ("auto", "sdpa", "eager", "flash_attention_2")
 LR_RANGE = (1e-7, 1.0)
@@ -36,7 +38,8 @@ class RunConfig:
     """All settings of one run. Sizes are rows; a float below 1 is a share of the pool.
 
     checkpoint_dir: fast local disk for checkpoints while output_dir is on a slow
-    network disk such as Google Drive; the newest and best are mirrored there.
+    network disk such as Google Drive; with mirror_checkpoints each checkpoint is
+    also copied there once, so a new runtime can resume.
     """
 
     model: str = "answerdotai/ModernBERT-base"
@@ -63,17 +66,8 @@ class RunConfig:
     resume: bool = True
     overwrite: bool = False
     trust_remote_code: bool = False
+    mirror_checkpoints: bool = True
     preset: str = "colab"
-
-    @classmethod
-    def preset(cls, name: str = "colab", **overrides) -> "RunConfig":
-        """A validated preset, with any field overridden.
-
-        Example: RunConfig.preset("cpu", epochs=1).train_size -> 2000
-        """
-        if name not in PRESETS:
-            raise AgNewsError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
-        return replace(PRESETS[name], preset=name).with_changes(**overrides)
 
     def with_changes(self, **changes) -> "RunConfig":
         """A validated copy with some fields changed; None values are ignored.
@@ -103,16 +97,36 @@ class RunConfig:
 
     @property
     def resolved_run_name(self) -> str:
-        """The run folder's name: the user's, or one built from the main settings.
+        """The run folder's name: the user's, or the main settings plus a fingerprint of all of them.
 
+        Two configs that differ in any setting that can change the result (see
+        `identity`) get different names; the same settings always get the same one.
         Example: ModernBERT-base, 12000 rows, lr 5e-5, 2 epochs, seed 42
-                 -> "modernbert-base_n12000_lr5e-05_ep2_seed42"
+                 -> "modernbert-base_n12000_lr5e-05_ep2_seed42_" + 6 hex digits
         """
         if self.run_name:
             return self.run_name
         model = self.model.rstrip("/").split("/")[-1].lower()
         size = "all" if self.train_size is None else f"{self.train_size:g}"
-        return f"{model}_n{size}_lr{_short_number(self.learning_rate)}_ep{self.epochs:g}_seed{self.seed}"
+        readable = f"{model}_n{size}_lr{_short_number(self.learning_rate)}_ep{self.epochs:g}_seed{self.seed}"
+        return f"{readable}_{self.settings_fingerprint}"
+
+    @property
+    def identity(self) -> dict:
+        """Every setting that can change a run's result, numbers written one way (2 == 2.0).
+
+        Bookkeeping fields (where the run is saved, resume, overwrite, ...) are left out.
+        Example: RunConfig().identity["batch_size"] -> "32"
+        """
+        values = {name: getattr(self, name) for name in sorted(_field_names()) if name not in BOOKKEEPING_FIELDS}
+        values["lr"] = self.learning_rate  # lr=None and the family default train the same way
+        return {name: _canonical(value) for name, value in values.items()}
+
+    @property
+    def settings_fingerprint(self) -> str:
+        """6 hex digits that change whenever `identity` does. Example: "3f9a1c" """
+        text = json.dumps(self.identity, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
 
     def to_json(self) -> str:
         """The config as pretty JSON (what config.json in a run folder holds)."""
@@ -131,8 +145,39 @@ class RunConfig:
         return replace(RunConfig(), **values).validated()
 
 
+# Where and how a run is kept, not what it computes: these never change a run's identity.
+BOOKKEEPING_FIELDS = ("output_dir", "run_name", "checkpoint_dir", "mirror_checkpoints", "resume", "overwrite",
+                      "trust_remote_code", "preset")
+
+
+def _field_names() -> list:
+    return [field.name for field in fields(RunConfig)]
+
+
+def _canonical(value):
+    """Numbers as short text, so 2 and 2.0 (or 12000 and 12000.0) are the same setting."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{float(value):.10g}"
+    return value
+
+
+def _preset(cls, name: str = "colab", **overrides) -> RunConfig:
+    """A validated preset, with any field overridden.
+
+    Example: RunConfig.preset("cpu", epochs=1).train_size -> 2000
+    """
+    if name not in PRESETS:
+        raise AgNewsError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return replace(PRESETS[name], preset=name).with_changes(**overrides)
+
+
+# Attached after the class is built: defined in the class body, the method would hide the
+# `preset` field's default ("colab") from the dataclass, and RunConfig() would hold the method.
+RunConfig.preset = classmethod(_preset)
+
+
 def _reject_unknown_fields(values: dict) -> None:
-    unknown = sorted(set(values) - {f.name for f in fields(RunConfig)})
+    unknown = sorted(set(values) - set(_field_names()))
     if unknown:
         raise AgNewsError(f"unknown RunConfig field(s): {', '.join(unknown)}; see RunConfig's docstring")
 
@@ -216,7 +261,42 @@ def _check_run_name(config: RunConfig) -> None:
         )
 
 
-_CHECKS = (_check_hyperparameters, _check_sizes, _check_choices, _check_run_name)
+def _check_types(config: RunConfig) -> None:
+    """Each field holds the type its annotation names, so no later check or JSON reader is fooled.
+
+    A bool field takes only True or False (the text "false" would be truthy), an
+    int field only a whole int (not 32.0), a float field any int or float, a
+    text field only text (not a list or a Path). None only where the field allows it.
+    Example: trust_remote_code="false" -> AgNewsError naming trust_remote_code
+    """
+    for field in fields(RunConfig):
+        allowed = set(get_args(field.type) or (field.type,))
+        value = getattr(config, field.name)
+        if value is None and type(None) in allowed:
+            continue
+        if bool in allowed:
+            fits = isinstance(value, bool)
+        elif isinstance(value, bool):
+            fits = False
+        elif float in allowed:
+            fits = isinstance(value, (int, float))
+        elif int in allowed:
+            fits = isinstance(value, int)
+        else:
+            fits = isinstance(value, str)
+        if not fits:
+            raise AgNewsError(f"{field.name}={value!r} has the wrong type ({type(value).__name__}): "
+                              f"use {_type_words(allowed)}")
+
+
+def _type_words(allowed: set) -> str:
+    """Example: {int, float, NoneType} -> "a number, or None" """
+    words = ("True or False" if bool in allowed else "a number" if float in allowed
+             else "a whole number" if int in allowed else "a text (write a path as str(path))")
+    return f"{words}, or None" if type(None) in allowed else words
+
+
+_CHECKS = (_check_types, _check_hyperparameters, _check_sizes, _check_choices, _check_run_name)
 
 PRESETS = {
     "colab": RunConfig(),

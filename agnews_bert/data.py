@@ -26,13 +26,13 @@ from pathlib import Path
 
 import datasets
 
-from .config import SMOKE, RunConfig
+from .config import RunConfig
 from .errors import AgNewsError
 from .labels import CLASS_NAMES, NUM_CLASSES
 from .readers import build_dataset, read_local_source
+from .smoke import resolve_data
 
 DEFAULT_HELD_OUT_TEST_SHARE = 0.2
-SMOKE_DIR = Path(__file__).parent / "resources" / "smoke"
 
 
 def load_agnews(
@@ -149,8 +149,7 @@ def read_test_rows(source: str) -> datasets.Dataset:
 
 def read_source(source: str) -> datasets.DatasetDict:
     """Any supported source as a DatasetDict with a train (and maybe a test) split."""
-    if source == SMOKE:
-        return read_local_source(SMOKE_DIR)
+    source = resolve_data(source)
     path = Path(source).expanduser()
     if path.exists() or _looks_like_a_path(source):
         return read_local_source(path)
@@ -167,12 +166,12 @@ def _read_hub(dataset_id: str) -> datasets.DatasetDict:
         loaded = datasets.load_dataset(dataset_id)
     except FileNotFoundError as error:  # datasets' DatasetNotFoundError: the Hub answered, no such id
         raise AgNewsError(
-            f"no data set {dataset_id!r} on the Hugging Face Hub; check the id, or pass a local file with --data"
+            f"no data set {dataset_id!r} on the Hugging Face Hub; check the id, or pass a local file as data=..."
         ) from error
     except (ConnectionError, OSError) as error:
         raise AgNewsError(
             f"cannot reach the Hugging Face Hub to load {dataset_id!r} ({error.__class__.__name__}); "
-            "check the network, or pass a local file with --data (an AG News CSV, or --data smoke)"
+            "check the network, or pass a local file as data=... (an AG News CSV), or data='smoke'"
         ) from error
     except Exception as error:  # datasets raises several types for an unknown id
         raise AgNewsError(f"cannot load {dataset_id!r} from the Hub: {error}; check the data set id") from error
@@ -192,5 +191,5 @@ def _drop_texts_seen_in(pool: datasets.Dataset, test: datasets.Dataset) -> datas
     test_texts = set(test["text"])
     kept = [index for index, text in enumerate(pool["text"]) if text not in test_texts]
     if not kept:
-        raise AgNewsError("every training row also appears in the test data; pass a different --test-data")
+        raise AgNewsError("every training row also appears in the test data; pass a different test_data=...")
     return pool if len(kept) == len(pool) else pool.select(kept)

@@ -16,7 +16,7 @@ def hub_error(name: str, what: str, error: Exception) -> AgNewsError:
     if any(hint in text for hint in OFFLINE_HINTS):
         return AgNewsError(
             f"cannot load the {what} {name!r}: the Hugging Face Hub cannot be reached and it is not cached; "
-            "connect to the network, pass a local model folder with --model, or try --preset smoke"
+            "connect to the network, pass a local model folder as model=..., or try preset='smoke'"
         )
     return AgNewsError(
         f"cannot load the {what} {name!r} ({str(error).splitlines()[0][:200]}); "

@@ -4,7 +4,8 @@
 on top of the pretrained encoder; fine-tuning trains both. We always pass the
 class names (`id2label`), so a saved model and its predictions speak in
 "Sports", not "LABEL_1". Weights load from safetensors where a checkpoint has
-them, and code from the Hub runs only if `trust_remote_code=True`.
+them, and code from the Hub runs only if `trust_remote_code=True`. "smoke" is
+a checkpoint folder like any other (see smoke.py).
 
 Example:
     >>> model = load_model("smoke")
@@ -14,11 +15,10 @@ Example:
 
 import transformers
 
-from .config import SMOKE
 from .hardware import choose_attention, detect_hardware
 from .hub import hub_error
 from .labels import ID2LABEL, LABEL2ID, NUM_CLASSES
-from .smoke import build_smoke_model, build_smoke_tokenizer
+from .smoke import resolve_model
 
 
 def load_model(model: str, attention: str | None = None, trust_remote_code: bool = False):
@@ -28,18 +28,17 @@ def load_model(model: str, attention: str | None = None, trust_remote_code: bool
     folder with a checkpoint, or "smoke". attention: "sdpa", "eager",
     "flash_attention_2", or None for the library's choice.
     """
-    if model == SMOKE:
-        return build_smoke_model(build_smoke_tokenizer(), attention=attention)
+    source = resolve_model(model)
     options = dict(num_labels=NUM_CLASSES, id2label=ID2LABEL, label2id=LABEL2ID, trust_remote_code=trust_remote_code,
                    ignore_mismatched_sizes=True)  # a checkpoint with another head gets a fresh 4-class one
     if attention:
         options["attn_implementation"] = attention
     try:
-        return transformers.AutoModelForSequenceClassification.from_pretrained(model, **options)
+        return transformers.AutoModelForSequenceClassification.from_pretrained(source, **options)
     except (OSError, ValueError) as error:
         if attention and _is_unsupported_attention(error):
             options.pop("attn_implementation")
-            return transformers.AutoModelForSequenceClassification.from_pretrained(model, **options)
+            return transformers.AutoModelForSequenceClassification.from_pretrained(source, **options)
         raise hub_error(model, "model", error) from error
 
 

@@ -64,6 +64,24 @@ def plot_learning_curves(log_history) -> "plt.Figure":
     return _closed(figure)
 
 
+def plot_training_loss(runs: dict) -> "plt.Figure":
+    """The training loss of several runs on one axes, with the ln 4 line where an untrained model starts.
+
+    `runs` maps a label to a log history, e.g. {"lr 1e-3": results["log_history"], ...}.
+    A healthy run starts near ln 4 = 1.39 (four classes guessed evenly) and falls;
+    a line that stays there learns nothing, one that breaks off hit NaN. Notebook 01's exercises.
+    """
+    figure, axes = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for label, log_history in runs.items():
+        _line(axes, [row for row in log_history if "loss" in row and "epoch" in row], "loss", label, marker=".")
+    if not axes.lines:
+        raise AgNewsError("none of these runs logged a training loss; train for at least one epoch")
+    axes.axhline(np.log(4), color="grey", linestyle=":", label="ln 4 = 1.39 (guessing)")
+    axes.set(title="Training loss by run", xlabel="epoch", ylabel="cross-entropy loss")
+    axes.legend()
+    return _closed(figure)
+
+
 def plot_confusion_matrix(report: dict) -> "plt.Figure":
     """The test confusion matrix: counts on the left, each row divided by its total on the right.
 

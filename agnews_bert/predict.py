@@ -1,26 +1,95 @@
-"""predict: class labels and probabilities for new texts, from a saved run or a model in memory.
+"""Scoring: `score`, the one way this package runs a model over rows, and `predict` for new texts.
 
-Texts are sorted by length and batched, so each batch pads to similar lengths,
-and run without gradients (`torch.inference_mode`); the results come back in
-the order the texts were given.
+Every score the package reports comes from `score`: validation and test at the
+end of training, `predict`, the prediction box, and `agnews-bert evaluate`. It
+is one `Trainer.predict` over rows tokenized by `tokenize_dataset`, taken
+shortest first (so each batch pads to similar lengths) and put back in the
+rows' order afterwards. It builds its own prediction-only Trainer, because a
+training Trainer with length-grouped batches (transformers 5.x) groups and
+shuffles evaluation batches too. The same rows, batch size and precision give
+the same numbers, so re-scoring a saved model (`agnews-bert evaluate`) gives
+exactly the test metrics in results.json.
 
 Example:
     >>> predict(["Shares of the chip maker rose 4% after earnings"], "runs/my-run")  # doctest: +SKIP
     [{'text': 'Shares of ...', 'label': 'Business', 'label_id': 2,
-      'probabilities': {'World': 0.01, 'Sports': 0.0, 'Business': 0.93, 'Sci/Tech': 0.06}}]
+      'probabilities': {'World': 0.0112, 'Sports': 0.0021, 'Business': 0.9302, 'Sci/Tech': 0.0565}}]
 """
 
+import tempfile
 from pathlib import Path
 
-import torch
+import numpy as np
 import transformers
 
+from .collate import make_collator
 from .errors import AgNewsError
 from .hardware import detect_hardware
 from .labels import CLASS_NAMES
+from .metrics import compute_metrics, logits_and_labels
 from .runs import CONFIG_FILE, MODEL_DIR, load_run_config
+from .tokenization import tokenize_texts
 
 DEFAULT_MAX_LENGTH = 128
+DEFAULT_BATCH_SIZE = 64
+
+
+def score(model, tokenizer, rows, *, batch_size: int = DEFAULT_BATCH_SIZE, precision: str = "fp32",
+          device: str | None = None, metric_key_prefix: str = "test"):
+    """`Trainer.predict` over tokenized rows: a PredictionOutput whose logits follow the rows' order.
+
+    rows: a split from `tokenize_dataset` (or `tokenize_texts`); with a `label`
+    column the metrics hold loss, accuracy and macro-F1 under `metric_key_prefix`.
+    precision: "bf16", "fp16" or "fp32", as the run trained.
+    Example: score(model, tokenizer, tokenized["test"]).predictions.shape -> (7600, 4)
+    """
+    check_batch_size(batch_size)
+    device = device or detect_hardware().device
+    lengths = rows["length"] if "length" in rows.column_names else [len(ids) for ids in rows["input_ids"]]
+    order = np.argsort(lengths, kind="stable")  # shortest first: batches pad little
+    trainer = transformers.Trainer(
+        model=model,
+        args=prediction_arguments(batch_size, precision, device),
+        data_collator=make_collator(tokenizer, pad_to_multiple_of=8 if device == "cuda" else None),
+        compute_metrics=compute_metrics if "label" in rows.column_names else None,
+    )
+    was_training = model.training
+    output = trainer.predict(rows.select(order), metric_key_prefix=metric_key_prefix)
+    model.train(was_training)
+    logits, labels = logits_and_labels(output)
+    in_order = np.empty_like(logits)
+    in_order[order] = logits
+    labels = None if labels is None else np.asarray(rows["label"])
+    return transformers.trainer_utils.PredictionOutput(predictions=in_order, label_ids=labels, metrics=output.metrics)
+
+
+def prediction_arguments(batch_size: int, precision: str = "fp32", device: str = "cpu"):
+    """TrainingArguments for scoring only: batches in the order given, the run's precision, no logging."""
+    from . import _compat
+
+    return transformers.TrainingArguments(
+        output_dir=tempfile.gettempdir(),  # nothing is saved; the Trainer only wants a folder name
+        per_device_eval_batch_size=batch_size,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=device == "cpu",
+        dataloader_pin_memory=device == "cuda",
+        report_to="none",
+        disable_tqdm=True,
+        **_compat.length_grouping_kwargs(False),
+    )
+
+
+def precision_of(arguments) -> str:
+    """The precision TrainingArguments train in. Example: bf16=True -> "bf16" """
+    return "bf16" if arguments.bf16 else "fp16" if arguments.fp16 else "fp32"
+
+
+def softmax(logits) -> np.ndarray:
+    """Class probabilities from logits, row by row, in float32 as predict reports them."""
+    import torch
+
+    return torch.softmax(torch.as_tensor(np.asarray(logits), dtype=torch.float32), dim=-1).numpy()
 
 
 def load_saved_model(run_dir):
@@ -31,7 +100,8 @@ def load_saved_model(run_dir):
         raise AgNewsError(
             f"{folder} holds no saved model (no {MODEL_DIR}/config.json); pass the folder of a finished run"
         )
-    trust_remote_code = _run_config(folder).trust_remote_code if _run_config(folder) else False
+    run_config = _run_config(folder)
+    trust_remote_code = run_config.trust_remote_code if run_config else False
     try:
         model = transformers.AutoModelForSequenceClassification.from_pretrained(
             model_dir, trust_remote_code=trust_remote_code)
@@ -47,6 +117,14 @@ def run_max_length(run_dir) -> int:
     return config.max_length if config else DEFAULT_MAX_LENGTH
 
 
+def run_precision(run_dir) -> str:
+    """The precision a run's model is scored in on this machine: the run's choice on a GPU, fp32 on a CPU."""
+    from .hardware import choose_precision
+
+    config = _run_config(Path(run_dir).expanduser())
+    return choose_precision(config.precision, detect_hardware()) if config else "fp32"
+
+
 def _run_config(folder: Path):
     """The RunConfig of a run folder; None for a bare model folder (its config.json is the model's)."""
     if not (folder / MODEL_DIR).is_dir() or not (folder / CONFIG_FILE).exists():
@@ -54,39 +132,37 @@ def _run_config(folder: Path):
     return load_run_config(folder)
 
 
-def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = 64, max_length: int | None = None):
+def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = DEFAULT_BATCH_SIZE,
+            max_length: int | None = None):
     """Label and class probabilities for each text, in the order given.
 
     Pass either `run` (a finished run folder) or `model` and `tokenizer`.
     """
     texts = _checked_texts(texts)
+    check_batch_size(batch_size)
+    precision = "fp32"
     if run is not None:
         model, tokenizer = load_saved_model(run)
         max_length = max_length or run_max_length(run)
+        precision = run_precision(run)
     if model is None or tokenizer is None:
         raise AgNewsError("predict needs a run folder, or both model= and tokenizer=")
-    probabilities = class_probabilities(texts, model, tokenizer, batch_size, max_length or DEFAULT_MAX_LENGTH)
+    probabilities = class_probabilities(texts, model, tokenizer, batch_size, max_length or DEFAULT_MAX_LENGTH,
+                                        precision)
     return [_prediction(text, row) for text, row in zip(texts, probabilities)]
 
 
-def class_probabilities(texts: list, model, tokenizer, batch_size: int, max_length: int) -> torch.Tensor:
-    """A (texts x 4) tensor of softmax probabilities, rows in the order of `texts`."""
+def class_probabilities(texts: list, model, tokenizer, batch_size: int, max_length: int,
+                        precision: str = "fp32") -> np.ndarray:
+    """A (texts x 4) array of softmax probabilities, rows in the order of `texts`."""
+    rows = tokenize_texts(texts, tokenizer, max_length)
+    device = next(model.parameters()).device.type
+    return softmax(score(model, tokenizer, rows, batch_size=batch_size, precision=precision, device=device).predictions)
+
+
+def check_batch_size(batch_size) -> None:
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise AgNewsError(f"batch_size={batch_size!r} must be a whole number of at least 1")
-    order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    rows = torch.empty(len(texts), len(CLASS_NAMES))
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            chosen = order[start : start + batch_size]
-            batch = tokenizer([texts[index] for index in chosen], truncation=True, max_length=max_length,
-                              padding=True, return_tensors="pt").to(device)
-            logits = model(**batch).logits.float()
-            rows[chosen] = torch.softmax(logits, dim=-1).cpu()
-    model.train(was_training)
-    return rows
 
 
 def _checked_texts(texts) -> list:
@@ -104,11 +180,11 @@ def _checked_texts(texts) -> list:
     return texts
 
 
-def _prediction(text: str, probabilities: torch.Tensor) -> dict:
+def _prediction(text: str, probabilities) -> dict:
     label_id = int(probabilities.argmax())
     return {
         "text": text,
         "label": CLASS_NAMES[label_id],
         "label_id": label_id,
-        "probabilities": {name: round(float(p), 4) for name, p in zip(CLASS_NAMES, probabilities)},
+        "probabilities": {name: float(p) for name, p in zip(CLASS_NAMES, probabilities)},
     }

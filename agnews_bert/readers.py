@@ -7,6 +7,8 @@
 - a folder written by `save_to_disk`, or a folder holding train.* and test.*.
 
 Every row is checked, and the first bad one is reported with its line number.
+The files are parsed here rather than with `datasets.load_dataset`, whose parse
+errors name neither the line nor the fix (tests/test_data.py shows one).
 
 Example:
     >>> read_local_source("agnews_bert/resources/smoke/test.csv")["train"].num_rows
@@ -31,7 +33,7 @@ def read_local_source(path) -> datasets.DatasetDict:
     """Read a local file or folder into a DatasetDict with a train (and maybe test) split."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise AgNewsError(f"data path {str(path)!r} does not exist; check the path, or use --data smoke")
+        raise AgNewsError(f"data path {str(path)!r} does not exist; check the path, or use data='smoke'")
     if path.is_dir():
         return _read_folder(path)
     return datasets.DatasetDict(train=read_file(path))

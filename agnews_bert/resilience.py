@@ -7,7 +7,8 @@
   resume.
 - A CUDA out-of-memory error retries the run with half the per-device batch
   and twice the gradient accumulation, so the effective batch (and so the
-  learning dynamics and steps per epoch) stays the same.
+  learning dynamics and steps per epoch) stays the same. Spotting the error
+  and freeing the memory are accelerate's (`accelerate.utils.memory`).
 
 Example:
     >>> smaller_batch(RunConfig.preset("smoke", batch_size=32)).batch_size
@@ -63,8 +64,8 @@ def smaller_batch(config: RunConfig) -> RunConfig:
     """The same effective batch with half the rows per device step; AgNewsError below 1 row."""
     if config.batch_size <= 1:
         raise AgNewsError(
-            "the GPU ran out of memory even with batch_size=1; lower --max-length, choose a smaller "
-            "--model, or use a GPU with more memory"
+            "the GPU ran out of memory even with batch_size=1; lower max_length=..., choose a smaller "
+            "model=..., or use a GPU with more memory"
         )
     return dataclasses.replace(
         config,
@@ -75,17 +76,14 @@ def smaller_batch(config: RunConfig) -> RunConfig:
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    """True for CUDA's out-of-memory error (and the RuntimeError older torch raised)."""
-    import torch
+    """True for an error that a smaller batch can cure (CUDA out of memory, and its cuDNN and CPU kin)."""
+    from accelerate.utils.memory import should_reduce_batch_size
 
-    return isinstance(error, torch.cuda.OutOfMemoryError) or "CUDA out of memory" in str(error)
+    return should_reduce_batch_size(error)
 
 
 def release_gpu_memory() -> None:
-    import gc
+    """Collect garbage and hand the GPU's cached blocks back, so the next model starts with free memory."""
+    from accelerate.utils.memory import release_memory
 
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+    release_memory()

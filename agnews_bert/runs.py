@@ -7,12 +7,12 @@ A run folder (`<output_dir>/<run_name>/`) holds:
 - `checkpoints/`: the last and the best epoch while training (removed at the end).
 
 A folder with `results.json` is finished and is never overwritten unless the
-user asks. JSON files are written to a temporary file and renamed into place,
+user asks (`overwrite=True`); a notebook reuses it, the command line refuses. JSON files are written to a temporary file and renamed into place,
 so a disconnect mid-write leaves the old file, never half a file.
 
 Example:
     >>> run_dir = prepare_run_dir(RunConfig.preset("smoke", output_dir="/tmp/runs"))
-    >>> run_dir.name
+    >>> run_dir.name[:29]
     'smoke_nall_lr3e-03_ep6_seed42'
 """
 
@@ -44,51 +44,75 @@ def is_finished(run_dir: Path) -> bool:
 
 
 def refuse_finished_run(config: RunConfig) -> None:
-    """Raise AgNewsError if the config's run folder holds a finished run and overwrite is off."""
+    """Raise AgNewsError if the config's run folder holds a finished run and overwrite is off.
+
+    `train` (and so the command line) calls this first: retraining a finished run
+    has to be asked for. A notebook instead keeps the finished run and loads it.
+    """
     run_dir = run_dir_for(config)
     if is_finished(run_dir) and not config.overwrite:
         raise AgNewsError(
-            f"run folder {run_dir} already holds a finished run; pass --overwrite (overwrite=True) to "
-            "replace it, or another --run-name (run_name=...) to keep both"
+            f"run folder {run_dir} already holds a finished run with these settings; pass overwrite=True to "
+            "train it again, or run_name=... to keep both"
         )
 
 
-def prepare_run_dir(config: RunConfig) -> Path:
-    """Create the run folder and write its config.json.
+def prepare_run_dir(config: RunConfig, say=print) -> Path:
+    """The run folder for a config, created with its config.json; a finished one is kept as it is.
 
-    A finished run is replaced only with config.overwrite (and leaves the runs
-    index); an unfinished one is resumed only if its settings are the same.
+    A finished run with the same settings is reused (say() tells so) unless
+    config.overwrite, which sets it aside until the new run is saved (`save_run`
+    then removes it; `restore_replaced_run` puts it back after a failure).
+    An unfinished one is resumed only if its settings are the same.
     """
-    refuse_finished_run(config)
     run_dir = run_dir_for(config)
-    if is_finished(run_dir):
-        shutil.rmtree(run_dir)
-        remove_from_index(run_dir.parent, run_dir.name)
+    if is_finished(run_dir) and not config.overwrite:
+        say(f"Already trained with these settings: {run_dir} holds the finished run, so the next cells load its "
+            "model and results instead of training. To train it again, tick 'train again' in the form "
+            "(overwrite=True); to keep both, change a setting.")
+        return run_dir
+    if is_finished(run_dir):  # overwrite: set aside until the new run is saved, so a failure loses nothing
+        shutil.rmtree(replaced_dir_for(run_dir), ignore_errors=True)
+        run_dir.rename(replaced_dir_for(run_dir))
     elif run_dir.exists() and not config.resume:
         shutil.rmtree(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise AgNewsError(f"cannot create the run folder {run_dir} ({error.strerror}); choose another --output-dir") from error
+        raise AgNewsError(
+            f"cannot create the run folder {run_dir} ({error.strerror}); choose another output_dir=..."
+        ) from error
     refuse_other_settings(run_dir, config)
     write_json_atomic(run_dir / CONFIG_FILE, json.loads(config.to_json()))
     return run_dir
 
 
-SETTINGS_THAT_MAY_CHANGE = ("resume", "overwrite", "output_dir", "checkpoint_dir", "preset")
+def replaced_dir_for(run_dir: Path) -> Path:
+    """Where a finished run waits while overwrite=True trains its replacement. Example: runs/.a.replaced"""
+    return Path(run_dir).parent / f".{Path(run_dir).name}.replaced"
+
+
+def restore_replaced_run(run_dir: Path) -> None:
+    """Put back the finished run that a failed overwrite set aside (its new run never finished)."""
+    previous = replaced_dir_for(run_dir)
+    if previous.is_dir() and not is_finished(run_dir):
+        shutil.rmtree(run_dir, ignore_errors=True)
+        previous.rename(run_dir)
 
 
 def refuse_other_settings(run_dir: Path, config: RunConfig) -> None:
-    """Raise AgNewsError if an unfinished run in run_dir was started with other settings."""
+    """Raise AgNewsError if an unfinished run in run_dir was started with other settings.
+
+    Only a run_name given by hand can meet this: a built name changes with the settings.
+    """
     if not (run_dir / CONFIG_FILE).exists():
         return
-    earlier = load_run_config(run_dir)
-    changed = [name for name in sorted(json.loads(config.to_json()))
-               if name not in SETTINGS_THAT_MAY_CHANGE and getattr(earlier, name) != getattr(config, name)]
+    earlier = load_run_config(run_dir).identity
+    changed = [name for name, value in config.identity.items() if earlier.get(name) != value]
     if changed:
         raise AgNewsError(
-            f"{run_dir} holds an unfinished run with other settings ({', '.join(changed)}); pass --no-resume "
-            "(resume=False) to start it over, or another --run-name (run_name=...) to keep it"
+            f"{run_dir} holds an unfinished run with other settings ({', '.join(changed)}); pass resume=False "
+            "to start it over, or another run_name=... to keep it"
         )
 
 
@@ -131,13 +155,6 @@ def append_to_index(output_dir: Path, row: dict) -> None:
     """Add one finished run to the output folder's runs index (one JSON object per line)."""
     rows = [kept for kept in read_index(output_dir) if kept.get("run_name") != row["run_name"]]
     _write_index(Path(output_dir), rows + [row])
-
-
-def remove_from_index(output_dir: Path, run_name: str) -> None:
-    """Drop a run's row from the runs index (its folder is being replaced)."""
-    rows = read_index(output_dir)
-    if any(row.get("run_name") == run_name for row in rows):
-        _write_index(Path(output_dir), [row for row in rows if row.get("run_name") != run_name])
 
 
 def read_index(output_dir) -> list:

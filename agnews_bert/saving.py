@@ -7,27 +7,57 @@ Example:
     >>> save_run(trainer, Path("runs/my-run"), config, results)  # doctest: +SKIP
 """
 
+import json
 import platform
 import shutil
+from importlib import metadata
 from pathlib import Path
 
-from . import __version__
 from .checkpoints import checkpoints_dir_for, remove_without_trash
 from .config import RunConfig
-from .runs import CHECKPOINTS_DIR, CONFIG_FILE, MODEL_DIR, RESULTS_FILE, append_to_index, write_json_atomic
+from .errors import AgNewsError
+from .runs import (CHECKPOINTS_DIR, CONFIG_FILE, MODEL_DIR, RESULTS_FILE, append_to_index, is_finished,
+                   load_results, replaced_dir_for, write_json_atomic)
 
-def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> None:
-    """Write model/, config.json and results.json, add the run to the index, drop checkpoints."""
+
+def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
+    """Write model/, config.json and results.json, add the run to the index, drop checkpoints.
+
+    `config` is the one that trained (after an out-of-memory retry, with its smaller
+    batch), so config.json, results.json and the index agree. Returns the results
+    as saved: a new dict, with run_dir, versions and plots added.
+    A run folder that is already finished (a notebook loaded it instead of
+    training) is left as it is.
+    """
     run_dir = Path(run_dir)
+    if is_finished(run_dir):
+        print(f"{run_dir} is already saved (a finished run with these settings); nothing to write.")
+        return load_results(run_dir)
+    try:
+        return _write_run(trainer, run_dir, config, results)
+    except OSError as error:
+        if not config.checkpoint_dir:  # not on a network disk: no better place to fall back to
+            raise AgNewsError(f"cannot save the run in {run_dir} ({error.strerror or error}); free some disk "
+                              "space, or choose another output_dir=...") from error
+        local = Path(config.checkpoint_dir).expanduser() / "saved_runs" / run_dir.name
+        print(f"Warning: could not save the run in {run_dir} ({error.strerror or error}); is Google Drive full? "
+              f"It is saved on this runtime instead, in {local}, which is lost when the runtime ends. Free space "
+              f"on Drive (and empty its trash), then copy it there: !cp -r {local} {run_dir.parent}/")
+        remove_without_trash(run_dir / MODEL_DIR)
+        return _write_run(trainer, local, config, results)
+
+
+def _write_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
     trainer.save_model(str(run_dir / MODEL_DIR))
-    results["run_dir"] = str(run_dir)
-    results["versions"] = library_versions()
-    write_json_atomic(run_dir / CONFIG_FILE, _config_dict(config))
+    results = {**results, "run_dir": str(run_dir), "versions": library_versions()}
+    write_json_atomic(run_dir / CONFIG_FILE, json.loads(config.to_json()))
     results["plots"] = _save_plots(run_dir, results)
     write_json_atomic(run_dir / RESULTS_FILE, results)
     append_to_index(run_dir.parent, index_row(config, results))
     remove_without_trash(run_dir / CHECKPOINTS_DIR)
+    remove_without_trash(replaced_dir_for(run_dir))  # the finished run that overwrite=True replaced
     shutil.rmtree(checkpoints_dir_for(config, run_dir), ignore_errors=True)
+    return results
 
 
 def index_row(config: RunConfig, results: dict) -> dict:
@@ -41,6 +71,7 @@ def index_row(config: RunConfig, results: dict) -> dict:
         "epochs": config.epochs,
         "lr": config.learning_rate,
         "batch_size": config.batch_size,
+        "gradient_accumulation_steps": config.gradient_accumulation_steps,
         "max_length": config.max_length,
         "warmup_ratio": config.warmup_ratio,
         "weight_decay": config.weight_decay,
@@ -68,7 +99,7 @@ def library_versions() -> dict:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "datasets": datasets.__version__,
-        "agnews_bert": __version__,
+        "agnews_bert": _own_version(),
     }
 
 
@@ -80,12 +111,13 @@ def _save_plots(run_dir: Path, results: dict) -> list:
 
     try:
         return [path.name for path in save_run_plots(run_dir, results)]
-    except Exception as error:  # noqa: BLE001 - the trained model matters more than its pictures
+    except Exception as error:
         warnings.warn(f"could not draw the plots of {run_dir.name}: {error}", stacklevel=2)
         return []
 
 
-def _config_dict(config: RunConfig) -> dict:
-    import json
-
-    return json.loads(config.to_json())
+def _own_version() -> str:
+    try:
+        return metadata.version("agnews_bert")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"

@@ -1,30 +1,93 @@
-"""The offline smoke setting: a tokenizer and a tiny ModernBERT that need no network.
+"""The offline smoke setting, decided here and nowhere else: data, tokenizer, model and smoke mode.
 
-The tokenizer is a small WordPiece vocabulary trained on the bundled sample
+"smoke" as a data source is the small synthetic sample bundled with the package
+(`resources/smoke/train.csv` and `test.csv`). "smoke" as a model is a real
+checkpoint folder that the ordinary loading code reads, as it would read
+`bert-base-uncased`: ModernBERT's architecture shrunk to 2 layers of width 64,
+with random weights, and a small WordPiece tokenizer trained on the sample
 (`resources/smoke/tokenizer.json`, made by `resources/make_smoke_sample.py`).
-The model is ModernBERT's architecture shrunk to 2 layers of width 64 with
-random weights: it learns the sample in seconds on a CPU, which is what tests,
-CI and the notebooks' smoke mode need. Its scores say the code works, nothing
-about ModernBERT-base.
+The folder is built once per machine into a cache folder. Like a real
+pretrained encoder it has no classification head, so each run's seed draws one.
+It learns the sample in seconds on a CPU, which is what tests, CI and the
+notebooks' smoke mode (`AGNEWS_BERT_SMOKE=1`) need; its scores say the code
+works, nothing about ModernBERT-base.
 
 Example:
-    >>> model = build_smoke_model(build_smoke_tokenizer())
-    >>> model.config.num_hidden_layers, model.config.num_labels
-    (2, 4)
+    >>> resolve_model("smoke").name.startswith("smoke-model-")
+    True
+    >>> resolve_data("fancyzhx/ag_news")
+    'fancyzhx/ag_news'
 """
 
+import hashlib
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-import transformers
-
-from .labels import ID2LABEL, LABEL2ID
-
-SMOKE_TOKENIZER_FILE = Path(__file__).parent / "resources" / "smoke" / "tokenizer.json"
+SMOKE = "smoke"
+SMOKE_ENV = "AGNEWS_BERT_SMOKE"
+SMOKE_DIR = Path(__file__).parent / "resources" / "smoke"
+SMOKE_TOKENIZER_FILE = SMOKE_DIR / "tokenizer.json"
 SMOKE_MAX_LENGTH = 128
+SMOKE_WEIGHTS_SEED = 0
 
 
-def build_smoke_tokenizer() -> transformers.PreTrainedTokenizerFast:
+def smoke_mode() -> bool:
+    """True when AGNEWS_BERT_SMOKE is set to anything but '' or '0' (CI runs the notebooks so)."""
+    return os.environ.get(SMOKE_ENV, "").strip() not in ("", "0")
+
+
+def resolve_data(source: str) -> str:
+    """A data source as a path or Hub id: "smoke" becomes the bundled sample's folder."""
+    return str(SMOKE_DIR) if source == SMOKE else source
+
+
+def resolve_model(model: str):
+    """A model name as a path or Hub id: "smoke" becomes the cached smoke checkpoint folder (built if missing)."""
+    return smoke_checkpoint() if model == SMOKE else model
+
+
+def smoke_checkpoint(cache_dir=None) -> Path:
+    """The smoke checkpoint folder (encoder weights, config, tokenizer), built on first use.
+
+    The folder name carries a hash of the tokenizer file and the transformers
+    version, so a change to either builds a fresh one.
+    """
+    import transformers
+
+    key = hashlib.sha256(SMOKE_TOKENIZER_FILE.read_bytes() + transformers.__version__.encode()).hexdigest()[:12]
+    folder = Path(cache_dir or _cache_dir()) / f"smoke-model-{key}"
+    if not (folder / "config.json").exists():
+        _build_atomically(folder)
+    return folder
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "agnews_bert"
+
+
+def _build_atomically(folder: Path) -> None:
+    """Save the smoke encoder into a temporary folder, then rename it into place (another process may win)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
+    try:
+        tokenizer = build_smoke_tokenizer()
+        build_smoke_encoder(tokenizer).save_pretrained(building)
+        tokenizer.save_pretrained(building)
+        os.replace(building, folder)
+    except OSError:
+        if not (folder / "config.json").exists():
+            raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def build_smoke_tokenizer():
     """The bundled WordPiece tokenizer, wrapped as a transformers tokenizer."""
+    import transformers
+
     return transformers.PreTrainedTokenizerFast(
         tokenizer_file=str(SMOKE_TOKENIZER_FILE),
         pad_token="[PAD]",
@@ -36,8 +99,10 @@ def build_smoke_tokenizer() -> transformers.PreTrainedTokenizerFast:
     )
 
 
-def smoke_model_config(tokenizer) -> transformers.ModernBertConfig:
+def smoke_model_config(tokenizer):
     """ModernBERT's configuration, shrunk to a few hundred thousand parameters."""
+    import transformers
+
     return transformers.ModernBertConfig(
         vocab_size=len(tokenizer),
         hidden_size=64,
@@ -52,15 +117,14 @@ def smoke_model_config(tokenizer) -> transformers.ModernBertConfig:
         eos_token_id=tokenizer.sep_token_id,
         cls_token_id=tokenizer.cls_token_id,
         sep_token_id=tokenizer.sep_token_id,
-        num_labels=len(ID2LABEL),
-        id2label=ID2LABEL,
-        label2id=LABEL2ID,
     )
 
 
-def build_smoke_model(tokenizer, attention: str | None = None) -> transformers.ModernBertForSequenceClassification:
-    """A randomly initialised tiny ModernBERT classifier (seed it first for repeatability)."""
-    config = smoke_model_config(tokenizer)
-    if attention:
-        config._attn_implementation = attention
-    return transformers.ModernBertForSequenceClassification(config)
+def build_smoke_encoder(tokenizer):
+    """A tiny ModernBERT encoder with random weights from a fixed seed (the global random state is left alone)."""
+    import torch
+    import transformers
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SMOKE_WEIGHTS_SEED)
+        return transformers.ModernBertModel(smoke_model_config(tokenizer))

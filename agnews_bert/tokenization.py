@@ -28,10 +28,9 @@ import transformers
 from datasets.fingerprint import Hasher
 
 from . import _compat
-from .config import SMOKE
 from .errors import AgNewsError
 from .hub import hub_error
-from .smoke import build_smoke_tokenizer
+from .smoke import resolve_model
 
 UNBOUNDED_LENGTH = 1_000_000
 CACHED_SPLITS = 6  # two runs of train, validation, test; the least recently used goes first
@@ -40,10 +39,8 @@ _tokenized_cache: OrderedDict = OrderedDict()
 
 def load_tokenizer(model: str, trust_remote_code: bool = False):
     """The tokenizer that belongs to a model: a Hub id, a local folder, or "smoke"."""
-    if model == SMOKE:
-        return build_smoke_tokenizer()
     try:
-        return transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
+        return transformers.AutoTokenizer.from_pretrained(resolve_model(model), trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as error:
         raise hub_error(model, "tokenizer", error) from error
 
@@ -92,9 +89,7 @@ def _tokenize_split(rows: datasets.Dataset, tokenizer, tokenizer_hash: str | Non
         return _tokenized_cache[key].with_format(None)  # a new object, so set_format on it leaves the cache alone
 
     def tokenize(batch):
-        encoded = encode_texts(tokenizer, batch["text"], max_length)
-        encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
-        return encoded
+        return _encoded_with_lengths(tokenizer, batch["text"], max_length)
 
     # Our own fingerprint spares datasets from pickling the tokenizer once more.
     tokenized = rows.map(tokenize, batched=True, remove_columns=["text"], new_fingerprint=key, desc="Tokenizing")
@@ -103,6 +98,20 @@ def _tokenize_split(rows: datasets.Dataset, tokenizer, tokenizer_hash: str | Non
         while len(_tokenized_cache) > CACHED_SPLITS:
             _tokenized_cache.popitem(last=False)
     return tokenized.with_format(None)
+
+
+def tokenize_texts(texts: list, tokenizer, max_length: int) -> datasets.Dataset:
+    """Texts without labels (for predict), tokenized as `tokenize_dataset` does, without its cache or progress bar.
+
+    Example: ["Stocks rally"] -> Dataset with input_ids, attention_mask and length, one row
+    """
+    return datasets.Dataset.from_dict(_encoded_with_lengths(tokenizer, list(texts), max_length))
+
+
+def _encoded_with_lengths(tokenizer, texts: list, max_length: int) -> dict:
+    encoded = encode_texts(tokenizer, texts, max_length)
+    encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
+    return encoded
 
 
 def _tokenizer_hash(tokenizer) -> str | None:

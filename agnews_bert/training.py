@@ -19,28 +19,26 @@ Example:
 
 import math
 import os
-import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import transformers
-from scipy.special import softmax
 
 from . import _compat
 from .analysis import error_analysis
-from .checkpoints import CheckpointMirror, checkpoints_dir_for, latest_checkpoint, mirror_dir_for, restore_from_mirror
+from .checkpoints import checkpoints_dir_for, train_resumably
 from .collate import make_collator, sorted_by_length
 from .config import RunConfig
 from .data import describe_splits, load_agnews
-from .errors import TrainingInterrupted
 from .errors import AgNewsError
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
-from .metrics import classification_report, compute_metrics, logits_and_labels
+from .metrics import classification_report, compute_metrics
 from .modeling import count_parameters, load_model_for
-from .resilience import StopAndSave, first_interrupt_saves, is_out_of_memory, release_gpu_memory, smaller_batch
-from .runs import prepare_run_dir, refuse_finished_run, run_dir_for
+from .predict import precision_of, score, softmax
+from .resilience import is_out_of_memory, release_gpu_memory, smaller_batch
+from .runs import prepare_run_dir, refuse_finished_run, restore_replaced_run, run_dir_for
 from .saving import save_run
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
 
@@ -89,7 +87,7 @@ def build_trainer(config: RunConfig, model, tokenizer, tokenized, run_dir, colla
     hardware = hardware or detect_hardware()
     collator = collator or make_collator(tokenizer, pad_to_multiple_of=8 if hardware.device == "cuda" else None)
     arguments = build_training_args(config, run_dir, len(tokenized["train"]), hardware)
-    return _compat.RowOrderTrainer(
+    return transformers.Trainer(
         model=model,
         args=arguments,
         train_dataset=tokenized["train"],
@@ -103,22 +101,34 @@ def build_trainer(config: RunConfig, model, tokenizer, tokenized, run_dir, colla
 def evaluate_on_test(trainer, test_split, texts=None) -> dict:
     """Score the test split once: the full classification report, plus rows and seconds.
 
+    The trainer's model is scored with `score` (predict.py), in the trainer's
+    precision and evaluation batch size, as `agnews-bert evaluate` scores it again later.
     With the test `texts` (in the order of `test_split`), the report also holds the
     most confidently wrong examples and the most confused class pairs (see analysis.py).
     """
+    if texts is not None and len(texts) != len(test_split):
+        raise AgNewsError(f"{len(texts)} texts for {len(test_split)} test rows; pass texts=splits['test']['text']")
     started = time.perf_counter()
-    output = trainer.predict(test_split, metric_key_prefix="test")
-    logits, _ = logits_and_labels(output)
-    report = classification_report(output.label_ids, np.asarray(logits).argmax(axis=-1))
+    output = score_with(trainer, test_split, "test")
+    report = report_from_logits(output.label_ids, output.predictions)
     report.update(rows=len(test_split), seconds=round(time.perf_counter() - started, 2))
     if texts is not None:
-        if len(texts) != len(output.label_ids):
-            raise AgNewsError(
-                f"{len(texts)} texts for {len(output.label_ids)} test rows; pass texts=splits['test']['text']"
-            )
-        probabilities = softmax(np.asarray(logits, dtype=np.float64), axis=-1)
+        probabilities = softmax(output.predictions)
         report.update(error_analysis(list(texts), output.label_ids, probabilities, report["confusion_matrix"]))
     return report
+
+
+def report_from_logits(labels, logits) -> dict:
+    """The classification report of logits against labels: what results.json and `evaluate` hold under test."""
+    return classification_report(labels, np.asarray(logits).argmax(axis=-1))
+
+
+def score_with(trainer, rows, metric_key_prefix: str):
+    """`score` the trainer's model on tokenized rows, in the trainer's precision, device and evaluation batch."""
+    arguments = trainer.args
+    return score(trainer.model, _compat.trainer_tokenizer(trainer), rows,
+                 batch_size=arguments.per_device_eval_batch_size, precision=precision_of(arguments),
+                 device=arguments.device.type, metric_key_prefix=metric_key_prefix)
 
 
 def train(config: RunConfig, say=print) -> dict:
@@ -127,18 +137,23 @@ def train(config: RunConfig, say=print) -> dict:
     started = time.perf_counter()
     say = say if is_main_process() else _quiet
     refuse_finished_run(config)
-    hardware = detect_hardware()
+    hardware = detect_hardware()  # the one look at the machine; precision and attention follow from it
     precision = choose_precision(config.precision, hardware)
     attention = choose_attention(config.attention, hardware, config.precision)
+    splits, tokenizer, tokenized = prepare_data(config, say)  # first: a bad input then fails before any output
     say(f"Hardware: {describe_choice(hardware, precision, attention)}")
-    splits, tokenizer, tokenized = prepare_data(config, say)
     run_dir = prepare_run_dir(config) if is_main_process() else run_dir_for(config)
     say(f"Run folder: {run_dir}")
-    trainer, train_output, checkpoint = fit(config, tokenizer, tokenized, run_dir, hardware, say)
-    test_report = evaluate_on_test(trainer, tokenized["test"], texts=splits["test"]["text"])
-    results = collect_results(trainer, config, splits, test_report, train_output, run_dir, started, checkpoint)
+    try:
+        trainer, train_output, checkpoint, config = fit(config, tokenizer, tokenized, run_dir, hardware, say)
+    except AgNewsError:  # a model that cannot load, say: the run that overwrite=True replaces comes back
+        if is_main_process():
+            restore_replaced_run(run_dir)
+        raise
+    report = evaluate_on_test(trainer, tokenized["test"], texts=splits["test"]["text"])
+    results = collect_results(trainer, config, splits, report, train_output, run_dir, started, checkpoint, hardware)
     if trainer.is_world_process_zero():
-        save_run(trainer, run_dir, config, results)
+        results = save_run(trainer, run_dir, config, results)
         say(summary_line(results))
     return results
 
@@ -146,7 +161,9 @@ def train(config: RunConfig, say=print) -> dict:
 def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, say=print):
     """Build and train a model; on a CUDA out-of-memory error, rebuild with a smaller batch and go on.
 
-    Returns (trainer, train_output, resumed_from) where resumed_from is the checkpoint folder or None.
+    Returns (trainer, train_output, resumed_from, config): resumed_from is the checkpoint
+    folder or None, config the one that trained (after a retry: its smaller batch, and
+    run_name fixed to run_dir's name, so config.json names its own folder).
     """
     while True:
         reset_gpu_memory_peak()
@@ -155,62 +172,29 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, sa
                                 hardware=hardware)
         try:
             train_output, checkpoint = train_resumably(trainer, config, run_dir, say)
-            return trainer, train_output, checkpoint
+            return trainer, train_output, checkpoint, config
         except Exception as error:
             if not is_out_of_memory(error):
                 raise
         # Outside the except block, so the traceback no longer holds the model's memory.
         del trainer
         release_gpu_memory()
-        config = replace(smaller_batch(config), resume=True)
+        config = replace(smaller_batch(config), resume=True, run_name=Path(run_dir).name)
         say(f"Out of GPU memory: retrying with batch_size={config.batch_size} and gradient_accumulation_steps="
             f"{config.gradient_accumulation_steps} (effective batch {config.batch_size * config.gradient_accumulation_steps})")
 
 
-def train_resumably(trainer, config: RunConfig, run_dir, say=print):
-    """`trainer.train()` that resumes, saves on interrupt, and mirrors checkpoints to the run folder.
-
-    Rerunning it (the same notebook cell, or the same command) continues from the
-    last complete checkpoint. Returns (train_output, resumed_from).
-    """
-    checkpoint = resume_checkpoint(config, run_dir, say)
-    for stale in (StopAndSave, CheckpointMirror):  # left by an earlier run of the same notebook cell
-        while trainer.pop_callback(stale):
-            pass
-    stopper = StopAndSave()
-    trainer.add_callback(stopper)
-    mirror = mirror_dir_for(config, run_dir)
-    if mirror is not None:
-        trainer.add_callback(CheckpointMirror(mirror))
-    with first_interrupt_saves(stopper, say):
-        train_output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    if stopper.requested:
-        raise TrainingInterrupted(
-            f"training stopped at step {trainer.state.global_step} after saving a checkpoint in "
-            f"{checkpoints_dir_for(config, run_dir)}; run the same command or cell again to resume"
-        )
-    return train_output, checkpoint
-
-
-def resume_checkpoint(config: RunConfig, run_dir, say=print) -> Path | None:
-    """The checkpoint to continue from: the newest complete one, locally or in the Drive mirror."""
-    local = checkpoints_dir_for(config, run_dir)
-    if not config.resume:
-        shutil.rmtree(local, ignore_errors=True)
-        return None
-    checkpoint = latest_checkpoint(local, remove_broken=is_main_process())
-    mirror = mirror_dir_for(config, run_dir)
-    if checkpoint is None and mirror is not None and is_main_process():
-        checkpoint = restore_from_mirror(mirror, local)
-    if checkpoint is not None:
-        say(f"Resuming from {checkpoint.name} in {checkpoint.parent} (pass --no-resume to start over)")
-    return checkpoint
-
-
 def collect_results(trainer, config: RunConfig, splits, test_report: dict, train_output, run_dir,
-                    started: float | None = None, resumed_from: Path | None = None) -> dict:
-    """Everything results.json holds, from the pieces of a finished training run."""
-    validation = trainer.evaluate(metric_key_prefix="validation")
+                    started: float | None = None, resumed_from: Path | None = None,
+                    hardware: Hardware | None = None) -> dict:
+    """Everything results.json holds, from the pieces of a finished training run.
+
+    The validation split (the trainer's eval_dataset) is scored once more with the
+    model kept, as the test split was. `hardware` is the machine the run was
+    decided for (looked at again if not given); precision and attention are read
+    from the trainer and the model, so what is recorded is what ran.
+    """
+    validation = score_with(trainer, trainer.eval_dataset, "validation").metrics
     arguments = trainer.args
     model_config = trainer.model.config
     return {
@@ -222,11 +206,11 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
         "validation": {key.removeprefix("validation_"): value for key, value in validation.items()},
         "test": test_report,
         "timing": _timing(train_output, started),
-        "hardware": _hardware_used(arguments, model_config),
+        "hardware": _hardware_used(hardware or detect_hardware(), arguments, model_config),
         "batch": {"per_device": arguments.per_device_train_batch_size, "devices": arguments.world_size,
                   "gradient_accumulation_steps": arguments.gradient_accumulation_steps},
         "log_history": trainer.state.log_history,
-        "resumed_from": resumed_from.name if resumed_from else None,
+        "resumed_from": Path(resumed_from).name if resumed_from else None,
     }
 
 
@@ -265,11 +249,9 @@ def _timing(train_output, started: float | None) -> dict:
     }
 
 
-def _hardware_used(arguments, model_config) -> dict:
-    hardware = detect_hardware()
-    precision = "bf16" if arguments.bf16 else "fp16" if arguments.fp16 else "fp32"
+def _hardware_used(hardware: Hardware, arguments, model_config) -> dict:
     return {"device": hardware.device, "name": hardware.name, "capability": hardware.capability,
-            "precision": precision, "attention": getattr(model_config, "_attn_implementation", None)}
+            "precision": precision_of(arguments), "attention": getattr(model_config, "_attn_implementation", None)}
 
 
 def reset_gpu_memory_peak() -> None:

@@ -25,6 +25,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+PEAK_TFLOPS = (  # (a part of the GPU's name, dense tensor TFLOP/s at the precision the package picks)
+    ("H100 PCIe", 756),
+    ("H100", 989),  # SXM, bf16
+    ("H200", 989),
+    ("A100", 312),  # bf16
+    ("L4", 121),  # bf16
+    ("T4", 65),  # fp16
+)
 SMOKE_TRAIN_CSV = Path(__file__).resolve().parent.parent / "agnews_bert" / "resources" / "smoke" / "train.csv"
 AG_NEWS_MEAN_CHARS = 236  # mean characters of an AG News text (title + " " + description)
 
@@ -95,6 +103,27 @@ def agnews_length_texts(count: int, data: str | None = None) -> list:
     if data:
         return [texts[index % len(texts)] for index in range(count)]
     return [f"{texts[i % len(texts)]} {texts[(i * 31 + 7) % len(texts)][:85]}" for i in range(count)]
+
+
+def peak_flops() -> float | None:
+    """The GPU's dense 16-bit peak FLOP/s from PEAK_TFLOPS; None on a CPU or an unlisted GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    name = torch.cuda.get_device_name(0)
+    return next((tflops * 1e12 for part, tflops in PEAK_TFLOPS if part in name), None)
+
+
+def mfu(non_embedding_parameters: float, tokens: int, seconds: float, peak: float | None = None) -> float | None:
+    """Model FLOPs utilisation: 6 x non-embedding parameters x real tokens / seconds / peak FLOP/s.
+
+    6 = 2 FLOPs per weight and token forward, 4 backward. peak: this machine's
+    (peak_flops()) unless given; None where it is unknown (a CPU) gives None.
+    Example: (111e6 parameters, 1.3e6 tokens, 2.0 s, peak=989e12 for an H100) -> 0.4377
+    """
+    peak = peak or peak_flops()
+    return round(6 * non_embedding_parameters * tokens / seconds / peak, 4) if peak and seconds > 0 else None
 
 
 def ratios(seed: dict, package: dict) -> dict:

@@ -9,7 +9,7 @@ the final validation accuracy.
 
 MFU (model FLOPs utilisation) = 6 x non-embedding parameters x real (unpadded)
 training tokens / training seconds / the device's peak FLOP/s, with the peak
-from PEAK_TFLOPS (dense bf16, or fp16 on a T4); it is null on a CPU, whose
+from common.PEAK_TFLOPS (dense bf16, or fp16 on a T4); it is null on a CPU, whose
 peak we do not know.
 
 Models (--model): "smoke" (the package's tiny ModernBERT), "modernbert-base"
@@ -35,14 +35,6 @@ from pathlib import Path
 
 import common
 
-PEAK_TFLOPS = (  # (a part of the GPU's name, dense tensor TFLOP/s at the precision the package picks)
-    ("H100 PCIe", 756),
-    ("H100", 989),  # SXM, bf16
-    ("H200", 989),
-    ("A100", 312),  # bf16
-    ("L4", 121),  # bf16
-    ("T4", 65),  # fp16
-)
 RECIPES = ("seed", "package")
 
 
@@ -82,14 +74,18 @@ def resolved_tokenizer(arguments) -> str:
     return resolved_model(arguments.model)
 
 
-def build_model(model: str, tokenizer, recipe: str):
-    """The same starting weights for both recipes: a random ModernBERT-base, smoke, or a checkpoint."""
+def build_model(model: str, tokenizer, recipe: str, attention: str | None = None):
+    """The same starting weights for both recipes: a random ModernBERT-base, smoke, or a checkpoint.
+
+    attention: the package's choice for this machine unless given (the seed keeps the library's default).
+    """
     import transformers
 
     import agnews_bert as ab
     from agnews_bert.hardware import choose_attention, detect_hardware
 
-    attention = choose_attention("auto", detect_hardware()) if recipe == "package" else None
+    if recipe == "package" and attention is None:
+        attention = choose_attention("auto", detect_hardware())
     transformers.set_seed(0)  # the fresh weights and head are the same in both recipes
     if model == "modernbert-base":
         ids = dict(pad_token_id=tokenizer.pad_token_id, cls_token_id=tokenizer.cls_token_id,
@@ -131,9 +127,10 @@ def run_recipe(arguments, recipe: str, work_dir: str) -> dict:
     if recipe == "seed":
         trainer = seed_recipe.seed_trainer(model, tokenizer, tokenized, work_dir, arguments.epochs, arguments.seed)
     else:
-        config = ab.RunConfig(model=_config_model(model_name), data=arguments.data, train_size=arguments.rows,
-                              validation_size=arguments.validation_rows, epochs=arguments.epochs,
-                              max_length=arguments.max_length, seed=arguments.seed, output_dir=work_dir)
+        config = ab.RunConfig.preset("colab", model=_config_model(model_name), data=arguments.data,
+                                     train_size=arguments.rows, validation_size=arguments.validation_rows,
+                                     epochs=arguments.epochs, max_length=arguments.max_length, seed=arguments.seed,
+                                     output_dir=work_dir)
         trainer = ab.build_trainer(config, model, tokenizer, tokenized, Path(work_dir) / "run")
     output = trainer.train()
     started_validation = time.perf_counter()
@@ -153,7 +150,6 @@ def measurements(arguments, trainer, model, tokenized, output, tokenize_seconds,
     samples = len(tokenized["train"]) * arguments.epochs
     tokens = sum(len(ids) for ids in tokenized["train"]["input_ids"]) * arguments.epochs
     non_embedding = ab.count_parameters(model)["non_embedding_millions"] * 1e6
-    peak = peak_flops()
     wall = tokenize_seconds + output.metrics["train_runtime"] + validation_seconds
     on_gpu = torch.cuda.is_available()
     return {
@@ -163,7 +159,7 @@ def measurements(arguments, trainer, model, tokenized, output, tokenize_seconds,
         "validation_seconds": round(epoch_validation_seconds + validation_seconds, 2),
         "samples_per_second": round(samples / training_seconds, 1),
         "tokens_per_second": round(tokens / training_seconds),
-        "mfu": round(6 * non_embedding * tokens / training_seconds / peak, 4) if peak else None,
+        "mfu": common.mfu(non_embedding, tokens, training_seconds),
         "peak_memory_gb": round((torch.cuda.max_memory_allocated() if on_gpu else _peak_rss_bytes()) / 2**30, 3),
         "peak_memory_kind": "GPU allocated" if on_gpu else "process max RSS",
         "validation_accuracy": round(validation["eval_accuracy"], 4),
@@ -174,16 +170,6 @@ def measurements(arguments, trainer, model, tokenized, output, tokenize_seconds,
         "precision": "bf16" if trainer.args.bf16 else "fp16" if trainer.args.fp16 else "fp32",
         "attention": getattr(model.config, "_attn_implementation", None),
     }
-
-
-def peak_flops() -> float | None:
-    """The GPU's dense peak FLOP/s from PEAK_TFLOPS; None on a CPU or an unlisted GPU."""
-    import torch
-
-    if not torch.cuda.is_available():
-        return None
-    name = torch.cuda.get_device_name(0)
-    return next((tflops * 1e12 for part, tflops in PEAK_TFLOPS if part in name), None)
 
 
 def _peak_rss_bytes() -> int:

@@ -25,7 +25,9 @@
 # You will open a run saved by notebook 01 or 02 (from Google Drive, or the local `runs/` folder), look
 # at where the model goes wrong (the confusion matrix, the scores per class, and the test texts it got
 # wrong with the most confidence), and then type your own headlines to see the probability of each
-# class. Nothing is trained here: it takes a minute on a T4, and works on a CPU runtime too.
+# class. Nothing is trained here, and nothing is scored again: every number comes from the run's saved
+# `results.json`, and only your headlines go through the model. It takes about a minute on a T4 or a
+# CPU runtime (an estimate: loading the model is most of it).
 
 # %%
 # Set-up: on Colab, install the agnews_bert package; anywhere else this cell only imports it.
@@ -36,20 +38,24 @@ import sys
 
 if "google.colab" in sys.modules:
     # No --upgrade: Colab's own torch, transformers and ipywidgets stay as they are.
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"agnews_bert @ git+{REPO_URL}@{REPO_REF}"],
-                   check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"agnews_bert @ git+{REPO_URL}@{REPO_REF}"],
+                         capture_output=True, text=True)
+    if pip.returncode != 0:
+        print(*(pip.stdout + pip.stderr).strip().splitlines()[-12:], sep="\n")  # pip's own reason
+        raise RuntimeError(
+            f"pip could not install agnews_bert from {REPO_URL} at {REPO_REF!r}; its last lines are above. "
+            "Check that REPO_URL and REPO_REF name a repository and a branch or tag that exist, that the "
+            "runtime is online (try again in a minute), and that the repository is public: a private fork "
+            "needs an access token in REPO_URL.")
 
 import pandas as pd
 
 import agnews_bert as ab
 
-SMOKE = ab.colab.smoke_mode()
-print(f"agnews_bert {ab.__version__}" + (" in smoke mode: a tiny model on a small offline sample" if SMOKE else ""))
+print(f"agnews_bert {ab.__version__}")
 
 # %%
 OUTPUT_DIR = ab.colab.output_dir()
-if SMOKE and ab.runs_table(OUTPUT_DIR).empty:
-    ab.train(ab.colab.notebook_config(OUTPUT_DIR))  # CI: make a run to inspect
 ab.runs_table(OUTPUT_DIR)
 
 # %% [markdown]
@@ -60,7 +66,7 @@ ab.runs_table(OUTPUT_DIR)
 
 # %%
 RUN_NAME = ""
-run_dir = ab.colab.find_run(OUTPUT_DIR, RUN_NAME)
+run_dir = ab.colab.pick_run(OUTPUT_DIR, RUN_NAME)
 results = ab.load_results(run_dir)
 test = results["test"]
 print(f"{run_dir.name}: {results['model']}, test accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f}")
@@ -69,8 +75,9 @@ print(f"{run_dir.name}: {results['model']}, test accuracy {test['accuracy']:.3f}
 # ## 2. The confusion matrix
 #
 # Each row is a true class, each column a predicted one; the diagonal holds the right answers. The
-# off-diagonal cells show which topics the model mixes up: in AG News it is usually Business and
-# Sci/Tech (a chip maker's earnings are both).
+# off-diagonal cells show which topics the model mixes up. In AG News the largest is often between
+# Business and Sci/Tech (a chip maker's earnings are both), but check your own run: the table under the
+# plot lists its most confused pairs.
 
 # %%
 ab.plot_confusion_matrix(test)
@@ -93,11 +100,12 @@ pd.DataFrame(test["per_class"]).T.loc[list(ab.CLASS_NAMES)]
 # %% [markdown]
 # ## 4. The most confident mistakes
 #
-# The test texts the model got wrong while most sure of itself. Read them: some are mislabelled in the
-# data, some truly belong to two topics, and some show a real gap in what the model learned.
+# The test texts the model got wrong while most sure of itself, whole. Read them: some are mislabelled
+# in the data, some truly belong to two topics, and some show a real gap in what the model learned.
 
 # %%
-pd.DataFrame(test["most_confident_errors"], columns=["text", "true_label", "predicted_label", "probability"])
+mistakes = pd.DataFrame(test["most_confident_errors"], columns=["text", "true_label", "predicted_label", "probability"])
+ab.whole_texts(mistakes)
 
 # %% [markdown]
 # ## 5. Try your own headlines
@@ -106,3 +114,39 @@ pd.DataFrame(test["most_confident_errors"], columns=["text", "true_label", "pred
 
 # %%
 ab.prediction_widget(run_dir)
+
+# %% [markdown]
+# ## Exercises
+#
+# For each one: **predict** first and write it down, then **run**, then **explain** in two or three
+# sentences.
+#
+# **1. Fool the model.** Write three headlines you expect the model to get wrong, each with the label you
+# think is right and the label you think the model will give. Run the cell: how many did you fool, and
+# what do the fooling ones have in common (two topics at once, a rare word, a name the model cannot know)?
+
+# %%
+my_headlines = [
+    "Bank profits soar as chip sales beat forecasts",  # replace these three with your own
+    "Star striker signs sponsorship deal with phone maker",
+    "Government bans exports of rare metals used in batteries",
+]
+ab.whole_texts(pd.json_normalize(ab.predict(my_headlines, run_dir)))
+
+# %% [markdown]
+# **2. Is the label wrong, or the model?** For the three most confident mistakes of section 4, decide
+# before looking at the model's probabilities: which label would you give each text? Count how many you
+# think the data set got wrong. What does that say about the highest accuracy any model can reach here?
+
+# %%
+ab.whole_texts(mistakes.head(3)[["text", "true_label"]])
+
+# %% [markdown]
+# **3. The weakest class.** Predict which class has the lowest recall, and to which class its missed
+# texts go. Run the cell, then explain from the texts of that class why it is the hardest.
+
+# %%
+per_class = pd.DataFrame(test["per_class"]).T
+weakest = per_class["recall"].idxmin()
+print(f"lowest recall: {weakest} ({per_class.loc[weakest, 'recall']:.3f})")
+[pair for pair in ab.confused_pairs(test["confusion_matrix"], top=12) if pair["true"] == weakest]

@@ -98,8 +98,8 @@ def test_prediction_widget_labels_a_headline(lab, page):
 
 
 def form_cell_index(notebook: dict) -> int:
-    """The code cell that builds the hyperparameter form (its source names RunForm)."""
-    return code_cell_with(notebook, "RunForm(")
+    """The code cell that builds the hyperparameter form (its source calls settings_form)."""
+    return code_cell_with(notebook, "settings_form(")
 
 
 def code_cell_with(notebook: dict, fragment: str) -> int:

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,50 +33,16 @@ def test_train_smoke_end_to_end_then_predict_and_evaluate(tmp_path):
 
     evaluated = run_cli("evaluate", str(tmp_path / "cli-run"))
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    assert json.loads(evaluated.stdout)["accuracy"] == pytest.approx(results["test"]["accuracy"], abs=0.02)
+    rescored = json.loads(evaluated.stdout)  # the same model, data and machine: the same numbers
+    assert (rescored["accuracy"], rescored["macro_f1"]) == (results["test"]["accuracy"], results["test"]["macro_f1"])
 
     listed = run_cli("runs", "--output-dir", str(tmp_path))
     assert "cli-run" in listed.stdout
 
 
-@pytest.mark.parametrize(
-    "arguments, fragment",
-    [
-        (["train", "--preset", "smoke", "--lr", "-1"], "lr=-1.0 is out of range"),
-        (["train", "--preset", "smoke", "--epochs", "0"], "epochs=0.0 is out of range"),
-        (["train", "--preset", "smoke", "--batch-size", "0"], "batch_size=0 is out of range"),
-        (["train", "--preset", "smoke", "--batch-size", "many"], "'many' is not a whole number"),
-        (["train", "--preset", "smoke", "--max-length", "9000"], "max_length=9000 is out of range"),
-        (["train", "--preset", "smoke", "--max-length", "512"], "max_length=512 is above smoke's limit of 128"),
-        (["train", "--preset", "smoke", "--data", "missing.csv"], "does not exist"),
-        (["train", "--preset", "smoke", "--run-name", "../outside"], "is not allowed"),
-        (["train", "--preset", "smoke", "--data", "fancyzhx/ag_news"], "cannot reach the Hugging Face Hub"),
-        (["train", "--preset", "smoke", "--model", "bert-base-uncased"], "Hugging Face Hub cannot be reached"),
-        (["predict", "no-such-run", "text"], "holds no saved model"),
-    ],
-)
-def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path, capsys, arguments, fragment):
-    with pytest.raises(SystemExit) as exit_info:
-        code = main([*arguments, "--output-dir", str(tmp_path)] if arguments[0] == "train" else arguments)
-        raise SystemExit(code)
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err
-    assert fragment in error
-    assert "Traceback" not in error
-    assert len([line for line in error.splitlines() if line.startswith("agnews-bert") and ": error: " in line]) == 1
-    assert not any(tmp_path.iterdir()) or not any(Path(tmp_path).rglob("results.json"))
-
-
-def test_bad_csv_columns_exit_2(tmp_path, capsys):
-    bad = tmp_path / "bad.csv"
-    bad.write_text("headline,topic\nhello,1\n", encoding="utf-8")
-    assert main(["train", "--preset", "smoke", "--data", str(bad), "--output-dir", str(tmp_path / "out")]) == 2
-    assert "expected the original AG News format" in capsys.readouterr().err
-
-
 def test_debug_shows_the_traceback(tmp_path):
     result = run_cli("train", "--preset", "smoke", "--lr", "-1", "--debug", "--output-dir", str(tmp_path))
-    assert result.returncode != 0 and "Traceback" in result.stderr and "AgNewsError" in result.stderr
+    assert result.returncode == 1 and "Traceback" in result.stderr and "AgNewsError" in result.stderr
 
 
 def test_console_script_and_module_share_the_parser():
@@ -83,23 +50,53 @@ def test_console_script_and_module_share_the_parser():
     assert result.returncode == 0
     for command in ("train", "evaluate", "predict", "runs"):
         assert command in result.stdout
+    script = subprocess.run([shutil.which("agnews-bert"), "--help"], capture_output=True, text=True, timeout=300)
+    assert script.returncode == 0 and script.stdout == result.stdout.replace("__main__.py", "agnews-bert")
 
 
 def _folder_fingerprint(folder: Path) -> dict:
     return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished one-epoch smoke run of this module's own (some cases pass --overwrite)."""
+    output_dir = tmp_path_factory.mktemp("finished")
+    arguments = ["train", "--preset", "smoke", "--epochs", "1", "--output-dir", str(output_dir), "--run-name", "done"]
+    assert main(arguments) == 0
+    return output_dir / "done"
+
+
+@pytest.fixture(scope="module")
+def tokenizer_only_folder(tmp_path_factory):
+    """A local "model" folder with a tokenizer and no model: it fails only when the model is loaded."""
+    from agnews_bert import load_tokenizer
+
+    folder = tmp_path_factory.mktemp("tokenizer_only")
+    load_tokenizer("smoke").save_pretrained(folder)
+    return folder
+
+
 @pytest.mark.parametrize(
-    "extra",
-    [["--lr", "0"], ["--data", "missing.csv"], ["--max-length", "4096"], ["--train-size", "5000"], []],
+    "extra, fragment",
+    [
+        ([], "--overwrite"),  # the finished-run check itself; the others pass it with --overwrite
+        (["--overwrite", "--lr", "0"], "--lr 0"),
+        (["--overwrite", "--data", "missing.csv"], "missing.csv' does not exist"),
+        (["--overwrite", "--max-length", "4096"], "above smoke's limit of 128"),
+        (["--overwrite", "--train-size", "5000"], "asks for 5000 rows"),
+        (["--overwrite", "--model", "<tokenizer_only>"], "cannot load the model"),  # fails after the folder step
+    ],
+    ids=["finished", "lr", "data", "max-length", "train-size", "model"],
 )
-def test_bad_input_leaves_a_finished_run_untouched(smoke_run, capsys, extra):
-    run_dir = Path(smoke_run["run_dir"])
-    before = _folder_fingerprint(run_dir.parent)
-    code = main(["train", "--preset", "smoke", "--output-dir", str(run_dir.parent), "--run-name", run_dir.name, *extra])
+def test_bad_input_leaves_a_finished_run_untouched(finished_run, tokenizer_only_folder, capsys, extra, fragment):
+    before = _folder_fingerprint(finished_run.parent)
+    extra = [str(tokenizer_only_folder) if argument == "<tokenizer_only>" else argument for argument in extra]
+    code = main(["train", "--preset", "smoke", "--epochs", "1", "--output-dir", str(finished_run.parent),
+                 "--run-name", finished_run.name, *extra])
     assert code == 2
-    assert "agnews-bert: error:" in capsys.readouterr().err
-    assert _folder_fingerprint(run_dir.parent) == before
+    assert fragment in capsys.readouterr().err.splitlines()[-1]
+    assert _folder_fingerprint(finished_run.parent) == before
 
 
 def test_train_with_a_local_checkpoint_and_original_format_csv(tmp_path):
@@ -122,14 +119,14 @@ def test_train_with_a_local_checkpoint_and_original_format_csv(tmp_path):
     results = json.loads((tmp_path / "runs" / "local" / "results.json").read_text())
     assert results["model"] == str(checkpoint)
     assert results["data"]["train"]["rows"] == 400 and results["test"]["rows"] == 160
-    assert results["test"]["accuracy"] > 0.5  # four balanced classes: chance is 0.25
+    assert results["test"]["accuracy"] >= 0.9  # four balanced classes: chance is 0.25
     saved = json.loads((tmp_path / "runs" / "local" / "model" / "config.json").read_text())
     assert saved["architectures"] == ["BertForSequenceClassification"] and saved["id2label"]["2"] == "Business"
 
 
 def test_evaluate_refuses_a_zero_batch_size(smoke_run, capsys):
     assert main(["evaluate", smoke_run["run_dir"], "--batch-size", "0"]) == 2
-    assert "batch_size=0 must be a whole number of at least 1" in capsys.readouterr().err
+    assert "--batch-size 0 must be a whole number of at least 1" in capsys.readouterr().err
 
 
 def test_overwrite_replaces_the_run_and_its_index_row(tmp_path):

@@ -10,6 +10,9 @@ import agnews_bert as ab
 from agnews_bert import colab
 from agnews_bert.hardware import Hardware
 
+T4 = Hardware("cuda", "Tesla T4", (7, 5))
+CPU = Hardware("cpu", "CPU")
+
 
 @pytest.fixture
 def fake_colab(monkeypatch):
@@ -43,8 +46,8 @@ def test_on_colab_runs_go_to_drive(fake_colab):
 
 
 def test_a_run_on_drive_lives_in_myDrive_agnews_bert_run_name(fake_colab):
-    config = colab.notebook_config(colab.output_dir(say=lambda _: None))
-    assert str(ab.run_dir_for(config)) == "/content/drive/MyDrive/agnews_bert/modernbert-base_n12000_lr5e-05_ep2_seed42"
+    config = colab.notebook_config(colab.output_dir(say=lambda _: None), hardware=T4)
+    assert str(ab.run_dir_for(config)).startswith("/content/drive/MyDrive/agnews_bert/modernbert-base_n12000_lr5e-05_ep2_seed42_")
     assert config.checkpoint_dir == "/content/checkpoints"  # fast local disk, mirrored to Drive
 
 
@@ -75,12 +78,12 @@ def test_smoke_mode_follows_the_environment(monkeypatch, value, expected):
     assert colab.notebook_preset() == ("smoke" if expected else "colab")
 
 
-def test_notebook_config_in_smoke_mode_is_the_smoke_preset_and_may_overwrite(monkeypatch):
+def test_notebook_config_in_smoke_mode_is_the_smoke_preset(monkeypatch):
     monkeypatch.setenv(colab.SMOKE_ENV, "1")
     config = colab.notebook_config("some/runs", epochs=2)
-    assert config == ab.RunConfig.preset("smoke", output_dir="some/runs", overwrite=True, epochs=2)
+    assert config == ab.RunConfig.preset("smoke", output_dir="some/runs", epochs=2)  # a finished run is loaded
     monkeypatch.setenv(colab.SMOKE_ENV, "0")
-    assert colab.notebook_config("some/runs") == ab.RunConfig.preset("colab", output_dir="some/runs")
+    assert colab.notebook_config("some/runs", hardware=T4) == ab.RunConfig.preset("colab", output_dir="some/runs")
 
 
 def test_runtime_report_names_the_gpu_and_its_precision():
@@ -90,10 +93,55 @@ def test_runtime_report_names_the_gpu_and_its_precision():
     assert "bf16 mixed precision" in colab.runtime_report(a100)
 
 
-def test_runtime_report_without_gpu_says_how_to_switch_the_runtime():
-    report = colab.runtime_report(Hardware("cpu", "CPU"))
-    assert report.startswith("No GPU found")
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """A CPU-only runtime outside smoke mode (notebooks/conftest.py sets smoke mode for the whole session)."""
+    monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
+    for name in colab.TPU_ENV_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(colab, "detect_hardware", lambda: CPU)
+    return CPU
+
+
+def test_runtime_report_without_gpu_says_why_the_form_starts_small_and_how_to_switch(no_gpu):
+    report = colab.runtime_report(no_gpu)
+    assert report.startswith("No GPU found, so training would run on the CPU")
     assert "fp32" in report and "Runtime > Change runtime type > T4 GPU" in report
+    assert "starts from the 'cpu' preset" in report and "usage limits" in report
+
+
+def test_without_gpu_the_notebooks_start_from_the_cpu_preset(no_gpu):
+    config = colab.notebook_config("runs")
+    assert config == ab.RunConfig.preset("cpu", output_dir="runs")
+    assert colab.estimated_minutes(config, no_gpu)["total"] < 10  # a few minutes on 2 CPU cores
+    assert colab.notebook_config("runs", hardware=T4).preset == "colab"  # with a GPU, ModernBERT-base
+
+
+def test_a_tpu_runtime_is_named_and_trains_the_cpu_preset(no_gpu, monkeypatch):
+    monkeypatch.setenv("COLAB_TPU_ADDR", "10.0.0.2:8470")
+    assert colab.tpu_runtime()
+    assert colab.runtime_report(no_gpu).startswith("This is a TPU runtime, and agnews_bert does not use TPUs")
+    assert colab.notebook_config("runs").preset == "cpu"
+
+
+def test_the_estimate_warns_before_a_run_over_30_minutes():
+    default = ab.RunConfig.preset("colab")
+    on_cpu = colab.describe_estimate(default, CPU)
+    assert "hours" in on_cpu and "over 30 minutes" in on_cpu and "T4 GPU" in on_cpu
+    on_t4 = colab.describe_estimate(default, T4)
+    assert "over 30 minutes" not in on_t4 and on_t4.startswith("estimated time on Tesla T4: about ")
+    whole_data = colab.describe_estimate(default.with_changes(train_size=0.9, epochs=4), T4)
+    assert "over 30 minutes" in whole_data and "fewer training rows" in whole_data
+
+
+def test_on_drive_only_long_runs_copy_their_checkpoints_there():
+    short = colab.keep_checkpoints(ab.RunConfig.preset("colab", output_dir=colab.DRIVE_RUNS_DIR), T4)
+    assert (short.checkpoint_dir, short.mirror_checkpoints) == ("/content/checkpoints", False)
+    long = colab.keep_checkpoints(ab.RunConfig.preset("colab", output_dir=colab.DRIVE_RUNS_DIR, train_size=0.9,
+                                                      epochs=4), T4)
+    assert (long.checkpoint_dir, long.mirror_checkpoints) == ("/content/checkpoints", True)
+    local = colab.keep_checkpoints(ab.RunConfig.preset("colab", output_dir="runs"), T4)
+    assert local.checkpoint_dir is None
 
 
 def test_find_run_picks_the_best_run_or_the_named_one(smoke_run):

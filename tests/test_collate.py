@@ -30,11 +30,13 @@ def test_sorted_by_length_puts_short_rows_first():
     assert sorted_by_length(unsized)["input_ids"] == [[1, 2], [1]]
 
 
-def test_trainer_predicts_in_row_order_while_training_batches_are_grouped(tmp_path):
-    """transformers 5.x would group evaluation batches by length too, and return rows out of order."""
+def test_scoring_keeps_row_order_while_training_batches_are_grouped(tmp_path):
+    """transformers 5.x groups a training Trainer's evaluation batches by length too; scoring must not reorder."""
     import numpy as np
+    import torch
 
     import agnews_bert as ab
+    from agnews_bert.training import score_with
 
     config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=1)
     tokenizer = ab.load_tokenizer("smoke")
@@ -42,6 +44,10 @@ def test_trainer_predicts_in_row_order_while_training_batches_are_grouped(tmp_pa
     trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "run")
     grouped = ab._compat.length_grouping_kwargs(True)
     assert {name: getattr(trainer.args, name) for name in grouped} == grouped  # training batches stay grouped
-    output = trainer.predict(tokenized["test"])
-    assert np.array_equal(output.label_ids, np.asarray(tokenized["test"]["label"]))
+    rows = tokenized["test"]
+    output = score_with(trainer, rows, "test")
+    assert np.array_equal(output.label_ids, np.asarray(rows["label"]))
+    with torch.inference_mode():  # each row alone, in the rows' order
+        one_by_one = np.concatenate([trainer.model(input_ids=torch.tensor([ids])).logits.numpy() for ids in rows["input_ids"]])
+    np.testing.assert_allclose(output.predictions, one_by_one, atol=1e-4)
     assert trainer.eval_dataset["length"] == sorted(tokenized["validation"]["length"])

@@ -32,7 +32,7 @@ def test_comparison_trains_each_model_on_the_same_budget(tmp_path):
     table = ab.compare_models(["smoke"], base, baseline=False, say=lambda *_: None)
     assert len(table) == 1
     run_dir = Path(table.iloc[0]["run_dir"])
-    assert run_dir == tmp_path / "smoke_nall_lr3e-03_ep2_seed42"  # its own name, not base.run_name
+    assert run_dir.parent == tmp_path and run_dir.name.startswith("smoke_nall_lr3e-03_ep2_seed42_")  # its own name, not base.run_name
     config = json.loads((run_dir / "config.json").read_text())
     assert (config["epochs"], config["batch_size"], config["max_length"], config["seed"]) == (2, 32, 64, 42)
     assert 0 < table.iloc[0]["test_accuracy"] <= 1 and table.iloc[0]["train_samples_per_second"] > 0

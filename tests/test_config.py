@@ -40,7 +40,7 @@ def test_overrides_apply_and_none_means_not_given():
         ("lr", 0.0, "lr=0.0 is out of range"),
         ("epochs", 0, "epochs=0 is out of range"),
         ("batch_size", 0, "batch_size=0 is out of range"),
-        ("batch_size", 2.5, "batch_size=2.5 is out of range"),
+        ("batch_size", 2.5, "batch_size=2.5 has the wrong type"),
         ("max_length", 9000, "max_length=9000 is out of range"),
         ("warmup_ratio", 0.9, "warmup_ratio=0.9"),
         ("train_size", -5, "train_size=-5 is out of range"),
@@ -95,7 +95,7 @@ def test_family_default_learning_rate(model, expected):
 
 def test_run_name_is_built_from_the_settings():
     config = RunConfig.preset("colab")
-    assert config.resolved_run_name == "modernbert-base_n12000_lr5e-05_ep2_seed42"
+    assert config.resolved_run_name == f"modernbert-base_n12000_lr5e-05_ep2_seed42_{config.settings_fingerprint}"
     assert RunConfig.preset("colab", run_name="mine").resolved_run_name == "mine"
     assert RunConfig.preset("colab", seed=7).resolved_run_name != config.resolved_run_name
 
@@ -103,3 +103,9 @@ def test_run_name_is_built_from_the_settings():
 def test_eval_batch_defaults_to_four_times_training_batch():
     assert RunConfig.preset("smoke", batch_size=16).per_device_eval_batch_size == 64
     assert RunConfig.preset("smoke", eval_batch_size=10).per_device_eval_batch_size == 10
+
+
+def test_a_config_built_directly_has_the_default_preset_name():
+    assert RunConfig().preset == "colab"
+    assert RunConfig(model="bert-base-uncased").validated().preset == "colab"
+    assert RunConfig.from_json('{"epochs": 1}').preset == "colab"  # a config.json without "preset"

@@ -157,7 +157,7 @@ def test_unreachable_hub_points_at_local_data(monkeypatch):
     with pytest.raises(AgNewsError) as error:
         load_agnews("fancyzhx/ag_news")
     message = str(error.value)
-    assert "cannot reach the Hugging Face Hub" in message and "--data" in message
+    assert "cannot reach the Hugging Face Hub" in message and "data=..." in message and "--" not in message  # a notebook has no flags
 
 
 def test_sizes_too_large_for_the_data():
@@ -179,4 +179,15 @@ def test_a_superscript_digit_label_is_an_unknown_label(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("text,label\nhello,²\n", encoding="utf-8")
     with pytest.raises(AgNewsError, match="has label '²'"):
+        read_local_source(path)
+
+
+def test_a_broken_json_line_is_named_where_load_dataset_does_not(tmp_path):
+    """Why readers.py parses JSON Lines itself: datasets names neither the file's line nor the fix."""
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"text": "a", "label": 0}\n{"text": "b", "label": 1\n{"text": "c", "label": 2}\n')
+    with pytest.raises(Exception) as from_datasets:
+        datasets.load_dataset("json", data_files=str(path), cache_dir=str(tmp_path / "cache"))
+    assert "line 2" not in str(from_datasets.value)
+    with pytest.raises(AgNewsError, match=r"rows.jsonl line 2 is not JSON .*; write one object per line"):
         read_local_source(path)

@@ -10,6 +10,7 @@ drives the config its next cell reads.
 import json
 import re
 import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -134,10 +135,16 @@ def _code_cells(name: str) -> list:
     return [cell.source for cell in jupytext.read(NOTEBOOKS_DIR / f"{name}.py").cells if cell.cell_type == "code"]
 
 
-def test_setup_cell_installs_only_on_colab_and_never_upgrades(monkeypatch):
-    setup = _code_cells(EXPECTED[0])[0]
+@pytest.mark.parametrize("name", EXPECTED)
+def test_setup_cell_installs_only_on_colab_and_never_upgrades(monkeypatch, name):
+    setup = _code_cells(name)[0]
     commands = []
-    monkeypatch.setattr("subprocess.run", lambda command, **_: commands.append(command))
+
+    def fake_run(command, **_):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, stdout="", stderr="")
+
+    monkeypatch.setattr("subprocess.run", fake_run)
     exec(setup, {})
     assert commands == []
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
@@ -150,24 +157,54 @@ def test_setup_cell_installs_only_on_colab_and_never_upgrades(monkeypatch):
     assert not {"-U", "--upgrade", "torch", "transformers", "ipywidgets"} & set(command)
 
 
+def test_the_three_setup_cells_are_the_same_code():
+    setups = {name: _code_cells(name)[0] for name in EXPECTED}
+    install_parts = {name: setup[: setup.index("\n\n", setup.index('if "google.colab"'))] for name, setup in setups.items()}
+    assert len(set(install_parts.values())) == 1, "edit the set-up cell of all three notebooks alike"
+
+
+# A real pip that really fails, fast and offline: nothing listens on port 9 of this machine, and the
+# second address is a local path that does not exist.
+FAILING_REPOSITORIES = {
+    "unreachable": ("https://127.0.0.1:9/no-such-org/agnews_bert", "git clone"),
+    "missing path": ("file:///nonexistent/agnews_bert", "does not exist"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAILING_REPOSITORIES))
+def test_setup_cell_shows_why_pip_failed(monkeypatch, capsys, case):
+    """On (fake) Colab with a wrong REPO_URL, the cell prints pip's own last lines and says what to check."""
+    repo_url, pip_says = FAILING_REPOSITORIES[case]
+    setup = _code_cells(EXPECTED[0])[0]
+    setup = re.sub(r'REPO_URL = "[^"]*"', f'REPO_URL = "{repo_url}"', setup, count=1)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.raises(RuntimeError) as raised:
+        exec(setup, {})
+    printed = capsys.readouterr().out
+    assert pip_says in printed and repo_url.split("://")[1] in printed  # pip's own reason, shown in the cell
+    message = str(raised.value)
+    assert repo_url in message and "'main'" in message
+    assert all(hint in message for hint in ("REPO_URL and REPO_REF", "online", "private fork"))
+
+
 def test_notebook_01_reads_the_form_it_shows(monkeypatch, tmp_path):
     """Run notebook 01 up to its form, move the widgets as a student would, run the next cell."""
     monkeypatch.setenv("AGNEWS_BERT_SMOKE", "1")
     monkeypatch.setenv("AGNEWS_BERT_RUNS_DIR", str(tmp_path))
     cells = _code_cells(EXPECTED[0])
-    form_index = next(index for index, source in enumerate(cells) if "RunForm(" in source)
+    form_index = next(index for index, source in enumerate(cells) if "settings_form(" in source)
     namespace = {}
     for source in cells[: form_index + 1]:
         exec(source, namespace)
     exec(cells[form_index + 1], namespace)
-    assert namespace["config"] == ab.RunConfig.preset("smoke", output_dir=str(tmp_path), overwrite=True)
+    assert namespace["config"] == ab.RunConfig.preset("smoke", output_dir=str(tmp_path))
 
     form = namespace["form"]
     form.epochs.value, form.lr.value, form.seed.value, form.train_size.value = 2, 1e-3, 7, 1_000
     exec(cells[form_index + 1], namespace)
     config = namespace["config"]
     assert (config.epochs, config.lr, config.seed, config.train_size) == (2, 1e-3, 7, 1_000)
-    assert config.resolved_run_name == "smoke_n1000_lr1e-03_ep2_seed7"
+    assert config.resolved_run_name.startswith("smoke_n1000_lr1e-03_ep2_seed7_")
 
 
 def test_committed_notebooks_are_valid_nbformat():
@@ -190,3 +227,157 @@ def test_notebook_01_step_by_step_writes_the_same_run_folder_as_train(monkeypatc
     assert saved["test"]["rows"] == 160 and saved["test"]["accuracy"] >= 0.9
     assert list(namespace["ab"].runs_table(str(tmp_path))["run_name"]) == [run_dir.name]
     assert (run_dir / "model" / "config.json").exists()
+
+
+# --- what the notebooks teach ---------------------------------------------------------------------------------
+
+HF_STEPS_IN_NOTEBOOK_01 = ("def tokenize(batch)", ".map(tokenize, batched=True)", "DataCollatorWithPadding",
+                           "ab.make_collator(", "ab.build_training_args(", "ab.training_args_table(training_args)",
+                           "transformers.Trainer(", "processing_class=tokenizer", "compute_metrics=ab.compute_metrics",
+                           "trainer.train(", "trainer.predict(", "evaluate.load(")
+
+
+def _sources(name: str, cell_type: str | None = None) -> list:
+    cells = jupytext.read(NOTEBOOKS_DIR / f"{name}.py").cells
+    return [cell.source for cell in cells if cell_type in (None, cell.cell_type)]
+
+
+def test_notebook_01_shows_each_hugging_face_step():
+    notebook = "\n".join(_sources(EXPECTED[0]))
+    assert [step for step in HF_STEPS_IN_NOTEBOOK_01 if step not in notebook] == []
+
+
+def test_the_helpers_return_the_hugging_face_objects_the_notebook_shows(tmp_path):
+    import datasets
+    import transformers
+
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path))
+    splits = ab.load_agnews(config)
+    tokenizer = ab.load_tokenizer(config.model)
+    tokenized = ab.tokenize_dataset(splits, tokenizer, config.max_length)
+    assert isinstance(tokenized, datasets.DatasetDict)
+    assert all(isinstance(split, datasets.Dataset) for split in tokenized.values())
+    collator = ab.make_collator(tokenizer)
+    assert isinstance(collator, transformers.DataCollatorWithPadding)
+    batch = collator([tokenized["train"][index] for index in range(3)])
+    longest = max(tokenized["train"][:3]["length"])
+    assert tuple(batch["input_ids"].shape) == (3, longest)
+    assert batch["attention_mask"].sum(dim=1).tolist() == tokenized["train"][:3]["length"]
+    run_dir = ab.prepare_run_dir(config)
+    training_args = ab.build_training_args(config, run_dir, len(tokenized["train"]))
+    assert isinstance(training_args, transformers.TrainingArguments)
+    table = ab.training_args_table(training_args)
+    shown = dict(zip(table["field"], table["value"]))
+    assert shown["learning_rate"] == config.learning_rate and shown["metric_for_best_model"] == "macro_f1"
+    assert shown["eval_strategy"] == "epoch" and shown["num_train_epochs"] == config.epochs
+    assert all(why for why in table["why"])
+    trainer = ab.build_trainer(config, ab.load_model_for(config), tokenizer, tokenized, run_dir)
+    assert type(trainer) is transformers.Trainer
+    output = trainer.predict(tokenized["test"].select(range(4)))
+    assert isinstance(output, transformers.trainer_utils.PredictionOutput) and output.predictions.shape == (4, 4)
+
+
+def test_the_tokenize_function_of_notebook_01_gives_the_ids_of_tokenize_dataset():
+    config = ab.RunConfig.preset("smoke")
+    namespace = {"tokenizer": ab.load_tokenizer(config.model), "config": config, "splits": ab.load_agnews(config)}
+    exec(next(source for source in _sources(EXPECTED[0], "code") if "def tokenize(batch)" in source), namespace)
+    by_library = ab.tokenize_dataset(ab.load_agnews(config), namespace["tokenizer"], config.max_length)
+    assert namespace["by_hand"]["input_ids"] == by_library["train"][:8]["input_ids"]
+
+
+EXERCISE = re.compile(r"^\*\*(\d+)\. ", re.MULTILINE)
+
+
+def exercises(name: str) -> list:
+    """(number, starter cell source) of each exercise after a notebook's "## Exercises" heading."""
+    cells = jupytext.read(NOTEBOOKS_DIR / f"{name}.py").cells
+    start = next(index for index, cell in enumerate(cells) if cell.source.startswith("## Exercises")
+                 or "\n## Exercises" in cell.source or cell.source.startswith("# ## Exercises"))
+    found = []
+    for index in range(start, len(cells)):
+        for number in EXERCISE.findall(cells[index].source) if cells[index].cell_type == "markdown" else []:
+            starter = cells[index + 1] if index + 1 < len(cells) else None
+            found.append((int(number), starter.source if starter is not None and starter.cell_type == "code" else None))
+    return found
+
+
+@pytest.mark.parametrize("name, at_least", [(EXPECTED[0], 5), (EXPECTED[1], 3), (EXPECTED[2], 3)])
+def test_each_notebook_ends_with_exercises_that_each_have_a_starter_cell(name, at_least):
+    found = exercises(name)
+    assert [number for number, _ in found] == list(range(1, len(found) + 1))
+    assert len(found) >= at_least
+    assert all(starter and starter.strip() for _, starter in found), "every exercise needs a code cell to start from"
+    text = "\n".join(_sources(name, "markdown"))
+    assert "**predict**" in text and "**run**" in text and "**explain**" in text
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_no_cell_a_student_reads_mentions_smoke_mode(name):
+    assert [source[:80] for source in _sources(name) if "smoke" in source.lower()] == []
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_each_notebook_says_how_long_it_takes_and_marks_estimates(name):
+    intro = _sources(name, "markdown")[0]
+    assert "minute" in intro and "estimate" in intro
+
+
+def test_notebook_01_says_what_a_healthy_run_looks_like():
+    text = "\n".join(_sources(EXPECTED[0], "markdown"))
+    assert all(words in text for words in ("ln 4 = 1.39", "`nan`", "0.91 to 0.94", "**estimate**", "HF_TOKEN",
+                                           "newly initialized", "Ġ", "[CLS]", "warm-up share"))
+
+
+LONG_TEXT = "Stocks " + "rally again and again " * 20 + "at the close."
+
+
+def test_whole_texts_shows_every_character_where_pandas_cuts():
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": [LONG_TEXT], "label": ["Business"]})
+    assert LONG_TEXT not in repr(frame) and LONG_TEXT not in frame._repr_html_()  # pandas' 50-character cut
+    shown = ab.whole_texts(frame)
+    assert LONG_TEXT in repr(shown) and LONG_TEXT in shown._repr_html_()
+    assert list(shown["label"]) == ["Business"] and len(shown) == 1
+    assert pd.get_option("display.max_colwidth") == 50  # the student's own settings are left alone
+
+
+@pytest.mark.parametrize("name, table", [(EXPECTED[0], "preview"), (EXPECTED[2], "mistakes")])
+def test_tables_of_texts_to_read_are_shown_whole(name, table):
+    assert any(f"ab.whole_texts({table})" in source for source in _sources(name, "code"))
+
+
+# --- the set-up helpers that keep smoke mode and runtime choices out of notebooks 02 and 03 ---------------------
+
+T4 = ab.Hardware("cuda", "Tesla T4", (7, 5))
+CPU = ab.Hardware("cpu", "CPU")
+ENCODERS = ["answerdotai/ModernBERT-base", "bert-base-uncased"]
+
+
+def test_comparison_plan_keeps_the_encoders_on_a_gpu_and_swaps_in_small_berts_on_a_cpu(monkeypatch, tmp_path):
+    monkeypatch.delenv("AGNEWS_BERT_SMOKE", raising=False)
+    said = []
+    models, config = ab.colab.comparison_plan(ENCODERS, str(tmp_path), T4, say=said.append)
+    assert models == ENCODERS and config.epochs == 1 and config.preset == "colab" and said == []
+    models, config = ab.colab.comparison_plan(ENCODERS, str(tmp_path), CPU, say=said.append, epochs=2)
+    assert models == list(ab.colab.CPU_COMPARISON_MODELS) and config.preset == "cpu" and config.epochs == 2
+    assert len(said) == 1 and "No GPU" in said[0] and "Change runtime type" in said[0]
+
+
+def test_comparison_plan_in_smoke_mode_compares_the_tiny_model(monkeypatch, tmp_path):
+    monkeypatch.setenv("AGNEWS_BERT_SMOKE", "1")
+    models, config = ab.colab.comparison_plan(ENCODERS, str(tmp_path), T4)
+    assert models == ["smoke"] and config.model == "smoke" and config.epochs == 1
+
+
+def test_pick_run_trains_the_tiny_run_only_in_smoke_mode(monkeypatch, tmp_path):
+    monkeypatch.delenv("AGNEWS_BERT_SMOKE", raising=False)
+    with pytest.raises(ab.AgNewsError, match="train one with notebook 01 first"):
+        ab.colab.pick_run(str(tmp_path))
+    monkeypatch.setenv("AGNEWS_BERT_SMOKE", "1")
+    said = []
+    run_dir = ab.colab.pick_run(str(tmp_path), say=said.append)
+    assert ab.is_finished(run_dir) and run_dir.parent == tmp_path
+    assert any("training the tiny offline model first" in line for line in said)
+    assert ab.colab.pick_run(str(tmp_path), say=said.append) == run_dir  # the second time it only finds it
+    assert sum("training the tiny" in line for line in said) == 1

@@ -134,3 +134,15 @@ def run_in_kernel(client, code: str) -> list:
             outputs.append({"msg_type": message["msg_type"], "content": message["content"]})
         if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
             return outputs
+
+
+def test_training_loss_of_several_runs_on_one_axes_with_the_guessing_line():
+    runs = {"lr 1e-3": [{"epoch": 0.5, "loss": 1.4}, {"epoch": 1.0, "loss": 1.39}, {"epoch": 1.0, "eval_loss": 1.4}],
+            "lr 5e-5": [{"epoch": 0.5, "loss": 0.9}, {"epoch": 1.0, "loss": 0.4}]}
+    axes = ab.plot_training_loss(runs).axes[0]
+    lines = {line.get_label(): line for line in axes.lines}
+    assert list(lines["lr 5e-5"].get_ydata()) == [0.9, 0.4]
+    assert list(lines["lr 1e-3"].get_xdata()) == [0.5, 1.0]  # the validation row is not a training loss
+    assert lines["ln 4 = 1.39 (guessing)"].get_ydata()[0] == pytest.approx(np.log(4))
+    with pytest.raises(ab.AgNewsError, match="train for at least one epoch"):
+        ab.plot_training_loss({"empty": [{"epoch": 1.0, "eval_loss": 1.0}]})

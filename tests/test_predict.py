@@ -36,7 +36,7 @@ def test_predict_accuracy_on_the_test_split_matches_training_report(smoke_run):
     test = ab.load_agnews("smoke", validation_size=64)["test"]
     rows = ab.predict(test["text"], smoke_run["run_dir"])
     accuracy = sum(row["label_id"] == label for row, label in zip(rows, test["label"])) / len(rows)
-    assert accuracy == pytest.approx(smoke_run["test"]["accuracy"], abs=0.02)
+    assert accuracy == smoke_run["test"]["accuracy"]  # the same model, data and machine: the same number
 
 
 @pytest.mark.parametrize("texts, fragment", [([], "no texts"), ([""], "non-empty string"), ([3], "non-empty string"), (None, "list of strings")])

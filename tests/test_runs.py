@@ -1,7 +1,9 @@
 """The runs index: one row per finished run, none for a run that failed or was interrupted."""
 
+import dataclasses
 import os
 import signal
+from pathlib import Path
 
 import pytest
 import transformers
@@ -106,3 +108,59 @@ def test_index_row_reads_the_run_config_and_results(smoke_run):
     assert ISSUE_COLUMNS <= set(row)
     assert row["lr"] == config.learning_rate and row["precision"] == smoke_run["hardware"]["precision"]
     assert row["test_rows"] == sum(map(sum, smoke_run["test"]["confusion_matrix"]))
+
+
+# A value other than the smoke preset's for every setting that can change a run's result.
+OTHER_VALUES = {
+    "model": "bert-base-uncased", "data": "other.csv", "test_data": "test.csv", "train_size": 200,
+    "validation_size": 32, "test_size": 100, "epochs": 3, "lr": 1e-3, "batch_size": 16, "eval_batch_size": 64,
+    "gradient_accumulation_steps": 2, "max_length": 32, "warmup_ratio": 0.2, "weight_decay": 0.1, "seed": 7,
+    "precision": "auto", "attention": "eager", "group_by_length": False,
+}
+BOOKKEEPING_VALUES = {
+    "output_dir": "elsewhere", "checkpoint_dir": "/tmp/checkpoints", "mirror_checkpoints": False, "resume": False,
+    "overwrite": True, "trust_remote_code": True, "preset": "cpu",
+}
+
+
+def test_every_result_affecting_setting_gets_its_own_run_folder():
+    base = ab.RunConfig.preset("smoke", output_dir="runs")
+    assert set(OTHER_VALUES) == set(base.identity), "a new RunConfig field needs a value here"
+    folders = {name: ab.run_dir_for(dataclasses.replace(base, **{name: value})).name
+               for name, value in OTHER_VALUES.items()}
+    assert base.resolved_run_name not in folders.values()
+    assert len(set(folders.values())) == len(OTHER_VALUES), "two settings share a run folder"
+    assert ab.run_dir_for(ab.RunConfig.preset("smoke", output_dir="runs")) == ab.run_dir_for(base)  # same settings
+
+
+def test_bookkeeping_settings_and_equal_numbers_keep_the_run_folder():
+    base = ab.RunConfig.preset("smoke")
+    for name, value in BOOKKEEPING_VALUES.items():
+        assert dataclasses.replace(base, **{name: value}).resolved_run_name == base.resolved_run_name, name
+    assert dataclasses.replace(base, epochs=6.0, lr=None).resolved_run_name == base.with_changes(lr=3e-3).resolved_run_name
+
+
+def test_a_finished_run_is_kept_by_prepare_run_dir_and_refused_by_the_cli(smoke_run, capsys):
+    run_dir = Path(smoke_run["run_dir"])
+    config = ab.RunConfig.preset("smoke", output_dir=str(run_dir.parent))
+    before = (run_dir / "results.json").read_bytes()
+    said = []
+    assert ab.prepare_run_dir(config, say=said.append) == run_dir
+    assert "Already trained with these settings" in said[0] and "tick 'train again'" in said[0]
+    assert "--" not in said[0]  # a notebook user has no flags
+    assert (run_dir / "results.json").read_bytes() == before
+    with pytest.raises(ab.AgNewsError, match=r"pass overwrite=True to train it again, or run_name=\.\.\."):
+        ab.train(config, say=lambda *_: None)
+    assert main(["train", "--preset", "smoke", "--output-dir", str(run_dir.parent)]) == 2
+    error = capsys.readouterr().err
+    assert "pass --overwrite to train it again, or --run-name ... to keep both" in error
+    assert "overwrite=True" not in error
+
+
+def test_library_errors_name_keywords_and_the_cli_turns_them_into_flags():
+    from agnews_bert.cli import in_flags
+
+    assert in_flags("pass overwrite=True, or run_name=... to keep it") == "pass --overwrite, or --run-name ... to keep it"
+    assert in_flags("max_length=9000 is above 8192") == "--max-length 9000 is above 8192"
+    assert in_flags("start over with resume=False") == "start over with --no-resume"
+    assert in_flags("precision='bf16' needs an Ampere GPU") == "--precision bf16 needs an Ampere GPU"

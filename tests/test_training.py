@@ -1,7 +1,12 @@
+import ast
+import copy
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+import transformers
 
 import agnews_bert as ab
 from agnews_bert.runs import read_index
@@ -38,7 +43,7 @@ def test_finished_run_is_indexed_and_not_overwritten(smoke_run):
     run_dir = Path(smoke_run["run_dir"])
     assert [row["run_name"] for row in read_index(run_dir.parent)] == [run_dir.name]
     before = (run_dir / "results.json").read_bytes()
-    with pytest.raises(ab.AgNewsError, match="already holds a finished run; pass --overwrite"):
+    with pytest.raises(ab.AgNewsError, match="already holds a finished run with these settings; pass overwrite=True"):
         ab.train(ab.RunConfig.preset("smoke", output_dir=str(run_dir.parent)), say=lambda *_: None)
     assert (run_dir / "results.json").read_bytes() == before
 
@@ -54,3 +59,153 @@ def test_training_arguments_follow_the_config(tmp_path):
     assert not arguments.fp16 and not arguments.bf16
     assert arguments.get_warmup_steps(100) == 20
     assert arguments.logging_steps == 5  # 100 steps over the run, 20 log points
+
+
+def _spy(monkeypatch, module, name, calls):
+    """Wrap module.name so that each call's arguments and result are kept in `calls`."""
+    real = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        snapshot = copy.deepcopy(args[3]) if name == "save_run" else None
+        result = real(*args, **kwargs)
+        calls.append({"args": args, "kwargs": kwargs, "result": result, "given": snapshot})
+        return result
+
+    monkeypatch.setattr(module, name, spy)
+
+
+@pytest.fixture(scope="module")
+def watched_run(tmp_path_factory):
+    """A smoke run trained with spies on the test pass and on save_run."""
+    from agnews_bert import training
+
+    monkeypatch = pytest.MonkeyPatch()
+    scores, saves = [], []
+    _spy(monkeypatch, training, "score", scores)
+    _spy(monkeypatch, training, "save_run", saves)
+    output_dir = tmp_path_factory.mktemp("watched")
+    try:
+        results = ab.train(ab.RunConfig.preset("smoke", output_dir=str(output_dir), epochs=3), say=lambda *_: None)
+    finally:
+        monkeypatch.undo()
+    test_pass = next(call for call in scores if call["kwargs"]["metric_key_prefix"] == "test")
+    return results, test_pass, saves[0]
+
+
+def test_evaluate_command_rescores_the_saved_model_to_the_same_numbers(watched_run, capsys):
+    from agnews_bert.cli import main
+
+    results, _, _ = watched_run
+    assert main(["evaluate", results["run_dir"]]) == 0
+    rescored = json.loads(capsys.readouterr().out)
+    saved = json.loads((Path(results["run_dir"]) / "results.json").read_text())["test"]
+    assert rescored["accuracy"] == saved["accuracy"]
+    assert rescored["macro_f1"] == saved["macro_f1"]
+    assert rescored["confusion_matrix"] == saved["confusion_matrix"]
+    assert rescored["rows"] == saved["rows"] == 160
+
+
+def test_predict_gives_the_test_pass_probabilities(watched_run):
+    from agnews_bert.predict import softmax
+
+    results, test_pass, _ = watched_run
+    test = ab.load_agnews(ab.RunConfig.preset("smoke"))["test"]
+    expected = softmax(test_pass["result"].predictions)
+    rows = ab.predict(test["text"], results["run_dir"])
+    got = np.array([[row["probabilities"][name] for name in ab.CLASS_NAMES] for row in rows])
+    assert got.shape == expected.shape == (160, 4)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    assert [row["label_id"] for row in rows] == list(expected.argmax(axis=1))
+
+
+def test_save_run_returns_new_results_and_leaves_its_argument_alone(watched_run):
+    results, _, save = watched_run
+    given = save["args"][3]
+    assert given == save["given"] and "run_dir" not in given and "versions" not in given
+    assert save["result"] is not given and save["result"]["run_dir"] == results["run_dir"]
+
+
+def _fail_above(batch_size_limit):
+    real_training_step = transformers.Trainer.training_step
+
+    def training_step(self, *args, **kwargs):
+        if self.args.per_device_train_batch_size > batch_size_limit:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_training_step(self, *args, **kwargs)
+
+    return training_step
+
+
+def test_an_out_of_memory_retry_is_recorded_alike_in_config_results_and_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(transformers.Trainer, "training_step", _fail_above(16))
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2)
+    results = ab.train(config, say=lambda *_: None)
+    run_dir = Path(results["run_dir"])
+    saved_config = json.loads((run_dir / "config.json").read_text())
+    saved_results = json.loads((run_dir / "results.json").read_text())
+    [index_row] = read_index(tmp_path)
+    trained_with = (16, 2)
+    assert (saved_config["batch_size"], saved_config["gradient_accumulation_steps"]) == trained_with
+    assert (saved_results["batch"]["per_device"], saved_results["batch"]["gradient_accumulation_steps"]) == trained_with
+    assert (index_row["batch_size"], index_row["gradient_accumulation_steps"]) == trained_with
+    assert run_dir.name == config.resolved_run_name  # the folder the first try made, named in config.json too
+    assert ab.RunConfig.from_json((run_dir / "config.json").read_text()).resolved_run_name == run_dir.name
+
+
+def _subclasses_of_a_trainer(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(ast.unparse(base).endswith("Trainer") for base in node.bases):
+            yield node
+
+
+def test_no_private_trainer_method_is_overridden():
+    package = Path(ab.__file__).parent
+    overridden = []
+    for module in package.glob("*.py"):
+        source = module.read_text(encoding="utf-8")
+        assert "_get_eval_sampler" not in source, module.name
+        for cls in _subclasses_of_a_trainer(ast.parse(source)):
+            overridden += [f"{module.name}:{cls.name}.{f.name}" for f in cls.body
+                           if isinstance(f, ast.FunctionDef) and f.name.startswith("_") and f.name != "__init__"]
+    assert overridden == []
+
+
+def _smoke_decisions(source: str) -> list:
+    """Comparisons with "smoke" (the word, or the SMOKE constant) in a module's code."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare):
+            parts = [node.left, *node.comparators]
+            if any(isinstance(p, ast.Constant) and p.value == "smoke" or ast.unparse(p) == "SMOKE" for p in parts):
+                found.append(ast.unparse(node))
+    return found
+
+
+PIPELINE_MODULES = ["data.py", "readers.py", "tokenization.py", "collate.py", "modeling.py", "training.py",
+                    "predict.py", "evaluation.py", "saving.py", "hardware.py", "cli.py"]
+
+
+def test_smoke_is_decided_in_smoke_py_alone():
+    package = Path(ab.__file__).parent
+    assert _smoke_decisions((package / "smoke.py").read_text()) != []  # the check can see a decision
+    for name in PIPELINE_MODULES:
+        assert _smoke_decisions((package / name).read_text(encoding="utf-8")) == [], name
+
+
+def test_get_last_checkpoint_falls_short_on_a_cut_off_checkpoint(tmp_path):
+    """Why checkpoints.latest_checkpoint walks the folders itself."""
+    from safetensors.torch import save_file
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from agnews_bert.checkpoints import latest_checkpoint
+
+    for step in (13, 26):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+        save_file({"weight": torch.ones(64)}, str(folder / "model.safetensors"))
+        torch.save({"state": {}}, folder / "optimizer.pt")
+    cut = tmp_path / "checkpoint-26" / "model.safetensors"
+    cut.write_bytes(cut.read_bytes()[:-10])
+    assert Path(get_last_checkpoint(str(tmp_path))).name == "checkpoint-26"
+    assert latest_checkpoint(tmp_path, remove_broken=False).name == "checkpoint-13"

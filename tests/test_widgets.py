@@ -42,7 +42,7 @@ def test_choosing_a_model_sets_its_usual_learning_rate():
     form.model.value = "bert-base-uncased"
     assert form.config().model == "bert-base-uncased"
     assert form.config().lr == pytest.approx(2e-5)
-    assert form.config().resolved_run_name == "bert-base-uncased_n12000_lr2e-05_ep2_seed42"
+    assert form.config().resolved_run_name.startswith("bert-base-uncased_n12000_lr2e-05_ep2_seed42_")
     form.model.value = "answerdotai/ModernBERT-base"
     assert form.config().lr == pytest.approx(5e-5)
 
@@ -84,13 +84,13 @@ def test_a_model_or_size_outside_the_lists_is_offered_too():
 
 def test_the_form_is_a_core_widget_and_builds_without_deprecation_warnings():
     with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
+        warnings.filterwarnings("error", category=DeprecationWarning, module="agnews_bert")  # ours, not ipywidgets 7's
         form = RunForm(ab.RunConfig.preset("smoke"), T4)
     import ipywidgets
 
     assert isinstance(form, ipywidgets.VBox)
     assert {type(control).__name__ for control in form.inputs} <= {
-        "Dropdown", "FloatLogSlider", "FloatSlider", "IntSlider", "IntText"}
+        "Checkbox", "Dropdown", "FloatLogSlider", "FloatSlider", "IntSlider", "IntText"}
 
 
 @pytest.mark.parametrize("major, keyword", [(7, "description_tooltip"), (8, "tooltip")])
@@ -102,8 +102,61 @@ def test_tooltips_use_the_keyword_of_the_installed_ipywidgets(monkeypatch, major
 def test_summary_warns_when_these_settings_were_already_trained(smoke_run):
     output_dir = str(Path(smoke_run["run_dir"]).parent)
     form = RunForm(ab.RunConfig.preset("smoke", output_dir=output_dir), Hardware("cpu", "CPU"))
-    assert "already trained</b> with these settings: change one, e.g. the seed" in form.summary.value
+    assert "already trained</b> with these settings: the cells below load it" in form.summary.value
     form.seed.value = 43
     assert "already trained" not in form.summary.value
     overwriting = RunForm(ab.RunConfig.preset("smoke", output_dir=output_dir, overwrite=True), Hardware("cpu", "CPU"))
-    assert "it will be replaced" in overwriting.summary.value
+    assert "it will be trained again and replaced" in overwriting.summary.value
+
+
+@pytest.fixture
+def cpu_runtime(monkeypatch):
+    """Smoke mode off (notebooks/conftest.py turns it on for the session) and no GPU."""
+    from agnews_bert import colab
+
+    monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
+    return Hardware("cpu", "CPU")
+
+
+def test_rebuilding_the_form_keeps_the_students_values_until_reset(tmp_path, cpu_runtime):
+    form = ab.settings_form(str(tmp_path), cpu_runtime)
+    assert form.config().preset == "cpu"  # no GPU: the CPU-sized default
+    form.batch_size.value = 16
+    form.max_length.value = 96
+    form.warmup_ratio.value = 0.2
+    form.overwrite.value = True
+    again = ab.settings_form(str(tmp_path), cpu_runtime)  # the form cell run again, or Run all
+    config = again.config()
+    assert (config.batch_size, config.max_length, config.warmup_ratio, config.overwrite) == (16, 96, 0.2, True)
+    again.reset_to_defaults()
+    assert again.config() == ab.RunConfig.preset("cpu", output_dir=str(tmp_path))
+    assert ab.settings_form(str(tmp_path), cpu_runtime).config() == again.config()  # the reset is remembered too
+
+
+def test_a_damaged_settings_file_gives_the_defaults(tmp_path, cpu_runtime):
+    from agnews_bert.widgets import SETTINGS_FILE
+
+    (tmp_path / SETTINGS_FILE).write_text('{"batch_size": "sixteen", "lr": ', encoding="utf-8")
+    assert ab.settings_form(str(tmp_path), cpu_runtime).config() == ab.RunConfig.preset("cpu", output_dir=str(tmp_path))
+    (tmp_path / SETTINGS_FILE).write_text('{"batch_size": 0}', encoding="utf-8")  # valid JSON, invalid setting
+    assert ab.settings_form(str(tmp_path), cpu_runtime).config().batch_size == 32
+
+
+def test_the_form_shows_the_estimate_and_warns_before_a_long_run(tmp_path, cpu_runtime):
+    form = ab.settings_form(str(tmp_path), cpu_runtime)
+    assert "estimated time on CPU: about" in form.summary.value and "over 30 minutes" not in form.summary.value
+    form.model.value = "answerdotai/ModernBERT-base"  # the GPU settings stay one click away
+    assert "over 30 minutes" in form.summary.value
+
+
+def test_on_drive_the_form_says_where_checkpoints_go(monkeypatch):
+    from agnews_bert import colab
+
+    monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
+    monkeypatch.setattr(RunForm, "_remember", lambda self: None)  # nothing may be written to /content here
+    form = RunForm(colab.notebook_config(colab.DRIVE_RUNS_DIR, hardware=T4), T4)
+    assert "checkpoints: kept on this runtime only" in form.summary.value
+    form.train_size.value = ALL_ROWS
+    form.epochs.value = 4
+    assert form.config().mirror_checkpoints
+    assert "checkpoints: copied to Drive after each epoch" in form.summary.value
