@@ -18,38 +18,38 @@ __version__ = "0.1.0"
 # Each public name, by the module that defines it.
 _EXPORTS = {
     "analysis": ["confused_pairs", "most_confident_errors"],
-    "baseline": ["tfidf_baseline"],
-    "checkpoints": ["load_finished_run", "resume_checkpoint", "saving_on_stop", "train_resumably"],
+    "notebook.baseline": ["tfidf_baseline"],
+    "runs.checkpoints": ["load_finished_run", "resume_checkpoint", "saving_on_stop", "train_resumably"],
     "collate": ["make_collator"],
-    "compare": ["compare_models"],
+    "notebook.compare": ["compare_models"],
     "config": ["RunConfig", "default_learning_rate"],
     "data": ["describe_splits", "load_agnews"],
     "errors": ["AgNewsError"],
     "hardware": ["Hardware", "choose_attention", "choose_precision", "describe_choice", "detect_hardware"],
-    "inference_widget": ["prediction_widget"],
+    "notebook.inference_widget": ["prediction_widget"],
     "labels": ["CLASS_NAMES", "ID2LABEL", "LABEL2ID"],
-    "lessons": ["training_args_table", "whole_texts"],
+    "notebook.lessons": ["training_args_table", "whole_texts"],
     "metrics": ["classification_report", "compute_metrics", "load_metric", "metric_path"],
     "modeling": ["count_parameters", "load_model", "load_model_for"],
     "plots": ["plot_comparison", "plot_confusion_matrix", "plot_learning_curves", "plot_per_class",
               "plot_training_loss"],
     "predict": ["load_saved_model", "predict"],
     "runs": ["is_finished", "load_results", "prepare_run_dir", "run_dir_for", "runs_table"],
-    "saving": ["save_run"],
+    "runs.saving": ["save_run"],
     "tokenization": ["check_max_length", "load_tokenizer", "token_length_summary", "tokenize_dataset"],
     "training": ["build_trainer", "build_training_args", "collect_results", "evaluate_on_test", "train"],
-    "widgets": ["RunForm", "settings_form"],
+    "notebook.widgets": ["RunForm", "settings_form"],
 }
-_MODULES = ["colab"]  # modules the notebooks use as a whole: ab.colab.setup(...)
+_MODULES = {"colab": "notebook.colab"}  # modules the notebooks use as a whole: ab.colab.output_dir()
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_HOME) + _MODULES
+__all__ = sorted(_HOME) + sorted(_MODULES)
 
 
 def __getattr__(name: str):
     """Import a public name's module on first use, and keep the name here for the next time."""
     if name in _MODULES:
-        value = importlib.import_module(f".{name}", __name__)
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
     elif name in _HOME:
         value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
     else:

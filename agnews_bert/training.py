@@ -28,7 +28,7 @@ import transformers
 
 from . import _compat
 from .analysis import error_analysis
-from .checkpoints import checkpoints_dir_for, train_resumably
+from .runs.checkpoints import checkpoints_dir_for, train_resumably
 from .collate import make_collator, sorted_by_length
 from .config import RunConfig
 from .data import describe_splits, load_agnews
@@ -37,9 +37,9 @@ from .hardware import Hardware, choose_attention, choose_precision, describe_cho
 from .metrics import classification_report, compute_metrics
 from .modeling import count_parameters, load_model_for
 from .predict import precision_of, score, softmax
-from .resilience import is_out_of_memory, release_gpu_memory, smaller_batch
+from .runs.resilience import is_out_of_memory, release_gpu_memory, smaller_batch
 from .runs import prepare_run_dir, refuse_finished_run, restore_replaced_run, run_dir_for
-from .saving import save_run
+from .runs.saving import save_run
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
 
 LOG_POINTS_PER_RUN = 20

@@ -52,3 +52,18 @@ def balanced_original_rows(per_class: int, prefix: str = "item"):
         for label in (1, 2, 3, 4)
         for index in range(per_class)
     ]
+
+
+def out_of_memory_above(batch_size_limit: int):
+    """A Trainer.training_step that raises CUDA's out-of-memory error above a per-device batch size."""
+    import torch
+    import transformers
+
+    real_training_step = transformers.Trainer.training_step
+
+    def training_step(self, *args, **kwargs):
+        if self.args.per_device_train_batch_size > batch_size_limit:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_training_step(self, *args, **kwargs)
+
+    return training_step

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import agnews_bert as ab
-from agnews_bert import compare
+from agnews_bert.notebook import compare
 
 
 def test_comparison_reuses_a_finished_run_and_adds_the_baseline(smoke_run, monkeypatch):

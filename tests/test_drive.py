@@ -16,7 +16,7 @@ import pytest
 import transformers
 
 import agnews_bert as ab
-from agnews_bert import checkpoints
+from agnews_bert.runs import checkpoints
 from agnews_bert.labels import ID2LABEL, LABEL2ID
 
 MODERNBERT_BASE_VOCAB = 50368
@@ -108,12 +108,7 @@ def test_a_full_drive_warns_and_the_run_finishes_locally(tmp_path, monkeypatch, 
 
 
 def test_a_new_runtime_resumes_from_the_drive_copy(tmp_path):
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
-                                 epochs=2, mirror_checkpoints=True)
-    run_dir = ab.prepare_run_dir(config)
-    trainer = build_smoke_trainer(config, run_dir)
-    with ab.saving_on_stop(trainer, config, run_dir):
-        trainer.train()
+    config, run_dir, trainer = train_notebook_style(tmp_path, epochs=2, mirror_checkpoints=True)
     shutil.rmtree(tmp_path / "local")  # a new runtime: the local disk is empty
     said = []
     checkpoint = ab.resume_checkpoint(config, run_dir, say=said.append)
@@ -125,18 +120,20 @@ def test_a_new_runtime_resumes_from_the_drive_copy(tmp_path):
 
 
 def test_without_mirroring_nothing_is_copied_to_drive(tmp_path):
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
-                                 epochs=1, mirror_checkpoints=False)
-    run_dir = ab.prepare_run_dir(config)
-    trainer = build_smoke_trainer(config, run_dir)
-    with ab.saving_on_stop(trainer, config, run_dir):
-        trainer.train()
+    _, run_dir, _ = train_notebook_style(tmp_path, epochs=1, mirror_checkpoints=False)
     assert not (run_dir / "checkpoints").exists()
     assert any((tmp_path / "local" / run_dir.name).glob("checkpoint-*"))
 
 
-def build_smoke_trainer(config, run_dir):
+def train_notebook_style(tmp_path, **changes):
+    """A smoke run trained the way notebook 01 does it, on "Drive" with checkpoints on "local disk"."""
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
+                                 **changes)
+    run_dir = ab.prepare_run_dir(config)
     tokenizer = ab.load_tokenizer(config.model)
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
     transformers.set_seed(config.seed)
-    return ab.build_trainer(config, ab.load_model_for(config), tokenizer, tokenized, run_dir)
+    trainer = ab.build_trainer(config, ab.load_model_for(config), tokenizer, tokenized, run_dir)
+    with ab.saving_on_stop(trainer, config, run_dir):
+        trainer.train()
+    return config, run_dir, trainer

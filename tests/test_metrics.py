@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, f1_score
 from transformers import EvalPrediction
 
 from agnews_bert import AgNewsError, CLASS_NAMES, classification_report, compute_metrics

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 import transformers
 
 import agnews_bert as ab
-from agnews_bert.checkpoints import is_complete_checkpoint, latest_checkpoint, remove_without_trash
+from conftest import out_of_memory_above
+from agnews_bert.runs.checkpoints import is_complete_checkpoint, latest_checkpoint, remove_without_trash
 from agnews_bert.runs import read_index
 
 LONG_SMOKE = ["train", "--preset", "smoke", "--epochs", "60", "--run-name", "long"]
@@ -122,19 +122,8 @@ def test_remove_without_trash_empties_files_before_deleting(tmp_path, monkeypatc
     assert sizes_when_deleted == [0] and not folder.exists()
 
 
-def _fail_above(batch_size_limit):
-    real_training_step = transformers.Trainer.training_step
-
-    def training_step(self, *args, **kwargs):
-        if self.args.per_device_train_batch_size > batch_size_limit:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real_training_step(self, *args, **kwargs)
-
-    return training_step
-
-
 def test_out_of_memory_on_the_first_step_halves_the_batch_and_finishes(tmp_path, monkeypatch):
-    monkeypatch.setattr(transformers.Trainer, "training_step", _fail_above(16))
+    monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(16))
     messages = []
     results = ab.train(ab.RunConfig.preset("smoke", output_dir=str(tmp_path)), say=messages.append)
     assert results["batch"] == {"per_device": 16, "devices": 1, "gradient_accumulation_steps": 2}
@@ -144,7 +133,7 @@ def test_out_of_memory_on_the_first_step_halves_the_batch_and_finishes(tmp_path,
 
 
 def test_out_of_memory_below_batch_one_gives_up_clearly(tmp_path, monkeypatch):
-    monkeypatch.setattr(transformers.Trainer, "training_step", _fail_above(0))
+    monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(0))
     with pytest.raises(ab.AgNewsError, match=r"even with batch_size=1; lower max_length"):
         ab.train(ab.RunConfig.preset("smoke", output_dir=str(tmp_path), batch_size=4), say=lambda *_: None)
     assert read_index(tmp_path) == []
@@ -261,7 +250,7 @@ def test_two_process_run_writes_one_run_folder_from_rank_0_alone(tmp_path, launc
 
 
 def test_rerunning_the_training_cell_after_a_stop_finishes_the_run(tmp_path):
-    from agnews_bert.resilience import StopAndSave
+    from agnews_bert.runs.resilience import StopAndSave
 
     config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2)
     tokenizer = ab.load_tokenizer("smoke")

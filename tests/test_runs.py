@@ -13,7 +13,7 @@ import agnews_bert.training
 from agnews_bert.cli import main
 from agnews_bert.errors import TrainingInterrupted
 from agnews_bert.runs import read_index
-from agnews_bert.saving import index_row
+from agnews_bert.runs.saving import index_row
 
 ISSUE_COLUMNS = {  # what the runs table promises: name, model, sizes, hyperparameters, precision, GPU, time, scores
     "run_name", "model", "train_rows", "validation_rows", "test_rows", "epochs", "lr", "batch_size", "max_length",

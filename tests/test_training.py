@@ -9,6 +9,7 @@ import torch
 import transformers
 
 import agnews_bert as ab
+from conftest import out_of_memory_above
 from agnews_bert.runs import read_index
 
 
@@ -125,19 +126,8 @@ def test_save_run_returns_new_results_and_leaves_its_argument_alone(watched_run)
     assert save["result"] is not given and save["result"]["run_dir"] == results["run_dir"]
 
 
-def _fail_above(batch_size_limit):
-    real_training_step = transformers.Trainer.training_step
-
-    def training_step(self, *args, **kwargs):
-        if self.args.per_device_train_batch_size > batch_size_limit:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real_training_step(self, *args, **kwargs)
-
-    return training_step
-
-
 def test_an_out_of_memory_retry_is_recorded_alike_in_config_results_and_index(tmp_path, monkeypatch):
-    monkeypatch.setattr(transformers.Trainer, "training_step", _fail_above(16))
+    monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(16))
     config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2)
     results = ab.train(config, say=lambda *_: None)
     run_dir = Path(results["run_dir"])
@@ -161,7 +151,7 @@ def _subclasses_of_a_trainer(tree):
 def test_no_private_trainer_method_is_overridden():
     package = Path(ab.__file__).parent
     overridden = []
-    for module in package.glob("*.py"):
+    for module in package.rglob("*.py"):
         source = module.read_text(encoding="utf-8")
         assert "_get_eval_sampler" not in source, module.name
         for cls in _subclasses_of_a_trainer(ast.parse(source)):
@@ -182,7 +172,7 @@ def _smoke_decisions(source: str) -> list:
 
 
 PIPELINE_MODULES = ["data.py", "readers.py", "tokenization.py", "collate.py", "modeling.py", "training.py",
-                    "predict.py", "evaluation.py", "saving.py", "hardware.py", "cli.py"]
+                    "predict.py", "evaluation.py", "runs/saving.py", "hardware.py", "cli.py"]
 
 
 def test_smoke_is_decided_in_smoke_py_alone():
@@ -197,7 +187,7 @@ def test_get_last_checkpoint_falls_short_on_a_cut_off_checkpoint(tmp_path):
     from safetensors.torch import save_file
     from transformers.trainer_utils import get_last_checkpoint
 
-    from agnews_bert.checkpoints import latest_checkpoint
+    from agnews_bert.runs.checkpoints import latest_checkpoint
 
     for step in (13, 26):
         folder = tmp_path / f"checkpoint-{step}"

@@ -8,7 +8,7 @@ import pytest
 import agnews_bert as ab
 from agnews_bert import _compat
 from agnews_bert.hardware import Hardware
-from agnews_bert.widgets import ALL_ROWS, RunForm
+from agnews_bert.notebook.widgets import ALL_ROWS, RunForm
 
 T4 = Hardware("cuda", "Tesla T4", (7, 5))
 
@@ -134,7 +134,7 @@ def test_rebuilding_the_form_keeps_the_students_values_until_reset(tmp_path, cpu
 
 
 def test_a_damaged_settings_file_gives_the_defaults(tmp_path, cpu_runtime):
-    from agnews_bert.widgets import SETTINGS_FILE
+    from agnews_bert.notebook.widgets import SETTINGS_FILE
 
     (tmp_path / SETTINGS_FILE).write_text('{"batch_size": "sixteen", "lr": ', encoding="utf-8")
     assert ab.settings_form(str(tmp_path), cpu_runtime).config() == ab.RunConfig.preset("cpu", output_dir=str(tmp_path))

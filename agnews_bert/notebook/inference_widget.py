@@ -14,10 +14,10 @@ Example:
 import html
 from pathlib import Path
 
-from . import _compat
-from .errors import AgNewsError
-from .labels import CLASS_NAMES
-from .predict import DEFAULT_MAX_LENGTH, load_saved_model, predict, run_max_length
+from .. import _compat
+from ..errors import AgNewsError
+from ..labels import CLASS_NAMES
+from ..predict import DEFAULT_MAX_LENGTH, load_saved_model, predict, run_max_length
 
 EXAMPLE_TEXT = "The striker scored twice as the home side won the cup final"
 

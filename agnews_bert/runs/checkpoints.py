@@ -37,9 +37,9 @@ from pathlib import Path
 
 import transformers
 
-from .errors import TrainingInterrupted
+from ..errors import TrainingInterrupted
 from .resilience import StopAndSave, first_interrupt_saves
-from .runs import CHECKPOINTS_DIR, MODEL_DIR, load_results
+from .folders import CHECKPOINTS_DIR, MODEL_DIR, load_results
 
 CHECKPOINT_PREFIX = "checkpoint-"
 TRAINER_STATE_FILE = "trainer_state.json"

@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from .metrics import classification_report
+from ..metrics import classification_report
 
 BASELINE_NAME = "TF-IDF + logistic regression"
 

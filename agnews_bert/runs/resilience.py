@@ -22,8 +22,8 @@ import threading
 
 import transformers
 
-from .config import RunConfig
-from .errors import AgNewsError, TrainingInterrupted  # noqa: F401  (re-exported for callers)
+from ..config import RunConfig
+from ..errors import AgNewsError, TrainingInterrupted  # noqa: F401  (re-exported for callers)
 
 
 class StopAndSave(transformers.TrainerCallback):

@@ -32,12 +32,12 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from . import _compat
+from .. import _compat
 from .colab import describe_estimate, keep_checkpoints, notebook_config
-from .config import SMOKE, RunConfig, default_learning_rate
-from .errors import AgNewsError
-from .hardware import choose_precision, detect_hardware
-from .runs import is_finished, run_dir_for, write_json_atomic
+from ..config import SMOKE, RunConfig, default_learning_rate
+from ..errors import AgNewsError
+from ..hardware import choose_precision, detect_hardware
+from ..runs import is_finished, run_dir_for, write_json_atomic
 
 MODEL_CHOICES = (
     ("ModernBERT-base", "answerdotai/ModernBERT-base"),

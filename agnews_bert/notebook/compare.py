@@ -17,11 +17,11 @@ Example:
 from dataclasses import replace
 
 from .baseline import tfidf_baseline
-from .config import RunConfig
-from .data import load_agnews
-from .resilience import release_gpu_memory
-from .runs import is_finished, load_results, run_dir_for
-from .training import train
+from ..config import RunConfig
+from ..data import load_agnews
+from ..runs.resilience import release_gpu_memory
+from ..runs import is_finished, load_results, run_dir_for
+from ..training import train
 
 COLUMNS = ("model", "test_accuracy", "test_macro_f1", "train_seconds", "train_samples_per_second",
            "peak_gpu_memory_gb", "run_dir")

@@ -7,7 +7,8 @@ A run folder (`<output_dir>/<run_name>/`) holds:
 - `checkpoints/`: the last and the best epoch while training (removed at the end).
 
 A folder with `results.json` is finished and is never overwritten unless the
-user asks (`overwrite=True`); a notebook reuses it, the command line refuses. JSON files are written to a temporary file and renamed into place,
+user asks (`overwrite=True`); a notebook reuses it, the command line refuses.
+JSON files are written to a temporary file and renamed into place,
 so a disconnect mid-write leaves the old file, never half a file.
 
 Example:
@@ -23,8 +24,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .config import RunConfig
-from .errors import AgNewsError
+from ..config import RunConfig
+from ..errors import AgNewsError
 
 RESULTS_FILE = "results.json"
 CONFIG_FILE = "config.json"

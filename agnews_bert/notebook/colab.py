@@ -25,11 +25,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import SMOKE, RunConfig
-from .errors import AgNewsError
-from .hardware import choose_attention, choose_precision, describe_choice, detect_hardware
-from .runs import is_finished, runs_table
-from .smoke import SMOKE_ENV, smoke_mode  # noqa: F401  (smoke mode is decided in smoke.py)
+from ..config import SMOKE, RunConfig
+from ..errors import AgNewsError
+from ..hardware import choose_attention, choose_precision, describe_choice, detect_hardware
+from ..runs import is_finished, runs_table
+from ..smoke import SMOKE_ENV, smoke_mode  # noqa: F401  (smoke mode is decided in smoke.py)
 
 RUNS_DIR_ENV = "AGNEWS_BERT_RUNS_DIR"
 DRIVE_MOUNT_POINT = "/content/drive"
@@ -263,7 +263,7 @@ def pick_run(output_dir: str, run_name: str = "", say=print) -> Path:
     So CI can run notebook 03 on its own; a student's empty folder still gets find_run's advice.
     """
     if smoke_mode() and not run_name and runs_table(output_dir).empty:
-        from .training import train
+        from ..training import train
 
         say("No finished run in the output folder yet: training the tiny offline model first (seconds).")
         train(notebook_config(output_dir))

@@ -14,9 +14,9 @@ from importlib import metadata
 from pathlib import Path
 
 from .checkpoints import checkpoints_dir_for, remove_without_trash
-from .config import RunConfig
-from .errors import AgNewsError
-from .runs import (CHECKPOINTS_DIR, CONFIG_FILE, MODEL_DIR, RESULTS_FILE, append_to_index, is_finished,
+from ..config import RunConfig
+from ..errors import AgNewsError
+from .folders import (CHECKPOINTS_DIR, CONFIG_FILE, MODEL_DIR, RESULTS_FILE, append_to_index, is_finished,
                    load_results, replaced_dir_for, write_json_atomic)
 
 
@@ -107,7 +107,7 @@ def _save_plots(run_dir: Path, results: dict) -> list:
     """The run's PNG plots (names in the run folder); a plotting error warns instead of losing the run."""
     import warnings
 
-    from .plots import save_run_plots
+    from ..plots import save_run_plots
 
     try:
         return [path.name for path in save_run_plots(run_dir, results)]
