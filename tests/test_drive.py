@@ -137,3 +137,23 @@ def train_notebook_style(tmp_path, **changes):
     with ab.saving_on_stop(trainer, config, run_dir):
         trainer.train()
     return config, run_dir, trainer
+
+
+def test_the_mirror_keeps_only_the_newest_and_the_best_copy(tmp_path):
+    from types import SimpleNamespace
+
+    local, mirror_dir = tmp_path / "local", tmp_path / "drive" / "checkpoints"
+    mirror = checkpoints.CheckpointMirror(mirror_dir, say=lambda *_: None)
+    sizes = {}
+    for step in (10, 20, 30):  # epoch 1 stays the best; epochs 2 and 3 are worse
+        checkpoint = local / f"checkpoint-{step}"
+        checkpoint.mkdir(parents=True)
+        (checkpoint / "model.safetensors").write_bytes(b"w" * step)
+        (checkpoint / "trainer_state.json").write_text("{}")
+        sizes[step] = folder_bytes(checkpoint)
+        state = SimpleNamespace(global_step=step, best_model_checkpoint=str(local / "checkpoint-10"),
+                                is_world_process_zero=True)
+        mirror.on_save(SimpleNamespace(output_dir=str(local)), state, None)
+    assert sorted(path.name for path in mirror_dir.iterdir()) == ["checkpoint-10", "checkpoint-30"]
+    assert mirror.bytes_written == sum(sizes.values())  # each checkpoint copied once
+    assert (mirror_dir / "checkpoint-30" / checkpoints.MIRROR_MARKER).read_text().strip() == "30"
