@@ -2,14 +2,16 @@
 
 Everything a student can get wrong (a path, a hyperparameter, a label, a Hub
 that cannot be reached) is raised as `AgNewsError` at the boundary where it
-enters, with a one-line message that names the problem and the fix. The CLI
-prints that line and exits with status 2; anything else is a bug in the package.
+enters, with a one-line message that names the problem and the fix. Messages
+name keyword arguments, as a notebook user writes them; the CLI prints the line
+with those written as its flags (`lr=5e-5` -> `--lr 5e-5`, see `cli.in_flags`)
+and exits with status 2; anything else is a bug in the package.
 
 Example:
-    >>> raise AgNewsError("lr=-1 must be above 0; try --lr 5e-5")
+    >>> raise AgNewsError("lr=-1 must be above 0; try lr=5e-5")
     Traceback (most recent call last):
     ...
-    agnews_bert.errors.AgNewsError: lr=-1 must be above 0; try --lr 5e-5
+    agnews_bert.errors.AgNewsError: lr=-1 must be above 0; try lr=5e-5
 """
 
 
