@@ -18,7 +18,6 @@ Example:
 """
 
 import math
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +37,7 @@ from .metrics import classification_report, compute_metrics
 from .modeling import count_parameters, load_model_for
 from .predict import precision_of, score, softmax
 from .runs.resilience import is_out_of_memory, release_gpu_memory, smaller_batch
-from .runs import prepare_run_dir, refuse_finished_run, restore_replaced_run, run_dir_for
+from .runs import is_main_process, prepare_run_dir, refuse_finished_run, restore_replaced_run, run_dir_for
 from .runs.saving import save_run
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
 
@@ -212,11 +211,6 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
         "log_history": trainer.state.log_history,
         "resumed_from": Path(resumed_from).name if resumed_from else None,
     }
-
-
-def is_main_process() -> bool:
-    """True unless this is a worker of a distributed run (torchrun/accelerate set RANK)."""
-    return int(os.environ.get("RANK", "0")) == 0
 
 
 def prepare_data(config: RunConfig, say=print):

@@ -229,7 +229,7 @@ def find_run(output_dir: str, run_name: str = "") -> Path:
     return Path(output_dir) / table["run_name"][0]
 
 
-# Notebooks 02 and 03 (added by the notebooks' engineer): what CI's smoke mode and a CPU runtime change.
+# Notebooks 02 and 03: what smoke mode and a CPU runtime change for them.
 CPU_COMPARISON_MODELS = (
     "google/bert_uncased_L-2_H-128_A-2",  # BERT-tiny
     "google/bert_uncased_L-4_H-256_A-4",  # BERT-mini, the cpu preset's model

@@ -30,7 +30,6 @@ Example:
 
 import contextlib
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -39,7 +38,7 @@ import transformers
 
 from ..errors import TrainingInterrupted
 from .resilience import StopAndSave, first_interrupt_saves
-from .folders import CHECKPOINTS_DIR, MODEL_DIR, load_results
+from .folders import CHECKPOINTS_DIR, MODEL_DIR, is_main_process, load_results
 
 CHECKPOINT_PREFIX = "checkpoint-"
 TRAINER_STATE_FILE = "trainer_state.json"
@@ -68,9 +67,9 @@ def resume_checkpoint(config, run_dir, say=print) -> str | None:
     if not config.resume:
         shutil.rmtree(local, ignore_errors=True)
         return None
-    checkpoint = latest_checkpoint(local, remove_broken=_is_main_process())
+    checkpoint = latest_checkpoint(local, remove_broken=is_main_process())
     mirror = mirror_dir_for(config, run_dir)
-    if checkpoint is None and mirror is not None and _is_main_process():
+    if checkpoint is None and mirror is not None and is_main_process():
         checkpoint = restore_from_mirror(mirror, local)
     if checkpoint is None:
         return None
@@ -278,7 +277,3 @@ def _is_whole_torch_file(path: Path) -> bool:
     except (OSError, zipfile.BadZipFile):
         return False
 
-
-def _is_main_process() -> bool:
-    """False in the worker processes of a distributed run (torchrun and accelerate set RANK)."""
-    return int(os.environ.get("RANK", "0")) == 0

@@ -34,6 +34,11 @@ CHECKPOINTS_DIR = "checkpoints"
 INDEX_FILE = "runs.jsonl"
 
 
+def is_main_process() -> bool:
+    """False in the worker processes of a distributed run (torchrun and accelerate set RANK): only rank 0 writes."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def run_dir_for(config: RunConfig) -> Path:
     """The folder a config's run writes to. Example: runs/modernbert-base_n12000_lr5e-05_ep2_seed42"""
     return Path(config.output_dir).expanduser() / config.resolved_run_name
