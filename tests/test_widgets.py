@@ -1,14 +1,16 @@
 """RunForm: setting the widgets from code changes the RunConfig that notebook 01's next cell reads."""
 
+import math
 import warnings
 from pathlib import Path
 
+import ipywidgets
 import pytest
 
 import agnews_bert as ab
 from agnews_bert import _compat
 from agnews_bert.hardware import Hardware
-from agnews_bert.notebook.widgets import ALL_ROWS, RunForm
+from agnews_bert.notebook.widgets import ALL_ROWS, MODEL_CHOICES, RunForm
 
 T4 = Hardware("cuda", "Tesla T4", (7, 5))
 
@@ -90,7 +92,7 @@ def test_the_form_is_a_core_widget_and_builds_without_deprecation_warnings():
 
     assert isinstance(form, ipywidgets.VBox)
     assert {type(control).__name__ for control in form.inputs} <= {
-        "Checkbox", "Dropdown", "FloatLogSlider", "FloatSlider", "IntSlider", "IntText"}
+        "Checkbox", "Dropdown", "SelectionSlider", "IntText"}
 
 
 @pytest.mark.parametrize("major, keyword", [(7, "description_tooltip"), (8, "tooltip")])
@@ -160,3 +162,72 @@ def test_on_drive_the_form_says_where_checkpoints_go(monkeypatch):
     form.epochs.value = 4
     assert form.config().mirror_checkpoints
     assert "checkpoints: copied to Drive after each epoch" in form.summary.value
+
+
+# --- what the browser sends back ------------------------------------------------------------------------
+
+
+def front_end_value(control):
+    """The value a slider holds once the browser has drawn it: the nearest point of its grid.
+
+    A SelectionSlider's grid is its options (the page sends back an index); a float or int slider's is
+    min + k * step, on the exponent for a FloatLogSlider, as the page's noUiSlider snaps it.
+    """
+    if isinstance(control, ipywidgets.SelectionSlider):
+        return control.options[control.index][1]
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        steps = round((math.log(control.value, control.base) - control.min) / control.step)
+        return control.base ** (control.min + steps * control.step)
+    steps = round((control.value - control.min) / control.step)
+    return type(control.value)(control.min + steps * control.step)
+
+
+def sliders(form):
+    kinds = (ipywidgets.SelectionSlider, ipywidgets.FloatLogSlider, ipywidgets.FloatSlider, ipywidgets.IntSlider)
+    return [control for control in form.inputs if isinstance(control, kinds)]
+
+
+def echo_front_end(control) -> None:
+    """Set a slider the way the browser does: SelectionSlider by index, the others by the snapped value."""
+    if isinstance(control, ipywidgets.SelectionSlider):
+        control.set_state({"index": control.options.index(next(
+            option for option in control.options if option[1] == front_end_value(control)))})
+    else:
+        control.set_state({"value": front_end_value(control)})
+
+
+FORM_STARTS = [(preset, model) for preset in ("colab", "cpu", "smoke")
+               for model in [None] + [choice for _, choice in MODEL_CHOICES]]
+
+
+@pytest.mark.parametrize("preset, model", FORM_STARTS)
+def test_the_browser_leaves_an_untouched_form_as_it_was(preset, model):
+    form = RunForm(ab.RunConfig.preset(preset, output_dir="runs"), T4)
+    if model:
+        form.model.value = model  # and with it the family's learning rate
+    before = form.config()
+    assert len(sliders(form)) == 4  # learning rate, epochs, max length, warm-up share
+    for control in sliders(form):
+        echo_front_end(control)
+    assert form.config() == before
+    assert ab.run_dir_for(form.config()) == ab.run_dir_for(before)
+
+
+def test_every_point_of_every_slider_reaches_the_config_exactly(smoke_form):
+    fields = {"learning rate": "lr", "epochs": "epochs", "max length": "max_length", "warm-up share": "warmup_ratio"}
+    for control in sliders(smoke_form):
+        for index, (label, value) in enumerate(control.options):
+            control.set_state({"index": index})
+            assert getattr(smoke_form.config(), fields[control.description]) == value, label
+
+
+def test_values_off_the_usual_lists_are_added_to_the_sliders_and_survive_the_browser():
+    start = ab.RunConfig.preset("cpu", output_dir="runs", lr=2.5e-4, epochs=1.25, max_length=100, warmup_ratio=0.07)
+    form = RunForm(start, T4)
+    for control in sliders(form):
+        echo_front_end(control)
+    assert form.config() == start
+    assert ("2.5e-4", 2.5e-4) in form.lr.options and ("1.25", 1.25) in form.epochs.options
+    form.model.value = "bert-base-uncased"
+    form.reset_to_defaults()  # back to the values off the lists
+    assert form.config() == start

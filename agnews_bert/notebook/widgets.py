@@ -4,9 +4,14 @@ The form never waits for a click: it shows the config's values, the student
 may change them, and the next cell reads `form.config()`, a validated
 RunConfig. So "Run all" works without touching the form, and CI can set the
 widgets' values from code. Only core widgets are used (Dropdown, Checkbox,
-Button, FloatLogSlider, FloatSlider, IntSlider, IntText, HTML, VBox), which
-exist in ipywidgets 7.7 (Colab) and 8.x; the one spelling that differs goes
-through `_compat`.
+Button, SelectionSlider, IntText, HTML, VBox), which exist in ipywidgets 7.7
+(Colab) and 8.x; the one spelling that differs goes through `_compat`.
+
+Every slider is a SelectionSlider over named values, never a float slider:
+the browser moves a float slider to its grid (a FloatLogSlider with step 0.1
+turns 5e-5 into 5.0119e-5) and sends that back, so an untouched form would
+change the run. A SelectionSlider sends back the index of one of its own
+values, and the form adds the config's value to the list when it is not on it.
 
 The lab loop is: change a setting, run the cells below, compare. So the form
 built by `settings_form` remembers the student's last values in
@@ -51,7 +56,10 @@ TRAIN_SIZE_CHOICES = (1_000, 2_000, 4_000, 12_000, 30_000, 60_000, ALL_ROWS)
 BATCH_SIZE_CHOICES = (8, 16, 32, 64, 128)
 SETTINGS_FILE = "form_settings.json"
 FORM_FIELDS = ("model", "lr", "epochs", "batch_size", "max_length", "train_size", "warmup_ratio", "seed", "overwrite")
-LR_EXPONENTS = (-6, -2)  # the slider spans 1e-6 to 1e-2
+LR_CHOICES = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 3e-3, 1e-2)
+EPOCH_CHOICES = tuple(half / 2 for half in range(1, 21))  # 0.5 to 10
+MAX_LENGTH_CHOICES = tuple(range(32, 513, 32))
+WARMUP_CHOICES = tuple(round(step * 0.05, 2) for step in range(11))  # 0 to 0.5
 WIDE_LABELS = {"description_width": "120px"}
 
 
@@ -88,19 +96,16 @@ class RunForm(widgets.VBox):
         self.model = widgets.Dropdown(options=_model_options(start.model), value=start.model, description="model",
                                       layout=widgets.Layout(width="420px"), **label,
                                       **_compat.tooltip_kwargs("The encoder to fine-tune"))
-        self.lr = widgets.FloatLogSlider(value=start.learning_rate, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1],
-                                         step=0.1, readout_format=".1e", description="learning rate", **label)
-        self.epochs = widgets.FloatSlider(value=start.epochs, min=0.5, max=10, step=0.5, readout_format=".1f",
-                                          description="epochs", **label)
+        self.lr = _choice_slider("learning rate", LR_CHOICES, start.learning_rate, _lr_label)
+        self.epochs = _choice_slider("epochs", EPOCH_CHOICES, start.epochs, _epochs_label)
         self.batch_size = widgets.Dropdown(options=_with_current(BATCH_SIZE_CHOICES, start.batch_size),
                                            value=start.batch_size, description="batch size", **label)
-        self.max_length = widgets.IntSlider(value=start.max_length, min=32, max=512, step=32, description="max length",
-                                            **label, **_compat.tooltip_kwargs("Longest text, in tokens"))
+        self.max_length = _choice_slider("max length", MAX_LENGTH_CHOICES, start.max_length, str,
+                                         **_compat.tooltip_kwargs("Longest text, in tokens"))
         self.train_size = widgets.Dropdown(options=_train_size_options(start.train_size),
                                            value=start.train_size or ALL_ROWS, description="training rows", **label)
-        self.warmup_ratio = widgets.FloatSlider(value=start.warmup_ratio, min=0.0, max=0.5, step=0.05,
-                                                readout_format=".2f", description="warm-up share", **label,
-                                                **_compat.tooltip_kwargs("Share of steps that ramp the lr up from 0"))
+        self.warmup_ratio = _choice_slider("warm-up share", WARMUP_CHOICES, start.warmup_ratio, _share_label,
+                                           **_compat.tooltip_kwargs("Share of steps that ramp the lr up from 0"))
         self.seed = widgets.IntText(value=start.seed, description="seed", **label)
         self.overwrite = widgets.Checkbox(value=start.overwrite, description="train again (replace the finished run)",
                                           indent=False)
@@ -114,13 +119,12 @@ class RunForm(widgets.VBox):
         chosen = replace(
             self.base_config,
             model=self.model.value,
-            # Sliders move in binary floating point: 3 typed in comes back as 3.0000000000000004.
-            lr=float(f"{self.lr.value:.3g}"),
-            epochs=round(float(self.epochs.value), 2),
+            lr=float(self.lr.value),
+            epochs=float(self.epochs.value),
             batch_size=int(self.batch_size.value),
             max_length=int(self.max_length.value),
             train_size=None if self.train_size.value == ALL_ROWS else int(self.train_size.value),
-            warmup_ratio=round(float(self.warmup_ratio.value), 3),
+            warmup_ratio=float(self.warmup_ratio.value),
             seed=int(self.seed.value),
             overwrite=bool(self.overwrite.value),
         ).validated()
@@ -136,14 +140,14 @@ class RunForm(widgets.VBox):
 
     def _set_controls(self, config: RunConfig) -> None:
         self.model.value = config.model  # first: it resets the lr to the family's default
-        self.lr.value = config.learning_rate
-        self.epochs.value = config.epochs
+        _choose(self.lr, config.learning_rate, _lr_label)
+        _choose(self.epochs, config.epochs, _epochs_label)
         self.batch_size.options = _with_current(BATCH_SIZE_CHOICES, config.batch_size)
         self.batch_size.value = config.batch_size
-        self.max_length.value = config.max_length
+        _choose(self.max_length, config.max_length, str)
         self.train_size.options = _train_size_options(config.train_size)
         self.train_size.value = config.train_size or ALL_ROWS
-        self.warmup_ratio.value = config.warmup_ratio
+        _choose(self.warmup_ratio, config.warmup_ratio, _share_label)
         self.seed.value = config.seed
         self.overwrite.value = config.overwrite
 
@@ -168,7 +172,7 @@ class RunForm(widgets.VBox):
             pass  # remembering is a convenience; an invalid value is shown under the form instead
 
     def _use_model_default_lr(self, change) -> None:
-        self.lr.value = default_learning_rate(change["new"])
+        _choose(self.lr, default_learning_rate(change["new"]), _lr_label)
 
     def _changed(self, change=None) -> None:
         self._remember()
@@ -203,6 +207,41 @@ def _checkpoints_note(config: RunConfig) -> str:
         return "<br>checkpoints: copied to Drive after each epoch, so a new runtime can resume"
     return ("<br>checkpoints: kept on this runtime only (a run this short is cheaper to redo than to copy "
             "1.8 GB to Drive per epoch); the finished run is saved to Drive")
+
+
+def _choice_slider(description: str, choices, current, label, **tooltip) -> widgets.SelectionSlider:
+    """A slider over named values (the current one added if missing): what the browser sends back is one of them.
+
+    Example: _choice_slider("epochs", (1.0, 2.0), 1.5, _epochs_label).options -> (("1", 1.0), ("1.5", 1.5), ("2", 2.0))
+    """
+    return widgets.SelectionSlider(options=_labelled(choices, current, label), value=current, description=description,
+                                   continuous_update=False, style=WIDE_LABELS, **tooltip)
+
+
+def _choose(slider: widgets.SelectionSlider, value, label) -> None:
+    """Set a choice slider to value, adding value to its options first if it is not one of them."""
+    choices = [option for _, option in slider.options]
+    if value not in choices:
+        slider.options = _labelled(choices, value, label)
+    slider.value = value
+
+
+def _labelled(choices, current, label) -> list:
+    return [(label(choice), choice) for choice in _with_current(choices, current)]
+
+
+def _lr_label(value: float) -> str:
+    """A learning rate as a student writes it. Example: 5e-05 -> "5e-5", 0.00025 -> "2.5e-4" """
+    mantissa, exponent = f"{value:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def _epochs_label(value: float) -> str:
+    return f"{value:g}"
+
+
+def _share_label(value: float) -> str:
+    return f"{value:.2f}"
 
 
 def _model_options(current: str) -> list:
