@@ -28,7 +28,7 @@ _EXPORTS = {
     "hardware": ["Hardware", "choose_attention", "choose_precision", "describe_choice", "detect_hardware"],
     "notebook.inference_widget": ["prediction_widget"],
     "labels": ["CLASS_NAMES", "ID2LABEL", "LABEL2ID"],
-    "notebook.lessons": ["training_args_table", "whole_texts"],
+    "notebook.lessons": ["runs_view", "training_args_table", "whole_texts"],
     "metrics": ["classification_report", "compute_metrics", "load_metric", "metric_path"],
     "modeling": ["count_parameters", "load_model", "load_model_for"],
     "plots": ["plot_comparison", "plot_confusion_matrix", "plot_learning_curves", "plot_per_class",

@@ -164,24 +164,18 @@ def _predict(arguments) -> int:
 
 
 def _runs(arguments) -> int:
-    from .runs import runs_table
+    from .notebook.lessons import runs_view
 
-    table = runs_table(arguments.output_dir)
-    if table.empty:
+    view = runs_view(arguments.output_dir).frame
+    if view.empty:
         print(f"No finished runs in {arguments.output_dir} yet; start one with: agnews-bert train --preset smoke")
         return 0
-    columns = ["run_name", "model", "train_rows", "epochs", "lr", "batch_size", "precision", "device", "train_seconds",
-               "validation_macro_f1", "test_accuracy", "test_macro_f1"]
-    shown = table[[column for column in columns if column in table]]
-
-    def number(pattern):  # a missing value (None or NaN) shows as "-"
-        return lambda value: "-" if value is None or value != value else pattern.format(value)
-
-    formats = {"lr": number("{:.1e}"), **{column: number("{:.4f}") for column in
-                                          ("validation_macro_f1", "test_accuracy", "test_macro_f1")}}
-    print(shown.to_string(index=False, formatters=formats))
-    print(f"{len(table)} finished run(s) in {arguments.output_dir}, best test macro-F1 first; "
-          "every column: agnews_bert.runs_table(output_dir)")
+    formats = {column: "{:.4f}".format for column in view.columns if column.endswith(("_f1", "_accuracy"))}
+    width = view["run_name"].str.len().max()
+    formats["run_name"] = lambda name: name.ljust(width)  # names line up on the left, as they are read
+    print(view.to_string(index=False, formatters=formats, na_rep="-", justify="left"))
+    print(f"{len(view)} finished run(s) in {arguments.output_dir}, best test macro-F1 first, with the settings that "
+          "differ between them; every column: agnews_bert.runs_table(output_dir)")
     return 0
 
 

@@ -4,11 +4,13 @@ This is its own CI stage (`python -m pytest -m browser`, run by .ci/run after th
 unit and nbval tests); the default `python -m pytest` deselects it. Selected, it
 never skips: a missing Chromium, Playwright or JupyterLab is a failure.
 
-It checks what nbval cannot: that notebook 01's hyperparameter form renders as
-widgets in a browser and that changing them through the page changes the run's
-config, and that notebook 03's prediction widget answers a click. Screenshots
-of both go to test-artifacts/browser/ (paths printed; last_page.png shows the
-page as the last test left it).
+It checks what nbval cannot: the lab loop of notebook 01 as a student lives it
+(Run all; Run all again with the form untouched, which loads the finished run,
+because the page sends back the form's values unchanged; one setting changed by
+a click, then the cells below), and that notebook 03's prediction widget
+answers a click. Screenshots (the form after the second Run all, the runs view
+with two runs, the prediction box) go to test-artifacts/browser/ (paths
+printed; last_page.png shows the page as the last test left it).
 
 Set BROWSER_TEST_NOTEBOOK to another notebook to try the harness on it.
 """
@@ -37,36 +39,48 @@ ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HEADLINE = "Shares of the chip maker rose after strong quarterly earnings"
-NEW_LR, NEW_EPOCHS = "1e-4", "3"  # on the sliders' grids (the learning rate moves in steps of 10^0.1)
+NEW_BATCH_SIZE = "16"  # the smoke preset trains with 32
 SERVER_START_SECONDS = 120
 CELL_SECONDS = float(os.environ.get("BROWSER_TEST_CELL_SECONDS", 300))  # a cell on a busy two-core machine
 
 
-def test_hyperparameter_form_drives_the_config(lab, page):
+def test_the_lab_loop_through_the_page(lab, page):
+    """Run all twice with the form untouched (one run), then change one setting on the page and run the cells below.
+
+    The second Run all must load the finished run: whatever the page sent back for the form's
+    sliders, the config and so the run folder stay the same. The setting changed by a click must be
+    the only setting that differs between the two runs' config.json.
+    """
     notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    form_cell = form_cell_index(notebook)
-    config_cell = next_code_cell(notebook, form_cell)
+    form_cell, last_cell = form_cell_index(notebook), last_code_cell(notebook)
+    train_cell = code_cell_with(notebook, "trainer.train(")
+    runs_dir = Path(lab[2]) / "runs"
     open_notebook(page, lab, NOTEBOOK.name)
-    run_cells(page, notebook, up_to=form_cell)
 
+    run_all(page, last_cell)
+    assert len(finished_runs(runs_dir)) == 1 and len(index_rows(runs_dir)) == 1
+    run_all(page, last_cell)  # the form untouched, rendered by the page a second time
+    assert "Already trained with these settings" in output_text(page, train_cell)
+    assert len(finished_runs(runs_dir)) == 1 and len(index_rows(runs_dir)) == 1, "Run all trained a second run"
     form = cell(page, form_cell).locator(".jp-OutputArea-output").last
-    form.locator(".widget-slider").first.wait_for(timeout=CELL_SECONDS * 1000)
-    assert form.locator(".widget-slider").count() >= 2, "the form shows no sliders"
-    assert form.locator(".widget-dropdown select").count() >= 1, "the form shows no dropdowns"
-
-    set_slider_readout(form, "learning rate", NEW_LR)
-    set_slider_readout(form, "epochs", NEW_EPOCHS)
-    page.evaluate("document.activeElement && document.activeElement.blur()")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "hyperparameter_form.png"
-    form.screenshot(path=str(screenshot))
-    print(f"\nscreenshot of the form: {screenshot}")
+    form.screenshot(path=str(ARTIFACTS / "form_after_second_run_all.png"))
 
-    run_cells(page, notebook, up_to=config_cell, start=form_cell + 1)
-    printed = output_text(page, config_cell)
-    assert printed_number(printed, "lr") == pytest.approx(float(NEW_LR), rel=1e-6), printed
-    assert printed_number(printed, "epochs") == pytest.approx(float(NEW_EPOCHS), rel=1e-6), printed
-    assert screenshot.stat().st_size > 1000
+    batch_size = form.locator(".widget-dropdown", has=page.locator("label", has_text="batch size")).locator("select")
+    before = batch_size.input_value()
+    batch_size.select_option(label=NEW_BATCH_SIZE)  # as a student picks it
+    page.wait_for_timeout(500)
+    run_from(page, form_cell + 1, last_cell)
+    runs = finished_runs(runs_dir)
+    assert len(runs) == 2 and len(index_rows(runs_dir)) == 2
+    first, second = (json.loads((run / "config.json").read_text(encoding="utf-8")) for run in runs)
+    assert {name for name in first if first[name] != second[name]} == {"batch_size"}
+    assert {first["batch_size"], second["batch_size"]} == {int(before), int(NEW_BATCH_SIZE)}
+
+    runs_view = cell(page, code_cell_with(notebook, "ab.runs_view(")).locator(".jp-OutputArea-output").last
+    runs_view.screenshot(path=str(ARTIFACTS / "runs_view_two_runs.png"))
+    assert all(run.name in runs_view.inner_text() for run in runs)
+    print(f"\nscreenshots of the form and the runs view: {ARTIFACTS}")
 
 
 def test_prediction_widget_labels_a_headline(lab, page):
@@ -109,16 +123,18 @@ def code_cell_with(notebook: dict, fragment: str) -> int:
     raise AssertionError(f"the notebook has no code cell with {fragment!r}")
 
 
-def printed_number(text: str, name: str) -> float:
-    """The first number printed after `name`. Example: '{"epochs": 3.0, "lr": 0.0002}', "lr" -> 0.0002"""
-    found = re.search(rf"\b{name}\b\W+?(-?[0-9][0-9.]*(?:e[+-]?[0-9]+)?)", text)
-    assert found, f"the printed configuration shows no {name}:\n{text}"
-    return float(found.group(1))
+def last_code_cell(notebook: dict) -> int:
+    return max(index for index, notebook_cell in enumerate(notebook["cells"]) if notebook_cell["cell_type"] == "code")
 
 
-def next_code_cell(notebook: dict, after: int) -> int:
-    return next(index for index in range(after + 1, len(notebook["cells"]))
-                if notebook["cells"][index]["cell_type"] == "code")
+def finished_runs(runs_dir: Path) -> list:
+    """The run folders that hold a finished run, oldest first."""
+    return sorted((path.parent for path in runs_dir.glob("*/results.json")), key=lambda run: run.stat().st_mtime)
+
+
+def index_rows(runs_dir: Path) -> list:
+    index = runs_dir / "runs.jsonl"
+    return index.read_text(encoding="utf-8").splitlines() if index.exists() else []
 
 
 # --- JupyterLab and Chromium ----------------------------------------------------------------------------
@@ -237,8 +253,33 @@ def run_cells(page, notebook: dict, up_to: int, start: int = 0) -> None:
     wait_until_ran(page, last_code)
 
 
-def wait_until_ran(page, index: int) -> None:
-    """Wait until a code cell shows an execution count ([3], not [*] or [ ]); fail at once on a traceback."""
+def run_all(page, last_cell: int) -> None:
+    """Run > Run All Cells, from the menu, and wait until the last code cell has run again."""
+    run_from_menu(page, "Run All Cells", last_cell)
+
+
+def run_from(page, first: int, last_cell: int) -> None:
+    """Select cell `first`, then Run > Run Selected Cell and All Below."""
+    cell(page, first).locator(".jp-InputPrompt").first.click()
+    run_from_menu(page, "Run Selected Cell and All Below", last_cell)
+
+
+def run_from_menu(page, item: str, last_cell: int) -> None:
+    before = prompt_text(page, last_cell)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}$")).click()
+    wait_until_ran(page, last_cell, not_count=before)
+
+
+def prompt_text(page, index: int) -> str:
+    return cell(page, index).locator(".jp-InputArea-prompt").inner_text().strip()
+
+
+def wait_until_ran(page, index: int, not_count: str = "") -> None:
+    """Wait until a code cell shows an execution count ([3], not [*] or [ ]) other than `not_count`.
+
+    Fail at once on a traceback.
+    """
     prompt = cell(page, index).locator(".jp-InputArea-prompt")
     deadline = time.monotonic() + CELL_SECONDS
     while True:
@@ -246,21 +287,11 @@ def wait_until_ran(page, index: int) -> None:
         tracebacks = [text for text in page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output").all_inner_texts()
                       if "Traceback (most recent call last)" in text]
         assert not tracebacks, tracebacks[0][-3000:]
-        if re.fullmatch(r"\[\d+\]:", prompt.inner_text().strip()):
+        shown = prompt.inner_text().strip()
+        if re.fullmatch(r"\[\d+\]:", shown) and shown != not_count:
             return
         assert time.monotonic() < deadline, f"cell {index} did not finish within {CELL_SECONDS} s"
         page.wait_for_timeout(500)
-
-
-def set_slider_readout(form, description: str, value: str) -> None:
-    """Type a value into a slider's editable readout and press Enter, as a student can."""
-    slider = form.locator(".widget-slider", has=form.page.locator(".widget-label", has_text=description)).first
-    readout = slider.locator(".widget-readout")
-    readout.click()
-    form.page.keyboard.press("Control+A")
-    form.page.keyboard.type(value)
-    form.page.keyboard.press("Enter")
-    form.page.wait_for_timeout(300)
 
 
 def output_text(page, index: int) -> str:

@@ -1,6 +1,6 @@
-"""What the notebooks show about the Hugging Face objects: the TrainingArguments that matter, and whole texts.
+"""What the notebooks show: the TrainingArguments that matter, whole texts, and runs side by side.
 
-Two small display helpers, so the notebook cells stay one call per idea:
+Small display helpers, so the notebook cells stay one call per idea:
 
 - `training_args_table` reads a real `transformers.TrainingArguments` (the one
   `build_training_args` made) and lists the fields that decide the run, each
@@ -11,6 +11,12 @@ Two small display helpers, so the notebook cells stay one call per idea:
 - `whole_texts` shows a table without pandas' 50-character cut, for the cells
   whose prose asks students to read the texts (the data preview, the most
   confident mistakes). Taught in notebooks 01 and 03.
+- `runs_view` is the runs table cut down for comparing (notebooks 01 and 03,
+  `agnews-bert runs`): the run name, then the scores, then only the settings
+  that differ between the listed runs, whole numbers shown as whole numbers.
+  The scores come before the settings so that a line stays readable however
+  many settings differ (the test macro-F1 is within its first 100 characters).
+  `runs_table` keeps every column. Pandas only, so the CLI starts without torch.
 
 Example:
     >>> training_args_table(build_training_args(config, run_dir, 12_000))["field"].tolist()[:2]
@@ -20,6 +26,8 @@ Example:
 from enum import Enum
 
 import pandas as pd
+
+from ..runs import runs_table
 
 # (field, why) in the order a student reads them; a field this transformers version lacks is left out.
 TRAINING_ARGS_WHY = (
@@ -75,11 +83,11 @@ class WholeTexts:
         self.frame = frame
 
     def _repr_html_(self) -> str:
-        with pd.option_context("display.max_colwidth", None):
+        with pd.option_context("display.max_colwidth", None, "display.max_columns", None):
             return self.frame._repr_html_()
 
     def __repr__(self) -> str:
-        with pd.option_context("display.max_colwidth", None, "display.width", 10_000):
+        with pd.option_context("display.max_colwidth", None, "display.max_columns", None, "display.width", 10_000):
             return repr(self.frame)
 
     def __getitem__(self, key):
@@ -97,3 +105,49 @@ class WholeTexts:
 def whole_texts(frame: pd.DataFrame) -> WholeTexts:
     """Show a table without pandas' 50-character cut (display.max_colwidth), for tables of texts to read."""
     return WholeTexts(frame)
+
+
+# The runs index's columns a comparison shows: scores always, settings only where the listed runs differ.
+SCORE_COLUMNS = ("test_macro_f1", "test_accuracy", "validation_macro_f1")
+SETTING_COLUMNS = ("model", "train_rows", "epochs", "lr", "batch_size", "gradient_accumulation_steps", "max_length",
+                   "warmup_ratio", "weight_decay", "seed", "precision", "validation_rows", "test_rows")
+ONE_RUN_SETTINGS = ("model", "train_rows", "epochs", "lr")  # what a single run is shown with
+
+
+def runs_view(output_dir="runs") -> WholeTexts:
+    """The finished runs, best test macro-F1 first, made for comparing: run_name, scores, the settings that differ.
+
+    Example: two runs that differ only in batch size -> columns run_name, test_macro_f1, test_accuracy,
+    validation_macro_f1, batch_size. Every column: `runs_table(output_dir)`.
+    """
+    table = runs_table(output_dir)
+    if table.empty:
+        return whole_texts(table)
+    settings = differing_settings(table) if len(table) > 1 else [c for c in ONE_RUN_SETTINGS if c in table]
+    shown = table[["run_name"] + [column for column in (*SCORE_COLUMNS, *settings) if column in table]].copy()
+    for column in shown.columns[1:]:
+        shown[column] = _readable(shown[column], column)
+    return whole_texts(shown)
+
+
+def differing_settings(table: pd.DataFrame) -> list:
+    """The setting columns whose value is not the same in every row. Example: lr 5e-5 and 1e-4 -> ["lr"]"""
+    return [column for column in SETTING_COLUMNS
+            if column in table and table[column].map(repr).nunique() > 1]
+
+
+def _readable(column: pd.Series, name: str) -> pd.Series:
+    """Scores rounded to 4 digits, learning rates as 5e-05, whole numbers (6.0 epochs) as 6."""
+    if name in SCORE_COLUMNS:
+        return column.astype(float).round(4)
+    if name == "lr":
+        return column.map(lambda value: lr_label(value) if value == value and value is not None else "-")
+    numbers = pd.to_numeric(column, errors="coerce")
+    whole = numbers.notna().all() and (numbers % 1 == 0).all()
+    return numbers.astype("Int64") if whole and column.dtype != object else column
+
+
+def lr_label(value: float) -> str:
+    """A learning rate as a student writes it. Example: 5e-05 -> "5e-5", 0.00025 -> "2.5e-4" """
+    mantissa, exponent = f"{value:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"

@@ -39,6 +39,7 @@ import ipywidgets as widgets
 
 from .. import _compat
 from .colab import describe_estimate, keep_checkpoints, notebook_config
+from .lessons import lr_label
 from ..config import SMOKE, RunConfig, default_learning_rate
 from ..errors import AgNewsError
 from ..hardware import choose_precision, detect_hardware
@@ -96,7 +97,7 @@ class RunForm(widgets.VBox):
         self.model = widgets.Dropdown(options=_model_options(start.model), value=start.model, description="model",
                                       layout=widgets.Layout(width="420px"), **label,
                                       **_compat.tooltip_kwargs("The encoder to fine-tune"))
-        self.lr = _choice_slider("learning rate", LR_CHOICES, start.learning_rate, _lr_label)
+        self.lr = _choice_slider("learning rate", LR_CHOICES, start.learning_rate, lr_label)
         self.epochs = _choice_slider("epochs", EPOCH_CHOICES, start.epochs, _epochs_label)
         self.batch_size = widgets.Dropdown(options=_with_current(BATCH_SIZE_CHOICES, start.batch_size),
                                            value=start.batch_size, description="batch size", **label)
@@ -140,7 +141,7 @@ class RunForm(widgets.VBox):
 
     def _set_controls(self, config: RunConfig) -> None:
         self.model.value = config.model  # first: it resets the lr to the family's default
-        _choose(self.lr, config.learning_rate, _lr_label)
+        _choose(self.lr, config.learning_rate, lr_label)
         _choose(self.epochs, config.epochs, _epochs_label)
         self.batch_size.options = _with_current(BATCH_SIZE_CHOICES, config.batch_size)
         self.batch_size.value = config.batch_size
@@ -172,7 +173,7 @@ class RunForm(widgets.VBox):
             pass  # remembering is a convenience; an invalid value is shown under the form instead
 
     def _use_model_default_lr(self, change) -> None:
-        _choose(self.lr, default_learning_rate(change["new"]), _lr_label)
+        _choose(self.lr, default_learning_rate(change["new"]), lr_label)
 
     def _changed(self, change=None) -> None:
         self._remember()
@@ -228,12 +229,6 @@ def _choose(slider: widgets.SelectionSlider, value, label) -> None:
 
 def _labelled(choices, current, label) -> list:
     return [(label(choice), choice) for choice in _with_current(choices, current)]
-
-
-def _lr_label(value: float) -> str:
-    """A learning rate as a student writes it. Example: 5e-05 -> "5e-5", 0.00025 -> "2.5e-4" """
-    mantissa, exponent = f"{value:e}".split("e")
-    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 def _epochs_label(value: float) -> str:
