@@ -15,7 +15,9 @@ Known differences:
   grouped, so scoring uses its own Trainer without grouping (predict.score);
 - tokenizers 0.20 added `encode_batch_fast` (a batch encoder without offsets);
 - datasets keeps a data set's fingerprint in the private `_fingerprint`;
-- ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`.
+- ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`;
+- transformers 5 draws a "Writing model shards" bar at each save (every
+  checkpoint); it has `logging.set_tqdm_hook`, through which we hide that bar only.
 """
 
 import inspect
@@ -75,6 +77,26 @@ def enable_tf32_matmuls() -> None:
     else:
         matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+
+
+SHARD_BAR = "Writing model shards"
+
+
+def hide_shard_writing_bars() -> None:
+    """Hide transformers 5's "Writing model shards" bar (one per save); every other bar (downloads) stays.
+
+    Older transformers draw no such bar and have no hook: nothing to do.
+    """
+    from transformers.utils import logging
+
+    if hasattr(logging, "set_tqdm_hook"):
+        logging.set_tqdm_hook(_without_shard_bar)
+
+
+def _without_shard_bar(factory, args, kwargs):
+    if kwargs.get("desc") == SHARD_BAR:
+        kwargs = {**kwargs, "disable": True}
+    return factory(*args, **kwargs)
 
 
 def ipywidgets_major_version() -> int:

@@ -50,6 +50,7 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
     precision = choose_precision(config.precision, hardware)
     if precision == "bf16":
         _compat.enable_tf32_matmuls()
+    _compat.hide_shard_writing_bars()  # six bars per training cell say nothing a student needs
     steps_per_epoch = math.ceil(train_rows / (config.batch_size * config.gradient_accumulation_steps))
     group_by_length = True if config.group_by_length is None else config.group_by_length
     return transformers.TrainingArguments(

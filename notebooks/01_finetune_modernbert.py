@@ -92,8 +92,9 @@ OUTPUT_DIR = ab.colab.output_dir()
 # length on this hardware. The settings that matter most:
 #
 # - **learning rate**: how big a step each update takes. Pretrained models need small steps (ModernBERT
-#   about 5e-5, BERT 2e-5; the slider resets to the usual value when you change the model); too large
-#   and the model forgets what it learned in pretraining.
+#   usually about 5e-5, BERT 2e-5; the slider resets to the usual value when you change the model, and
+#   the small BERT of a CPU runtime starts at 1e-4); too large and the model forgets what it learned in
+#   pretraining. The cell under the form prints the rate this run will use.
 # - **warm-up share**: the first 10% of the steps ramp the learning rate up from zero. Adam scales each
 #   update by running averages of the gradients, and at the start those averages rest on a few noisy
 #   gradients, so the first updates are noisy and large; full-size steps then could wreck the pretrained
@@ -153,8 +154,9 @@ ab.whole_texts(preview)
 # The model reads numbers, not letters. A **tokenizer** cuts text into pieces from a fixed vocabulary
 # (about 50,000 for ModernBERT) and replaces each piece by its number. Common words are one token; rare
 # words are split into **subword tokens**, so no word is ever unknown. Two **special tokens** frame every
-# text: `[CLS]` at the start (the classifier reads the model's output at this position) and `[SEP]` at
-# the end; `[PAD]` fills up short texts in a batch (section 6).
+# text: `[CLS]` at the start and `[SEP]` at the end; `[PAD]` fills up short texts in a batch (section 6).
+# BERT's classifier reads the model's output at the `[CLS]` position; ModernBERT-base's averages the
+# outputs of all the text's tokens instead (section 9 prints which one your model does).
 #
 # Subword pieces are marked differently by the two tokenizer families you will meet. BERT's WordPiece
 # writes `##` before a piece that continues a word (`chip`, `##makers`). ModernBERT's byte-level BPE
@@ -274,14 +276,18 @@ ab.training_args_table(training_args)
 # ## 9. The model and the `Trainer`
 #
 # `load_model_for` loads the pretrained encoder with `AutoModelForSequenceClassification`, which puts a
-# new, random layer on top that maps the `[CLS]` output to four class scores; fine-tuning trains both.
-# transformers then warns that these weights are new. Older versions print "Some weights of ... were not
-# initialized from the model checkpoint ... and are newly initialized: ['classifier.bias',
-# 'classifier.weight', ...] You should probably TRAIN this model on a down-stream task"; newer ones print
-# a LOAD REPORT table that lists `classifier.weight`, `classifier.bias` (and ModernBERT's `head.*`) as
-# MISSING, "newly initialized". Both are expected: those are the new layer's weights, and training them
-# is what comes next. Seeding first makes the random layer (and the shuffling) the same every time you
-# run with the same seed.
+# new, random layer on top, `classifier`, that maps one vector per text to four class scores; fine-tuning
+# trains both. Which vector depends on the model's config: ModernBERT-base's sets
+# `classifier_pooling="mean"`, the average of all the text's token outputs, passed through its `head` (a
+# dense layer and a norm, pretrained: they come with the checkpoint); BERT reads the `[CLS]` output
+# through its pretrained pooler. The cell prints what your model does. transformers then warns that the
+# classifier's weights are new. Older versions print "Some weights of ... were not initialized from the
+# model checkpoint ... and are newly initialized: ['classifier.bias', 'classifier.weight'] You should
+# probably TRAIN this model on a down-stream task"; newer ones print a LOAD REPORT table that lists
+# `classifier.weight` and `classifier.bias` as MISSING, "newly initialized". Both are expected: those are
+# the new layer's weights, and training them is what comes next. (The tiny offline test model is random
+# throughout, so there the list is longer.) Seeding first makes the random layer (and the shuffling) the
+# same every time you run with the same seed.
 #
 # The `Trainer` gets everything built so far: the model, the arguments, the tokenized train and
 # validation splits, the collator, the metric function, and the tokenizer (saved next to the model).
@@ -299,6 +305,8 @@ trainer = transformers.Trainer(
     processing_class=tokenizer,
 )
 print(f"{ab.count_parameters(model)['total_millions']} million parameters; run folder {run_dir}")
+print("classifier_pooling:", getattr(model.config, "classifier_pooling",
+                                     "not in this config: the classifier reads the [CLS] output"))
 
 # %% [markdown]
 # ## 10. Train
@@ -378,8 +386,9 @@ sorted(path.name for path in run_dir.iterdir())
 # %% [markdown]
 # ## 13. Try it on your own headlines
 #
-# `predict` loads the saved model from the run folder, the way notebook 03 or another program would.
-# Type your own headlines into the list.
+# `predict` loads the saved model from the run folder, the way notebook 03 or another program would,
+# and returns one dict per text (its label and the probability of each class); `prediction_table` shows
+# the label and its probability. Type your own headlines into the list.
 
 # %%
 headlines = [
@@ -388,16 +397,18 @@ headlines = [
     "New chip promises faster phones with longer battery life",
     "Leaders meet to discuss the ceasefire",
 ]
-ab.predict(headlines, run_dir)
+ab.prediction_table(ab.predict(headlines, run_dir))
 
 # %% [markdown]
 # ## 14. All your runs
 #
-# Every finished run in the output folder, best test macro-F1 first. This is the lab loop: change one
-# setting in the form (section 3), run the cells below it again, and compare here.
+# Every finished run in the output folder, best test macro-F1 first: its name, its scores, and the
+# settings in which the runs differ (with one run, its main settings). This is the lab loop: change one
+# setting in the form (section 3), run the cells below it again, and compare here. Every setting and
+# timing of every run: `ab.runs_table(OUTPUT_DIR)`.
 
 # %%
-ab.runs_table(OUTPUT_DIR)
+ab.runs_view(OUTPUT_DIR)
 
 # %% [markdown]
 # ## Exercises
@@ -408,21 +419,21 @@ ab.runs_table(OUTPUT_DIR)
 #
 # **1. Learning rates far off.** Set the learning rate in the form to 1e-3 and run the cells from the
 # settings down; then the same with 1e-6. Predict each training-loss curve: does it fall, stay near 1.39,
-# or jump? Explain with the size of each step compared with the default 5e-5. The cell draws the training
-# loss of every finished run in one plot.
+# or jump? Explain with the size of each step compared with the rate the form started from (the cell
+# prints it). The cell draws the training loss of every finished run in one plot, one curve per run,
+# each labelled by the settings in which it differs from the others.
 
 # %%
-table = ab.runs_table(OUTPUT_DIR)
-ab.plot_training_loss({f"{row.model.split('/')[-1]}, lr {row.lr:.0e}, {row.train_rows} rows":
-                       ab.load_results(f"{OUTPUT_DIR}/{row.run_name}")["log_history"] for row in table.itertuples()})
+print("the form's starting learning rate:", form.base_config.learning_rate)
+ab.plot_training_loss(ab.loss_histories(OUTPUT_DIR))
 
 # %% [markdown]
 # **2. More data or not.** Train with 1,000 and with 12,000 training rows (same epochs). Predict the gap
 # in test macro-F1 and in training time. Is ten times the data worth ten times the time? The cell lists
-# the columns to compare.
+# the runs with their training time.
 
 # %%
-ab.runs_table(OUTPUT_DIR)[["run_name", "train_rows", "epochs", "lr", "train_seconds", "test_accuracy", "test_macro_f1"]]
+ab.runs_view(OUTPUT_DIR, also=["train_rows", "train_seconds"])
 
 # %% [markdown]
 # **3. Short texts.** With `max_length` 32, what share of the training texts will be cut? Predict a
@@ -452,9 +463,11 @@ ab.compute_metrics((always_sports, splits["test"]["label"]))
 ab.confused_pairs(test_report["confusion_matrix"])
 
 # %% [markdown]
-# **6. No warm-up.** Set the warm-up share to 0 and the learning rate to 1e-4, and train. Predict how the
-# first logged losses differ from a run with warm-up at the same rate. The cell lists the first training
-# losses of the run trained last.
+# **6. No warm-up.** Train two runs at learning rate 1e-4 that differ only in the warm-up share: set the
+# learning rate to 1e-4 and train (warm-up share 0.10, the default), then set the warm-up share to 0 and
+# train again. Predict how the first logged losses of the two runs differ. The cell puts the first five
+# logged training losses of every finished run at 1e-4 side by side, one column per run, and says what
+# is missing while you have fewer than two.
 
 # %%
-[(row["step"], round(row["loss"], 3)) for row in trainer.state.log_history if "loss" in row][:5]
+ab.first_losses(OUTPUT_DIR, lr=1e-4)

@@ -56,13 +56,14 @@ print(f"agnews_bert {ab.__version__}")
 
 # %%
 OUTPUT_DIR = ab.colab.output_dir()
-ab.runs_table(OUTPUT_DIR)
+ab.runs_view(OUTPUT_DIR)
 
 # %% [markdown]
 # ## 1. Pick a run
 #
-# Leave `RUN_NAME` empty to open the run with the best test macro-F1 in the table above, or paste a
-# `run_name` from it.
+# Leave `RUN_NAME` empty to open the run with the best test macro-F1 in the table above (its first row),
+# or paste a `run_name` from its first column. The table shows only the settings in which your runs
+# differ; `ab.runs_table(OUTPUT_DIR)` shows every setting of every run.
 
 # %%
 RUN_NAME = ""
@@ -131,7 +132,7 @@ my_headlines = [
     "Star striker signs sponsorship deal with phone maker",
     "Government bans exports of rare metals used in batteries",
 ]
-ab.whole_texts(pd.json_normalize(ab.predict(my_headlines, run_dir)))
+ab.whole_texts(ab.prediction_table(ab.predict(my_headlines, run_dir)))
 
 # %% [markdown]
 # **2. Is the label wrong, or the model?** For the three most confident mistakes of section 4, decide

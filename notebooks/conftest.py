@@ -21,3 +21,19 @@ for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # The smoke model is tiny: one thread is fastest, and steady on shared 2-core CI runners.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+
+# Lines that say nothing a student needs; a cell that prints one fails, so they cannot creep back.
+NOISE = ("Writing model shards",)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After nbval runs a cell, fail it if any of its outputs (text, or a progress bar's text) holds NOISE."""
+    result = yield
+    for output in getattr(item, "test_outputs", None) or []:
+        texts = [output.get("text", "")] + [value for value in output.get("data", {}).values() if isinstance(value, str)]
+        found = [noise for noise in NOISE if any(noise in text for text in texts)]
+        assert not found, f"{item.name} shows {found[0]!r}; keep such lines out of what students read"
+    return result

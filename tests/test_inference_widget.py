@@ -39,12 +39,14 @@ def test_widget_takes_a_model_and_tokenizer_in_memory(smoke_run, test_texts):
     assert f"<b>{ab.predict([test_texts[0]], smoke_run['run_dir'])[0]['label']}</b>" in answer.value
 
 
-def test_an_empty_text_box_shows_what_to_do_instead_of_a_traceback(smoke_run):
+def test_an_empty_text_box_clears_the_last_answer_and_says_what_to_do(smoke_run):
     text_box, button, answer, rows = parts(ab.prediction_widget(smoke_run["run_dir"]))
+    button.click()  # the example headline first: bars on screen
+    assert sum(bar.value for bar, _ in rows) == pytest.approx(1, abs=1e-3)
     text_box.value = "   "
     button.click()
-    assert "every text must be a non-empty string" in answer.value
-    assert all(bar.value == 0 for bar, _ in rows)
+    assert "Type a headline first" in answer.value and "non-empty string" not in answer.value
+    assert all(bar.value == 0 and percent.value == "" for bar, percent in rows)
 
 
 def test_a_folder_without_a_model_is_refused(tmp_path):

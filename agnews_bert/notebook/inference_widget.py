@@ -20,6 +20,7 @@ from ..labels import CLASS_NAMES
 from ..predict import DEFAULT_MAX_LENGTH, load_saved_model, predict, run_max_length
 
 EXAMPLE_TEXT = "The striker scored twice as the home side won the cup final"
+EMPTY_TEXT_HINT = "Type a headline first, then press <b>Predict</b>."
 
 
 def prediction_widget(source, max_length: int | None = None):
@@ -40,9 +41,14 @@ def prediction_widget(source, max_length: int | None = None):
     percents = {name: widgets.Label(value="") for name in CLASS_NAMES}
 
     def show_prediction(_button=None):
+        if not text_box.value.strip():  # the old bars would read as the answer for an empty box: clear them
+            answer.value = EMPTY_TEXT_HINT
+            for name in CLASS_NAMES:
+                bars[name].value, percents[name].value = 0.0, ""
+            return
         try:
             row = predict([text_box.value], model=model, tokenizer=tokenizer, max_length=max_length)[0]
-        except AgNewsError as error:  # an empty text box: say so under the button
+        except AgNewsError as error:  # anything else predict refuses: say so under the button
             answer.value = f"<span style='color:#b00'>{html.escape(str(error))}</span>"
             return
         label = row["label"]

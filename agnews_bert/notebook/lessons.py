@@ -24,6 +24,7 @@ Example:
 """
 
 from enum import Enum
+from pathlib import Path
 
 import pandas as pd
 
@@ -114,9 +115,10 @@ SETTING_COLUMNS = ("model", "train_rows", "epochs", "lr", "batch_size", "gradien
 ONE_RUN_SETTINGS = ("model", "train_rows", "epochs", "lr")  # what a single run is shown with
 
 
-def runs_view(output_dir="runs") -> WholeTexts:
+def runs_view(output_dir="runs", also=()) -> WholeTexts:
     """The finished runs, best test macro-F1 first, made for comparing: run_name, scores, the settings that differ.
 
+    `also` adds columns of the runs table at the end, e.g. also=["train_seconds"].
     Example: two runs that differ only in batch size -> columns run_name, test_macro_f1, test_accuracy,
     validation_macro_f1, batch_size. Every column: `runs_table(output_dir)`.
     """
@@ -124,7 +126,8 @@ def runs_view(output_dir="runs") -> WholeTexts:
     if table.empty:
         return whole_texts(table)
     settings = differing_settings(table) if len(table) > 1 else [c for c in ONE_RUN_SETTINGS if c in table]
-    shown = table[["run_name"] + [column for column in (*SCORE_COLUMNS, *settings) if column in table]].copy()
+    columns = dict.fromkeys(["run_name", *SCORE_COLUMNS, *settings, *also])  # in order, each once
+    shown = table[[column for column in columns if column in table]].copy()
     for column in shown.columns[1:]:
         shown[column] = _readable(shown[column], column)
     return whole_texts(shown)
@@ -134,6 +137,74 @@ def differing_settings(table: pd.DataFrame) -> list:
     """The setting columns whose value is not the same in every row. Example: lr 5e-5 and 1e-4 -> ["lr"]"""
     return [column for column in SETTING_COLUMNS
             if column in table and table[column].map(repr).nunique() > 1]
+
+
+def run_labels(table: pd.DataFrame) -> list:
+    """A short label for each run of a runs table: the settings in which it differs from the others.
+
+    Example: two runs with batch sizes 16 and 32 -> ["batch_size 16", "batch_size 32"]; the run
+    name where that says nothing (one run, or two runs the same in every listed setting).
+    """
+    settings = differing_settings(table)
+    labels = [", ".join(f"{column} {_label_value(row[column], column)}" for column in settings) or row["run_name"]
+              for _, row in table.iterrows()]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    return [f"{label} ({name})" if label in repeated else label for label, name in zip(labels, table["run_name"])]
+
+
+def loss_histories(output_dir="runs") -> dict:
+    """The log history of every finished run, keyed by `run_labels`: one curve each for plot_training_loss.
+
+    Taught in notebook 01's exercise 1. Example: {"lr 1e-3": [...], "lr 1e-6": [...]}
+    """
+    table = runs_table(output_dir)
+    if table.empty:
+        return {}
+    return {label: _log_history(output_dir, name) for label, name in zip(run_labels(table), table["run_name"])}
+
+
+def first_losses(output_dir="runs", steps: int = 5, say=print, **settings) -> pd.DataFrame:
+    """The first `steps` logged training losses of each finished run with these settings, one column per run.
+
+    Columns are labelled by what differs between the runs (`run_labels`); rows are training steps.
+    Says which runs to train when fewer than two match. Notebook 01's exercise 6.
+    Example: first_losses("runs", lr=1e-4) -> columns "warmup_ratio 0.0", "warmup_ratio 0.1"
+    """
+    table = runs_table(output_dir)
+    for name, value in settings.items():
+        table = table[table[name] == value] if name in table else table.iloc[0:0]
+    if len(table) < 2:
+        wanted = ", ".join(f"{name}={value!r}" for name, value in settings.items())
+        say(f"{len(table)} finished run(s) with {wanted}: train the runs the exercise asks for, then run this "
+            "cell again")
+    columns = {}
+    for label, name in zip(run_labels(table), table["run_name"]):
+        history = _log_history(output_dir, name)
+        columns[label] = pd.Series({row["step"]: round(row["loss"], 3) for row in history if "loss" in row}).head(steps)
+    return pd.DataFrame(columns).rename_axis("step")
+
+
+def _log_history(output_dir, run_name: str) -> list:
+    from ..runs import load_results
+
+    return load_results(Path(output_dir).expanduser() / run_name)["log_history"]
+
+
+def prediction_table(predictions: list) -> pd.DataFrame:
+    """`predict`'s rows as a small table: text, predicted label, its probability (3 digits).
+
+    Example: [{"text": "Stocks fell", "label": "Business", "probabilities": {"Business": 0.912, ...}}]
+             -> one row: "Stocks fell", "Business", 0.912
+    """
+    rows = [{"text": row["text"], "label": row["label"], "probability": round(row["probabilities"][row["label"]], 3)}
+            for row in predictions]
+    return pd.DataFrame(rows, columns=["text", "label", "probability"])
+
+
+def _label_value(value, column: str) -> str:
+    if column == "lr":
+        return lr_label(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _readable(column: pd.Series, name: str) -> pd.Series:
