@@ -53,14 +53,14 @@ def test_the_lab_loop_through_the_page(lab, page):
     """
     notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     form_cell, last_cell = form_cell_index(notebook), last_code_cell(notebook)
-    train_cell = code_cell_with(notebook, "trainer.train(")
+    prepare_cell = code_cell_with(notebook, "prepare_run_dir(")
     runs_dir = Path(lab[2]) / "runs"
     open_notebook(page, lab, NOTEBOOK.name)
 
     run_all(page, last_cell)
     assert len(finished_runs(runs_dir)) == 1 and len(index_rows(runs_dir)) == 1
     run_all(page, last_cell)  # the form untouched, rendered by the page a second time
-    assert "Already trained with these settings" in output_text(page, train_cell)
+    assert "Already trained with these settings" in output_text(page, prepare_cell)
     assert len(finished_runs(runs_dir)) == 1 and len(index_rows(runs_dir)) == 1, "Run all trained a second run"
     form = cell(page, form_cell).locator(".jp-OutputArea-output").last
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -201,10 +201,16 @@ def page(tmp_path_factory):
 
 
 def write_lab_settings(settings_dir: Path) -> None:
-    """No "Jupyter news?" pop-up over the page (and no fetching news from the network)."""
-    notification = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notification.parent.mkdir(parents=True)
-    notification.write_text(json.dumps({"fetchNews": "false"}), encoding="utf-8")
+    """No "Jupyter news?" pop-up over the page (and no fetching news from the network), and every cell drawn.
+
+    JupyterLab 4 draws only the cells near the viewport by default; the test reads cells far below it.
+    """
+    settings = {("apputils-extension", "notification"): {"fetchNews": "false"},
+                ("notebook-extension", "tracker"): {"windowingMode": "none"}}
+    for (extension, name), values in settings.items():
+        path = settings_dir / "@jupyterlab" / extension / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ drives the config its next cell reads.
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -25,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_finetune_modernbert", "02_compare_models", "03_inspect_and_predict"]
-SYNC_HINT = "run `jupytext --sync notebooks/*.ipynb`, then `jupytext --to ipynb notebooks/0*.py`, and commit both"
+SYNC_HINT = ("run `jupytext --sync notebooks/*.ipynb`, then `jupytext --update --to ipynb notebooks/0*.py`, "
+             "and commit both")
 BADGE = re.compile(  # the Open-in-Colab link: (owner/repository, branch or tag, notebook name)
     r"https://colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/blob/([\w./-]+?)/notebooks/(\w+)\.ipynb")
 
@@ -183,7 +185,8 @@ def test_setup_cell_shows_why_pip_failed(monkeypatch, capsys, case):
     printed = capsys.readouterr().out
     assert pip_says in printed and repo_url.split("://")[1] in printed  # pip's own reason, shown in the cell
     message = str(raised.value)
-    assert repo_url in message and "'main'" in message
+    ref = re.search(r'REPO_REF = "([^"]*)"', setup).group(1)  # "main" here, a tag in a teacher's fork
+    assert repo_url in message and repr(ref) in message
     assert all(hint in message for hint in ("REPO_URL and REPO_REF", "online", "private fork"))
 
 
@@ -381,3 +384,108 @@ def test_pick_run_trains_the_tiny_run_only_in_smoke_mode(monkeypatch, tmp_path):
     assert any("training the tiny offline model first" in line for line in said)
     assert ab.colab.pick_run(str(tmp_path), say=said.append) == run_dir  # the second time it only finds it
     assert sum("training the tiny" in line for line in said) == 1
+
+
+# --- what a teacher does to the notebooks ---------------------------------------------------------------
+
+REPOSITORY_PARTS = ("agnews_bert", "notebooks", "tests/test_notebooks.py", "tests/conftest.py", "README.md",
+                    "jupytext.toml", "setup.cfg", "pyproject.toml")
+
+
+def readme_block_after(heading: str) -> str:
+    """The first ```bash block of the README after a heading. Example: "Teachers: point" -> "sed -i ..." """
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```bash\n(.*?)```", readme[readme.index(heading):], re.S)
+    return block.group(1)
+
+
+def copy_of_the_repository(target: Path) -> Path:
+    for part in REPOSITORY_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__", "runs", "*.egg-info"))
+        else:
+            (target / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target / part)
+    return target
+
+
+def test_the_readme_fork_recipe_leaves_the_notebook_tests_green(tmp_path):
+    fork = copy_of_the_repository(tmp_path / "fork")
+    recipe = readme_block_after("Teachers: point the notebooks")
+    done = subprocess.run(["bash", "-e", "-c", recipe], cwd=fork, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    setup = (fork / "notebooks" / "01_finetune_modernbert.ipynb").read_text(encoding="utf-8")
+    assert "YOUR-ORG/agnews_bert" in setup and 'REPO_REF = \\"v1.0\\"' in setup and "blob/v1.0/notebooks" in setup
+    tests = subprocess.run(  # the fork's own copy of this file, on its own package, without this test
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests/test_notebooks.py",
+         "-k", "not fork_recipe and not one_line_edit"],
+        cwd=fork, capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONPATH": str(fork)})
+    assert tests.returncode == 0, tests.stdout[-3000:]
+
+
+def test_regenerating_after_a_one_line_edit_changes_one_cell(tmp_path):
+    copy = copy_of_the_repository(tmp_path / "copy")
+    before = nbformat.read(copy / NOTEBOOKS[0].relative_to(ROOT), as_version=4).cells
+    twin = copy / NOTEBOOKS[0].with_suffix(".py").relative_to(ROOT)
+    twin.write_text(twin.read_text().replace("OUTPUT_DIR = ab.colab.output_dir()",
+                                             "OUTPUT_DIR = ab.colab.output_dir()  # where runs go"), encoding="utf-8")
+    regenerate = next(line for line in readme_block_after("Teachers: point the notebooks").splitlines()
+                      if line.startswith("jupytext"))
+    done = subprocess.run(["bash", "-e", "-c", regenerate], cwd=copy, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    after = nbformat.read(copy / NOTEBOOKS[0].relative_to(ROOT), as_version=4).cells
+    changed = [index for index, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+    assert len(changed) == 1 and "# where runs go" in after[changed[0]].source
+    assert [cell.id for cell in before] == [cell.id for cell in after]
+
+
+def run_cell(source: str, namespace: dict):
+    """exec a cell's code and return the value of its last line, as Jupyter shows it."""
+    import ast
+
+    tree = ast.parse(source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<cell>", "exec"), namespace)
+    return eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace) if last else None
+
+
+def runs_differing_in_one_setting_each(output_dir: Path, smoke_run) -> list:
+    """Five finished runs (the smoke run copied, with its real log history): the defaults, then one change each."""
+    from agnews_bert.runs import read_index
+
+    source = Path(smoke_run["run_dir"])
+    real = read_index(source.parent)[0]
+    changes = [{}, {"batch_size": 16}, {"max_length": 32}, {"warmup_ratio": 0.0}, {"seed": 7}]
+    rows = []
+    for change in changes:
+        config = ab.RunConfig.preset("smoke", output_dir=str(output_dir), **change)
+        shutil.copytree(source, output_dir / config.resolved_run_name, ignore=shutil.ignore_patterns("model"))
+        rows.append({**real, **change, "run_name": config.resolved_run_name})
+    (output_dir / "runs.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return rows
+
+
+def test_exercise_1_draws_one_curve_per_finished_run(tmp_path, smoke_run):
+    from agnews_bert.hardware import Hardware
+
+    rows = runs_differing_in_one_setting_each(tmp_path, smoke_run)
+    source = next(cell for cell in _code_cells(EXPECTED[0]) if "plot_training_loss(" in cell)
+    form = ab.RunForm(ab.RunConfig.preset("smoke", output_dir=str(tmp_path)), Hardware("cpu", "CPU"))
+    figure = run_cell(source, {"ab": ab, "OUTPUT_DIR": str(tmp_path), "form": form})
+    axes = figure.axes[0]
+    labels = [line.get_label() for line in axes.lines if not line.get_label().startswith("ln 4")]
+    assert len(labels) == len(rows) == len(set(labels))
+    assert {"batch_size 16", "max_length 32", "warmup_ratio 0", "seed 7"} <= {part for label in labels
+                                                                             for part in label.split(", ")}
+
+
+def test_exercise_6_puts_both_runs_side_by_side_and_says_what_is_missing(tmp_path, smoke_run):
+    runs_differing_in_one_setting_each(tmp_path, smoke_run)
+    source = next(cell for cell in _code_cells(EXPECTED[0]) if "first_losses(" in cell)
+    said = []
+    shown = run_cell(source.replace("lr=1e-4", "lr=3e-3, batch_size=32, max_length=64, seed=42"),
+                     {"ab": ab, "OUTPUT_DIR": str(tmp_path)})
+    assert set(shown.columns) == {"warmup_ratio 0.1", "warmup_ratio 0"} and len(shown) == 5
+    lonely = ab.first_losses(str(tmp_path), lr=1e-4, say=said.append)
+    assert lonely.empty and "0 finished run(s) with lr=0.0001" in said[0]

@@ -231,3 +231,37 @@ def test_values_off_the_usual_lists_are_added_to_the_sliders_and_survive_the_bro
     form.model.value = "bert-base-uncased"
     form.reset_to_defaults()  # back to the values off the lists
     assert form.config() == start
+
+
+def test_the_teachers_class_defaults_are_the_forms_starting_values(tmp_path, cpu_runtime, monkeypatch):
+    from agnews_bert.notebook import class_defaults
+
+    monkeypatch.setattr(class_defaults, "CPU", {"train_size": 1_000, "epochs": 1, "max_length": 96})
+    monkeypatch.setattr(class_defaults, "GPU", {"model": "bert-base-uncased", "train_size": 4_000})
+    form = ab.settings_form(str(tmp_path), cpu_runtime)
+    expected = ab.RunConfig.preset("cpu", output_dir=str(tmp_path), train_size=1_000, epochs=1, max_length=96)
+    assert form.config() == expected
+    form.seed.value = 3
+    form.reset_to_defaults()
+    assert form.config() == expected  # "back to defaults" means the class's defaults
+    on_t4 = ab.settings_form(str(tmp_path / "gpu"), T4).config()
+    assert (on_t4.model, on_t4.train_size, on_t4.lr) == ("bert-base-uncased", 4_000, 2e-5)
+    models, budget = ab.colab.comparison_plan(["bert-base-uncased"], str(tmp_path), T4, say=lambda *_: None)
+    assert (budget.train_size, budget.epochs) == (4_000, 1)  # notebook 02 keeps its one epoch
+
+
+def test_a_wrong_class_default_names_itself(tmp_path, cpu_runtime, monkeypatch):
+    from agnews_bert.notebook import class_defaults
+
+    monkeypatch.setattr(class_defaults, "CPU", {"epoch": 1})
+    with pytest.raises(ab.AgNewsError, match="unknown RunConfig field.*epoch"):
+        ab.settings_form(str(tmp_path), cpu_runtime)
+
+
+def test_smoke_mode_ignores_the_class_defaults(monkeypatch):
+    from agnews_bert import colab
+    from agnews_bert.notebook import class_defaults
+
+    monkeypatch.setenv(colab.SMOKE_ENV, "1")
+    monkeypatch.setattr(class_defaults, "CPU", {"model": "bert-base-uncased"})
+    assert colab.notebook_config("runs", hardware=Hardware("cpu", "CPU")).model == "smoke"

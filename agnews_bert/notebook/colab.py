@@ -30,6 +30,7 @@ from ..errors import AgNewsError
 from ..hardware import choose_attention, choose_precision, describe_choice, detect_hardware
 from ..runs import is_finished, runs_table
 from ..smoke import SMOKE_ENV, smoke_mode  # noqa: F401  (smoke mode is decided in smoke.py)
+from .class_defaults import class_defaults
 
 RUNS_DIR_ENV = "AGNEWS_BERT_RUNS_DIR"
 DRIVE_MOUNT_POINT = "/content/drive"
@@ -139,7 +140,8 @@ def notebook_config(output_dir: str, preset: str | None = None, hardware=None, *
     hardware = hardware or detect_hardware()
     if preset is None:
         preset = notebook_preset("colab" if hardware.device == "cuda" else CPU_PRESET)
-    config = RunConfig.preset(preset, output_dir=str(output_dir), **overrides)
+    starting = {**class_defaults(preset), **overrides}  # the teacher's fields (class_defaults.py), then the cell's
+    config = RunConfig.preset(preset, output_dir=str(output_dir), **starting)
     return keep_checkpoints(config, hardware)
 
 
