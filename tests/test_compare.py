@@ -52,3 +52,15 @@ def test_comparison_row_reads_run_results_and_baseline_results():
     assert compare.comparison_row(results) == {
         "model": "m", "test_accuracy": 0.5, "test_macro_f1": 0.4, "train_seconds": 12.0,
         "train_samples_per_second": 100.0, "peak_gpu_memory_gb": 3.5, "run_dir": "runs/m"}
+
+
+def test_the_price_of_a_point_is_a_sentence_when_an_encoder_does_not_beat_the_baseline():
+    table = pd.DataFrame({"model": ["good", "level", "worse", "TF-IDF + logistic regression"],
+                          "test_macro_f1": [0.92, 0.90, 0.8855, 0.90], "train_seconds": [60.0, 50.0, 40.0, 2.0]})
+    priced = ab.price_of_a_point(table).set_index("model")
+    assert priced.loc["good", "points_above_baseline"] == 2.0 and priced.loc["good", "seconds_per_point"] == 30.0
+    assert priced.loc["worse", "points_above_baseline"] == -1.45
+    for model in ("level", "worse"):  # no negative (or infinite) seconds per point, a sentence instead
+        assert priced.loc[model, "seconds_per_point"] != priced.loc[model, "seconds_per_point"]  # NaN
+        assert "no gain over the baseline" in priced.loc[model, "verdict"]
+    assert priced.loc["good", "verdict"] == "" and "TF-IDF + logistic regression" not in priced.index

@@ -489,3 +489,22 @@ def test_exercise_6_puts_both_runs_side_by_side_and_says_what_is_missing(tmp_pat
     assert set(shown.columns) == {"warmup_ratio 0.1", "warmup_ratio 0"} and len(shown) == 5
     lonely = ab.first_losses(str(tmp_path), lr=1e-4, say=said.append)
     assert lonely.empty and "0 finished run(s) with lr=0.0001" in said[0]
+
+
+def test_notebook_01_shows_predictions_as_a_small_table(smoke_run):
+    source = next(cell for cell in _code_cells(EXPECTED[0]) if "ab.predict(headlines" in cell)
+    shown = run_cell(source, {"ab": ab, "run_dir": smoke_run["run_dir"]})
+    expected = ab.predict(shown["text"].tolist(), smoke_run["run_dir"])
+    assert list(shown.columns) == ["text", "label", "probability"] and len(shown) == 4
+    assert shown["label"].tolist() == [row["label"] for row in expected]
+    assert shown["probability"].tolist() == [round(row["probabilities"][row["label"]], 3) for row in expected]
+    assert all(len(repr(value).split(".")[-1]) <= 3 for value in shown["probability"])
+
+
+def test_notebook_01_tells_the_real_modernberts_facts_and_prints_its_pooling():
+    cells = jupytext.read(NOTEBOOKS_DIR / f"{EXPECTED[0]}.py").cells
+    prose = " ".join(cell.source for cell in cells if cell.cell_type == "markdown")
+    assert "`head.*`" not in prose  # the real checkpoint has them: only classifier.* is new
+    assert 'classifier_pooling="mean"' in prose and "`classifier.weight` and `classifier.bias`" in prose
+    model_cell = next(cell.source for cell in cells if "load_model_for(" in cell.source)
+    assert 'getattr(model.config, "classifier_pooling"' in model_cell
