@@ -64,7 +64,7 @@ def test_the_lab_loop_through_the_page(lab, page):
     assert len(finished_runs(runs_dir)) == 1 and len(index_rows(runs_dir)) == 1, "Run all trained a second run"
     form = cell(page, form_cell).locator(".jp-OutputArea-output").last
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    form.screenshot(path=str(ARTIFACTS / "form_after_second_run_all.png"))
+    form.screenshot(path=str(ARTIFACTS / "hyperparameter_form.png"))  # after the second Run all
 
     batch_size = form.locator(".widget-dropdown", has=page.locator("label", has_text="batch size")).locator("select")
     before = batch_size.input_value()
