@@ -65,9 +65,9 @@ def hard_data(tmp_path_factory) -> str:
 
 
 def hard_config(data: str, output_dir, **changes) -> ab.RunConfig:
-    """The smoke preset on the hard fixture, lr left at the family default (the preset sets one)."""
+    """The smoke preset on the hard fixture, lr and precision left at their defaults (the preset sets both)."""
     config = ab.RunConfig.preset("smoke", data=data, output_dir=str(output_dir), **changes)
-    return replace(config, lr=None).validated()
+    return replace(config, lr=None, precision="auto").validated()
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +175,8 @@ def test_texts_are_cut_to_the_run_max_length_in_training_and_in_predict(hard_run
     for rows in hard_run["tokenized"].values():
         assert max(rows["length"]) == MAX_LENGTH and rows["length"] == [len(ids) for ids in rows["input_ids"]]
         assert all(ids[-1] == tokenizer.sep_token_id for ids in rows["input_ids"])  # cut, then [SEP] kept
+    for text, ids in zip(hard_run["splits"]["test"]["text"], hard_run["tokenized"]["test"]["input_ids"]):
+        assert ids[:-1] == tokenizer(text)["input_ids"][:len(ids) - 1]  # the start kept: AG News's title
     texts = [text for text in hard_run["splits"]["test"]["text"] if len(tokenizer(text)["input_ids"]) > 100][:8]
     model, _ = ab.load_saved_model(hard_run["results"]["run_dir"])
     expected = softmax(score(model, tokenizer, tokenize_texts(texts, tokenizer, MAX_LENGTH)).predictions)
@@ -205,6 +207,20 @@ def test_score_builds_the_16_bit_arguments_it_is_given_on_a_gpu(precision, hard_
     output = score(model, tokenizer, hard_run["tokenized"]["test"].select(range(8)), batch_size=32,
                    precision=precision, device="cuda")
     assert asked == [(32, precision, "cuda")] and output.predictions.shape == (8, 4)
+
+
+def test_the_test_pass_scores_in_the_trainers_precision(hard_run, monkeypatch, tmp_path):
+    # Real use: on a T4 the Trainer trains in fp16, and the test pass must score in fp16 too.
+    from agnews_bert.training import score_with
+
+    model, tokenizer = ab.load_saved_model(hard_run["results"]["run_dir"])
+    trainer = ab.build_trainer(hard_run["config"], model, tokenizer, hard_run["tokenized"], tmp_path, hardware=T4)
+    asked = []
+    monkeypatch.setattr(importlib.import_module("agnews_bert.predict"), "prediction_arguments",
+                        lambda batch_size, precision="fp32", device="cpu": asked.append((batch_size, precision))
+                        or prediction_arguments(batch_size))
+    score_with(trainer, hard_run["tokenized"]["test"].select(range(8)), "test")
+    assert asked == [(4 * 8, "fp16")]  # the run's eval batch, the T4's precision
 
 
 def test_a_run_is_rescored_in_its_training_precision_on_a_gpu(hard_run, monkeypatch):
@@ -303,9 +319,16 @@ def test_a_resumed_run_continues_from_its_newest_checkpoint_and_evaluates_each_e
         ab.train(config, say=quiet)
     checkpoints = Path(ab.run_dir_for(config), "checkpoints")
     assert sorted(path.name for path in checkpoints.iterdir()) == ["checkpoint-168", "checkpoint-84"]
-    monkeypatch.setattr(transformers.Trainer, "training_step", real_step)
+    steps_after_resuming = []
+
+    def counting_step(self, *args, **kwargs):
+        steps_after_resuming.append(self.state.global_step)
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.Trainer, "training_step", counting_step)
     results = ab.train(config, say=quiet)
     assert results["resumed_from"] == "checkpoint-168"
+    assert steps_after_resuming == list(range(168, 252))  # continued, not started over
     assert [row["epoch"] for row in results["log_history"] if "eval_macro_f1" in row] == [1.0, 2.0, 3.0]
     assert max(row.get("step", 0) for row in results["log_history"]) == 252
 
