@@ -34,6 +34,7 @@ import argparse
 import importlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,8 +44,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 INVARIANTS = "tests/test_invariants.py"
-COPY_IGNORED = shutil.ignore_patterns(".git", "runs", "test-artifacts", "__pycache__", "*.egg-info", ".hypothesis",
-                                      ".ipynb_checkpoints", "build", "dist")
 
 
 @dataclass(frozen=True)
@@ -283,6 +282,23 @@ def preload_libraries(work: Path) -> None:
         importlib.import_module(name)
 
 
+def copy_tree(root: Path, copy: Path) -> None:
+    """Copy the files git tracks, and the untracked ones it does not ignore: the tree as a commit would hold it."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                            capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if (root / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, copy / name)
+
+
+def modules_from_elsewhere(copy: Path) -> list:
+    """agnews_bert modules this process imported from outside the copy (say, the editable install)."""
+    return [name for name, module in sys.modules.items()
+            if name.split(".")[0] == "agnews_bert" and getattr(module, "__file__", None)
+            and not Path(module.__file__).resolve().is_relative_to(copy.resolve())]
+
+
 def pytest_arguments(tests: list) -> list:
     return ["-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", *tests]
 
@@ -303,6 +319,9 @@ def run_tests(copy: Path, tests: list) -> tuple:
             import pytest
 
             status = int(pytest.main(pytest_arguments(tests)))
+            if modules_from_elsewhere(copy):  # the mutant may not have been under test at all
+                print(f"imported from outside the copy: {', '.join(modules_from_elsewhere(copy))}")
+                status = 4
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -344,7 +363,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="agnews_bert_mutants_") as work:
         copy = Path(work) / "tree"
-        shutil.copytree(ROOT, copy, ignore=COPY_IGNORED)
+        copy_tree(ROOT, copy)
         preload_libraries(Path(work))
         if not arguments.no_baseline:
             tests = sorted({test for mutant in chosen for test in mutant.tests})

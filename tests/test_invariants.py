@@ -119,14 +119,14 @@ def test_splits_keep_each_class_share_and_never_train_on_a_test_text(hard_data):
 # --- identity -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("preset", ["colab", "cpu", "smoke"])
-def test_identity_and_index_treat_lr_none_as_the_family_default_of_every_preset(preset, smoke_run):
+def test_identity_and_index_treat_lr_none_as_the_family_default_of_every_preset(preset, hard_run):
     # Real use: most students never set lr; the family default must be recorded, not "null".
     left_default = replace(ab.RunConfig.preset(preset), lr=None).validated()
     default = ab.default_learning_rate(left_default.model)
     explicit = replace(left_default, lr=default)
     assert left_default.learning_rate == default
     assert left_default.identity == explicit.identity and left_default.resolved_run_name == explicit.resolved_run_name
-    assert index_row(left_default, smoke_run)["lr"] == default
+    assert index_row(left_default, hard_run["results"])["lr"] == default
 
 
 # --- metrics ------------------------------------------------------------------------------------
