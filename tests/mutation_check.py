@@ -292,11 +292,11 @@ def copy_tree(root: Path, copy: Path) -> None:
             shutil.copy2(root / name, copy / name)
 
 
-def modules_from_elsewhere(copy: Path) -> list:
-    """agnews_bert modules this process imported from outside the copy (say, the editable install)."""
-    return [name for name, module in sys.modules.items()
-            if name.split(".")[0] == "agnews_bert" and getattr(module, "__file__", None)
-            and not Path(module.__file__).resolve().is_relative_to(copy.resolve())]
+def modules_from_elsewhere(copy: Path, already_imported: set) -> list:
+    """agnews_bert modules imported since `already_imported` from outside the copy (say, the editable install)."""
+    return [name for name, module in list(sys.modules.items())
+            if name not in already_imported and name.split(".")[0] == "agnews_bert"
+            and getattr(module, "__file__", None) and not Path(module.__file__).resolve().is_relative_to(copy.resolve())]
 
 
 def pytest_arguments(tests: list) -> list:
@@ -318,9 +318,11 @@ def run_tests(copy: Path, tests: list) -> tuple:
             sys.path[:] = [str(copy)] + [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
             import pytest
 
+            already_imported = set(sys.modules)
             status = int(pytest.main(pytest_arguments(tests)))
-            if modules_from_elsewhere(copy):  # the mutant may not have been under test at all
-                print(f"imported from outside the copy: {', '.join(modules_from_elsewhere(copy))}")
+            strays = modules_from_elsewhere(copy, already_imported)
+            if strays:  # the mutant may not have been under test at all
+                print(f"imported from outside the copy: {', '.join(strays)}")
                 status = 4
         finally:
             sys.stdout.flush()
