@@ -14,7 +14,7 @@ the file or pytest cannot run (the list went stale: fix the entry). A mutant
 that cannot change behaviour is listed under EQUIVALENT with the reason, and is
 not run.
 
-    python3 tests/mutation_check.py               # every mutant: about 20 minutes on 2 loaded CPU cores
+    python3 tests/mutation_check.py               # every mutant: 19 minutes on 2 shared CPU cores (7 of CPU time)
     python3 tests/mutation_check.py --only oom    # the mutants whose name contains "oom"
     python3 tests/mutation_check.py --list        # the mutants and their tests, without running
 
