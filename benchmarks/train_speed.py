@@ -133,20 +133,46 @@ def run_recipe(arguments, recipe: str, work_dir: str) -> dict:
                                      output_dir=work_dir)
         trainer = ab.build_trainer(config, model, tokenizer, tokenized, Path(work_dir) / "run")
     output = trainer.train()
+    # Read before the final evaluate(), whose eval_runtime lands in the same log but not in train_runtime.
+    epoch_validation_seconds = per_epoch_validation_seconds(trainer.state.log_history)
     started_validation = time.perf_counter()
     validation = trainer.evaluate()
     validation_seconds = time.perf_counter() - started_validation
-    return measurements(arguments, trainer, model, tokenized, output, tokenize_seconds, validation_seconds, validation)
+    return measurements(arguments, trainer, model, tokenized, output, tokenize_seconds,
+                        (epoch_validation_seconds, validation_seconds), validation)
 
 
-def measurements(arguments, trainer, model, tokenized, output, tokenize_seconds, validation_seconds, validation):
-    """One recipe's row. Training seconds leave out validation but keep checkpoint saving."""
+def per_epoch_validation_seconds(log_history: list) -> float:
+    """Seconds of the evaluations logged during `trainer.train()`: call it before any later evaluate().
+
+    Example: [{"loss": 1.3}, {"eval_runtime": 0.5}, {"eval_runtime": 0.25}] -> 0.75
+    """
+    return sum(entry.get("eval_runtime", 0) for entry in log_history)
+
+
+def training_seconds_without_validation(train_runtime: float, epoch_validation_seconds: float) -> float:
+    """train_runtime less its per-epoch validation; an error, never a negative time or rate.
+
+    Example: (10.0, 2.5) -> 7.5
+    """
+    seconds = train_runtime - epoch_validation_seconds
+    if seconds <= 0:
+        raise ValueError(f"training took {train_runtime:.3f} s of which {epoch_validation_seconds:.3f} s were "
+                         "validation: no training time is left to divide by; count only train()'s evaluations")
+    return seconds
+
+
+def measurements(arguments, trainer, model, tokenized, output, tokenize_seconds, validation_times, validation):
+    """One recipe's row. Training seconds leave out validation but keep checkpoint saving.
+
+    validation_times: (seconds of the per-epoch evaluations inside train(), seconds of the final one).
+    """
     import torch
 
     import agnews_bert as ab
 
-    epoch_validation_seconds = sum(entry.get("eval_runtime", 0) for entry in trainer.state.log_history)
-    training_seconds = output.metrics["train_runtime"] - epoch_validation_seconds
+    epoch_validation_seconds, validation_seconds = validation_times
+    training_seconds = training_seconds_without_validation(output.metrics["train_runtime"], epoch_validation_seconds)
     samples = len(tokenized["train"]) * arguments.epochs
     tokens = sum(len(ids) for ids in tokenized["train"]["input_ids"]) * arguments.epochs
     non_embedding = ab.count_parameters(model)["non_embedding_millions"] * 1e6

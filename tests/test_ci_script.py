@@ -4,14 +4,19 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
+ON_DEMAND = "# on demand"  # a README line's comment that says CI does not run it
 
 
-def readme_test_commands() -> list:
-    """The command lines (python3 ..., apt-get ...) of the bash blocks in the README's Test section."""
+def readme_test_commands(on_demand: bool = False) -> list:
+    """The command lines (python3 ..., apt-get ...) of the bash blocks in the README's Test section.
+
+    on_demand: the lines marked "# on demand" instead of the others.
+    """
     readme = ROOT.joinpath("README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Test\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
-    lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
+    lines = [line for block in blocks for line in block.splitlines() if (ON_DEMAND in line) == on_demand]
+    lines = [line.split("  #")[0].strip() for line in lines]
     return [line for line in lines if line and not line.startswith("#")]
 
 
@@ -43,3 +48,10 @@ def test_apt_get_update_comes_before_apt_get_install():
     for lines in (readme_test_commands(), ci_lines()):
         text = "\n".join(lines)
         assert "apt-get update" in text and text.index("apt-get update") < text.index("apt-get install")
+
+
+def test_on_demand_commands_of_the_readme_run_a_script_that_exists_and_ci_leaves_out():
+    on_demand = readme_test_commands(on_demand=True)
+    assert on_demand == ["python3 tests/mutation_check.py"]
+    assert all(ROOT.joinpath(command.split()[1]).is_file() for command in on_demand)
+    assert not [command for command in on_demand if command in ci_lines()]

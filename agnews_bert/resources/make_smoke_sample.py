@@ -39,6 +39,22 @@ From the repository root::
 The output is deterministic (``random.Random(0)``): running it twice gives
 byte-identical files.  ``--out-dir DIR`` writes somewhere else, e.g. to
 compare a fresh run with the committed files.
+
+Hard fixtures
+-------------
+The smoke sample is tidier than real data: balanced classes (so weighted and
+macro averages agree) and texts shorter than a run's ``max_length`` (so
+truncation never happens).  ``--fixtures DIR`` also writes
+``DIR/hard/train.csv`` and ``DIR/hard/test.csv`` from the same templates, with
+their own seed (the smoke files above do not change):
+
+* classes in shares of 60/25/10/5 % (World, Sports, Business, Sci/Tech), in
+  both files, as a student's own skewed data would be;
+* every third text is several stories long (well over 64 tokens), so a run's
+  ``max_length`` cuts it.
+
+Tests build them in their set-up with ``write_hard_fixture``; nothing of it
+is committed.
 """
 
 from __future__ import annotations
@@ -454,10 +470,67 @@ def train_tokenizer(texts: list[str]) -> Tokenizer:
     return tokenizer
 
 
+HARD_SEED = 1
+HARD_SHARES = {1: 0.60, 2: 0.25, 3: 0.10, 4: 0.05}
+HARD_TRAIN_ROWS = 400
+HARD_TEST_ROWS = 200
+LONG_EVERY = 3  # every third text is long
+LONG_STORIES = 6  # descriptions joined into one long text: about 150 tokens
+
+
+def shares_to_counts(total: int, shares: dict) -> dict:
+    """Rows per class for a total, the rounding left-over going to the first class.
+
+    Example: (400, {1: 0.6, 2: 0.25, 3: 0.1, 4: 0.05}) -> {1: 240, 2: 100, 3: 40, 4: 20}
+    """
+    counts = {label: int(total * share) for label, share in shares.items()}
+    counts[next(iter(shares))] += total - sum(counts.values())
+    return counts
+
+
+def long_description(label: int, rng: random.Random) -> str:
+    """LONG_STORIES descriptions of one class joined: a text far longer than 64 tokens."""
+    return " ".join(make_row(label, rng)[1] for _ in range(LONG_STORIES))
+
+
+def make_hard_rows(rng: random.Random) -> tuple[list, list]:
+    """Unbalanced train and test rows ``(label, title, description)``, every LONG_EVERY-th one long."""
+    seen = set()
+    splits = []
+    for total in (HARD_TRAIN_ROWS, HARD_TEST_ROWS):
+        rows = []
+        for label, count in shares_to_counts(total, HARD_SHARES).items():
+            made = 0
+            while made < count:
+                title, description = make_row(label, rng)
+                if (len(rows) + made) % LONG_EVERY == 0:
+                    description = long_description(label, rng)
+                if title + " " + description not in seen:
+                    seen.add(title + " " + description)
+                    rows.append((str(label), title, description))
+                    made += 1
+        rng.shuffle(rows)
+        splits.append(rows)
+    return splits[0], splits[1]
+
+
+def write_hard_fixture(out_dir: Path) -> Path:
+    """Write hard/train.csv and hard/test.csv under out_dir; the folder, which load_agnews reads."""
+    folder = Path(out_dir) / "hard"
+    folder.mkdir(parents=True, exist_ok=True)
+    train, test = make_hard_rows(random.Random(HARD_SEED))
+    write_csv(folder / "train.csv", train)
+    write_csv(folder / "test.csv", test)
+    return folder
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR)
+    parser.add_argument("--fixtures", type=Path, help="also write the hard fixtures (hard/) into this folder")
     args = parser.parse_args(argv)
+    if args.fixtures:
+        print(f"wrote the hard fixture to {write_hard_fixture(args.fixtures)}")
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     train, test = make_rows(random.Random(SEED))

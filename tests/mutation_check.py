@@ -1,0 +1,393 @@
+"""The mutation check: break the library in realistic ways, one at a time, and see the tests catch each.
+
+Each mutant is one small, plausible bug (a snippet of a library file replaced by
+another) and the few tests that should catch it. The check copies the working
+tree to a temporary folder once, and for each mutant edits the copy, runs only
+its tests there, and puts the file back. The heavy libraries (torch,
+transformers, datasets, ...) are imported once, with the tests' offline settings,
+and each mutant's pytest runs in a forked child that imports agnews_bert afresh
+from the copy: that saves some 10 seconds of imports per mutant. Before the
+mutants, the same tests run once unmutated the same way (the baseline): a test
+that fails there would make every mutant look caught. A mutant is *caught* when pytest reports a failing test (exit status 1),
+*survived* when its tests pass, and an *error* when the snippet is no longer in
+the file or pytest cannot run (the list went stale: fix the entry). A mutant
+that cannot change behaviour is listed under EQUIVALENT with the reason, and is
+not run.
+
+    python3 tests/mutation_check.py               # every mutant: 19 minutes on 2 shared CPU cores (7 of CPU time)
+    python3 tests/mutation_check.py --only oom    # the mutants whose name contains "oom"
+    python3 tests/mutation_check.py --list        # the mutants and their tests, without running
+
+It exits 1 if any mutant survived or went stale. Adding a mutant is one entry in
+MUTANTS: (name, file, original snippet, mutant snippet, tests, why it matters).
+
+Why not mutmut or cosmic-ray: both generate hundreds of mechanical mutants
+(operator swaps, constants) and run a test command chosen per session, not per
+mutant: mutmut 3 first runs the whole suite (about 7 minutes here) and most of
+its mutants sit in messages and docstrings; cosmic-ray runs one command for
+every mutant. Here each mutant is a bug a student or a maintainer could really
+write, run against the tests that name the invariant it breaks, which keeps the
+whole check well under 30 minutes on a 2-core machine.
+"""
+
+import argparse
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+INVARIANTS = "tests/test_invariants.py"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    file: str
+    original: str
+    mutant: str
+    tests: list = field(default_factory=list)
+    why: str = ""
+
+
+def invariant(test_name: str) -> str:
+    return f"{INVARIANTS}::{test_name}"
+
+
+MUTANTS = [
+    # --- splits and identity -------------------------------------------------------------------
+    Mutant("splits: validation not stratified", "agnews_bert/data.py",
+           'rows.train_test_split(test_size=int(count), stratify_by_column="label", seed=seed)',
+           "rows.train_test_split(test_size=int(count), seed=seed)",
+           [invariant("test_splits_keep_each_class_share_and_never_train_on_a_test_text")],
+           "a 5 % class can vanish from validation, and per-epoch macro-F1 then lies"),
+    Mutant("splits: training rows seen in test are kept", "agnews_bert/data.py",
+           "    pool = _drop_texts_seen_in(pool, test)\n", "",
+           ["tests/test_data.py::test_no_test_text_in_train_or_validation"],
+           "a duplicate leaks the test answer into training"),
+    Mutant("splits: validation taken from the test split", "agnews_bert/data.py",
+           "validation, rest = stratified_take(pool, validation_size, seed, \"validation_size\")",
+           "validation, _ = stratified_take(test, validation_size, seed, \"validation_size\"); rest = pool",
+           [invariant("test_splits_keep_each_class_share_and_never_train_on_a_test_text")],
+           "picking the best epoch on test rows makes the test score optimistic"),
+    Mutant("identity: lr=None differs from the family default", "agnews_bert/config.py",
+           '        values["lr"] = self.learning_rate  # lr=None and the family default train the same way\n', "",
+           [invariant("test_identity_and_index_treat_lr_none_as_the_family_default_of_every_preset")],
+           "the same run gets two folders, and an unfinished one is never resumed"),
+    Mutant("identity: seed counted as bookkeeping", "agnews_bert/config.py",
+           'BOOKKEEPING_FIELDS = ("output_dir",', 'BOOKKEEPING_FIELDS = ("seed", "output_dir",',
+           ["tests/test_runs.py::test_every_result_affecting_setting_gets_its_own_run_folder"],
+           "two seeds would share one run folder and one finished result"),
+    Mutant("identity: 2 and 2.0 are different settings", "agnews_bert/config.py",
+           'return f"{float(value):.10g}"', "return str(value)",
+           ["tests/test_runs.py::test_bookkeeping_settings_and_equal_numbers_keep_the_run_folder"],
+           "epochs=2 from the CLI and 2.0 from the form would train twice"),
+    # --- metrics and the report ------------------------------------------------------------------
+    Mutant("metrics: weighted instead of macro F1", "agnews_bert/metrics.py",
+           'references=labels, average="macro",', 'references=labels, average="weighted",',
+           [invariant("test_macro_f1_is_the_mean_over_all_four_classes_never_the_weighted_mean")],
+           "on skewed data the big class hides a failed small one"),
+    Mutant("metrics: labels= left out", "agnews_bert/metrics.py",
+           "                                         labels=ALL_LABELS, zero_division=0)[\"f1\"]",
+           "                                         zero_division=0)[\"f1\"]",
+           [invariant("test_macro_f1_counts_a_class_absent_from_both_predictions_and_labels")],
+           "a class missing from a small split drops out of the mean"),
+    Mutant("metrics: the shipped F1 module ignores labels=", "agnews_bert/metric_modules/f1/f1.py",
+           "f1_score(references, predictions, labels=labels,", "f1_score(references, predictions, labels=None,",
+           [invariant("test_macro_f1_counts_a_class_absent_from_both_predictions_and_labels")],
+           "every caller that passes labels= silently gets another average"),
+    Mutant("report: macro-F1 weighted by support", "agnews_bert/metrics.py",
+           '"macro_f1": float(f1.mean()),', '"macro_f1": float(np.average(f1, weights=support)),',
+           [invariant("test_macro_f1_is_the_mean_over_all_four_classes_never_the_weighted_mean")],
+           "results.json's test macro-F1 would be a weighted F1"),
+    Mutant("report: confusion matrix transposed", "agnews_bert/metrics.py",
+           "confusion_matrix(labels, predictions, labels=ALL_LABELS)",
+           "confusion_matrix(predictions, labels, labels=ALL_LABELS)",
+           [invariant("test_macro_f1_is_the_mean_over_all_four_classes_never_the_weighted_mean")],
+           "rows would be predictions: the confused pairs read backwards"),
+    # --- scoring order and truncation -------------------------------------------------------------
+    Mutant("scoring: logits left in length order", "agnews_bert/predict.py",
+           "    in_order[order] = logits\n", "    in_order[:] = logits\n",
+           [invariant("test_score_returns_logits_in_the_rows_order")],
+           "each text would get another text's prediction"),
+    Mutant("scoring: logits put back with the wrong permutation", "agnews_bert/predict.py",
+           "    in_order[order] = logits\n", "    in_order = logits[order]\n",
+           [invariant("test_score_returns_logits_in_the_rows_order")],
+           "argsort applied twice: right only when the rows are already sorted"),
+    Mutant("truncation: predict ignores the run's max_length", "agnews_bert/predict.py",
+           "max_length = max_length or run_max_length(run)", "max_length = max_length or DEFAULT_MAX_LENGTH",
+           [invariant("test_texts_are_cut_to_the_run_max_length_in_training_and_in_predict")],
+           "long texts are scored on tokens the model never saw in training"),
+    Mutant("truncation: the end of a text kept instead of its start", "agnews_bert/tokenization.py",
+           "backend.enable_truncation(max_length, direction=side)",
+           'backend.enable_truncation(max_length, direction="left")',
+           [invariant("test_texts_are_cut_to_the_run_max_length_in_training_and_in_predict")],
+           "the title, AG News's most telling words, is cut off"),
+    # --- checkpoints and resume -------------------------------------------------------------------
+    Mutant("checkpoints: newest by name, not by step", "agnews_bert/runs/checkpoints.py",
+           "sorted(_checkpoint_folders(folder), key=checkpoint_step, reverse=True)",
+           "sorted(_checkpoint_folders(folder), key=lambda path: path.name, reverse=True)",
+           [invariant("test_the_newest_checkpoint_is_the_highest_step_not_the_last_name"),
+            invariant("test_a_resumed_run_continues_from_its_newest_checkpoint_and_evaluates_each_epoch_once")],
+           "checkpoint-84 sorts after checkpoint-168: a resume throws away an epoch"),
+    Mutant("checkpoints: mirror restored by name", "agnews_bert/runs/checkpoints.py",
+           "sorted(_mirrored_checkpoints(Path(mirror_dir)), key=checkpoint_step)",
+           "sorted(_mirrored_checkpoints(Path(mirror_dir)), key=lambda path: path.name)",
+           [invariant("test_the_newest_checkpoint_is_the_highest_step_not_the_last_name")],
+           "a new Colab runtime resumes from an old checkpoint"),
+    Mutant("checkpoints: a cut-off weights file passes", "agnews_bert/runs/checkpoints.py",
+           "all(map(_is_whole_weights_file, weights))", "True",
+           ["tests/test_resilience.py::test_truncated_checkpoint_is_skipped_and_removed"],
+           "a kill mid-save leaves a checkpoint that crashes the resume"),
+    Mutant("resume: the checkpoint found is not passed to train()", "agnews_bert/runs/checkpoints.py",
+           "trainer.train(resume_from_checkpoint=checkpoint)", "trainer.train()",
+           [invariant("test_a_resumed_run_continues_from_its_newest_checkpoint_and_evaluates_each_epoch_once")],
+           "a rerun after a disconnect silently starts over"),
+    Mutant("resume: the Drive mirror keeps only the newest copy", "agnews_bert/runs/checkpoints.py",
+           "keep = {newest.name, Path(state.best_model_checkpoint or newest).name}", "keep = {newest.name}",
+           ["tests/test_drive.py::test_the_mirror_keeps_only_the_newest_and_the_best_copy"],
+           "after a new runtime the best epoch is gone"),
+    # --- the OOM retry ----------------------------------------------------------------------------
+    Mutant("oom: accumulation set to 2 instead of doubled", "agnews_bert/runs/resilience.py",
+           "gradient_accumulation_steps=config.gradient_accumulation_steps * 2,", "gradient_accumulation_steps=2,",
+           [invariant("test_two_out_of_memory_halvings_keep_the_effective_batch_and_record_what_ran")],
+           "right from accumulation 1 only: a second halving halves the effective batch"),
+    Mutant("oom: accumulation not raised", "agnews_bert/runs/resilience.py",
+           "gradient_accumulation_steps=config.gradient_accumulation_steps * 2,",
+           "gradient_accumulation_steps=config.gradient_accumulation_steps,",
+           [invariant("test_two_out_of_memory_halvings_keep_the_effective_batch_and_record_what_ran")],
+           "the effective batch, and so the learning dynamics, change after a retry"),
+    Mutant("oom: evaluation batch not halved", "agnews_bert/runs/resilience.py",
+           "eval_batch_size=max(1, config.per_device_eval_batch_size // 2),",
+           "eval_batch_size=config.eval_batch_size,",
+           [invariant("test_two_out_of_memory_halvings_keep_the_effective_batch_and_record_what_ran")],
+           "evaluation at 4x the new batch runs out of memory at the end of the epoch"),
+    Mutant("oom: the config that trained is not returned", "agnews_bert/training.py",
+           "trainer, train_output, checkpoint, config = fit(", "trainer, train_output, checkpoint, _ = fit(",
+           [invariant("test_two_out_of_memory_halvings_keep_the_effective_batch_and_record_what_ran")],
+           "config.json and the index record a batch that never trained"),
+    # --- precision --------------------------------------------------------------------------------
+    Mutant("precision: score never uses fp16", "agnews_bert/predict.py",
+           '        fp16=precision == "fp16",\n        use_cpu=device == "cpu",',
+           '        fp16=False,\n        use_cpu=device == "cpu",',
+           [invariant("test_score_builds_the_16_bit_arguments_it_is_given_on_a_gpu")],
+           "on a T4 scoring runs in fp32: slower, and other numbers than training's"),
+    Mutant("precision: the test pass scores in fp32", "agnews_bert/training.py",
+           "batch_size=arguments.per_device_eval_batch_size, precision=precision_of(arguments),",
+           'batch_size=arguments.per_device_eval_batch_size, precision="fp32",',
+           [invariant("test_the_test_pass_scores_in_the_trainers_precision")],
+           "results.json's test metrics come from another precision than `evaluate` uses"),
+    Mutant("precision: a saved run is rescored in fp32 on a GPU", "agnews_bert/predict.py",
+           'return choose_precision(config.precision, detect_hardware()) if config else "fp32"', 'return "fp32"',
+           [invariant("test_a_run_is_rescored_in_its_training_precision_on_a_gpu")],
+           "`agnews-bert evaluate` on a T4 no longer reproduces results.json"),
+    Mutant("precision: bf16 from compute capability 9.0", "agnews_bert/hardware.py",
+           "BF16_MIN_CAPABILITY = (8, 0)", "BF16_MIN_CAPABILITY = (9, 0)",
+           [invariant("test_training_arguments_carry_the_precision_chosen_for_each_gpu")],
+           "an A100 would train in fp16 and risk overflow"),
+    Mutant("precision: no TF32 for bf16 runs", "agnews_bert/training.py",
+           "    if precision == \"bf16\":\n        _compat.enable_tf32_matmuls()\n", "",
+           [invariant("test_training_arguments_carry_the_precision_chosen_for_each_gpu")],
+           "what stays in float32 on an A100 runs at a fraction of the speed"),
+    Mutant("estimate: tokens per text changed", "agnews_bert/notebook/colab.py",
+           "AG_NEWS_TOKENS_PER_TEXT = 55", "AG_NEWS_TOKENS_PER_TEXT = 64",
+           [invariant("test_run_length_estimate_is_pinned_for_the_t4_and_cpu_tables")],
+           "the form's estimate, and the Drive-mirroring choice it drives, drift unnoticed"),
+    Mutant("estimate: GPU step cost ignores epochs", "agnews_bert/notebook/colab.py",
+           "GPU_SECONDS_PER_STEP * train_rows * config.epochs / config.batch_size",
+           "GPU_SECONDS_PER_STEP * train_rows / config.batch_size",
+           [invariant("test_run_length_estimate_is_pinned_for_the_t4_and_cpu_tables")],
+           "a 4-epoch T4 run is promised in half its time"),
+    # --- training: the epoch kept, the test split ---------------------------------------------------
+    Mutant("training: per-epoch evaluation on the test split", "agnews_bert/training.py",
+           'eval_dataset=sorted_by_length(tokenized["validation"]),', 'eval_dataset=sorted_by_length(tokenized["test"]),',
+           [invariant("test_the_test_split_is_never_scored_before_the_final_pass")],
+           "the best epoch is picked on the test set"),
+    Mutant("training: best epoch by accuracy", "agnews_bert/training.py",
+           'metric_for_best_model="macro_f1",', 'metric_for_best_model="accuracy",',
+           [invariant("test_the_epoch_kept_is_the_best_by_validation_macro_f1")],
+           "on skewed data the kept epoch can be poor on the small classes"),
+    Mutant("training: the worst epoch kept", "agnews_bert/training.py",
+           "greater_is_better=True,", "greater_is_better=False,",
+           [invariant("test_the_epoch_kept_is_the_best_by_validation_macro_f1")],
+           "the saved model is the least good epoch"),
+    Mutant("training: the last epoch kept", "agnews_bert/training.py",
+           "load_best_model_at_end=True,", "load_best_model_at_end=False,",
+           [invariant("test_the_epoch_kept_is_the_best_by_validation_macro_f1")],
+           "an over-trained last epoch replaces the best one"),
+    # --- the runs index ------------------------------------------------------------------------------
+    Mutant("index: lr recorded as given (null for the default)", "agnews_bert/runs/saving.py",
+           '"lr": config.learning_rate,', '"lr": config.lr,',
+           [invariant("test_the_runs_index_row_equals_what_ran_lr_included")],
+           "the runs table cannot compare learning rates of default runs"),
+    Mutant("index: precision recorded as asked", "agnews_bert/runs/saving.py",
+           '"precision": results["hardware"]["precision"],', '"precision": config.precision,',
+           [invariant("test_the_runs_index_row_equals_what_ran_lr_included")],
+           "'auto' instead of the fp16 or bf16 that ran"),
+    Mutant("index: training rows recorded as asked", "agnews_bert/runs/saving.py",
+           '"train_rows": results["data"]["train"]["rows"],', '"train_rows": config.train_size,',
+           [invariant("test_the_runs_index_row_equals_what_ran_lr_included")],
+           "'all rows' runs show no row count"),
+    # --- the CLI's exit codes --------------------------------------------------------------------------
+    Mutant("cli: a bad input exits 1", "agnews_bert/cli.py", "EXIT_USAGE = 2", "EXIT_USAGE = 1",
+           ["tests/test_cli.py::test_evaluate_refuses_a_zero_batch_size"],
+           "scripts cannot tell a bad input (2) from a crash (1)"),
+    Mutant("cli: a stop that saved exits 0", "agnews_bert/cli.py",
+           "        print(f\"agnews-bert: {error}\", file=sys.stderr)\n        return EXIT_INTERRUPTED",
+           "        print(f\"agnews-bert: {error}\", file=sys.stderr)\n        return 0",
+           ["tests/test_resilience.py::test_interrupt_saves_a_checkpoint_and_says_how_to_resume"],
+           "a shell loop would take an interrupted run for a finished one"),
+    # --- the run lock: agnews_bert/runs/ has no lock on this branch yet; its mutants go here. --------
+]
+
+# Mutants that cannot change behaviour, with the reason; listed, never run.
+EQUIVALENT = [
+    ("scoring: longest rows first", "agnews_bert/predict.py",
+     'order = np.argsort(lengths, kind="stable")', 'order = np.argsort(lengths, kind="stable")[::-1]',
+     "only which rows share a batch changes; the logits are put back by the same permutation, so each text "
+     "keeps its own scores (up to float rounding in padded batches)"),
+    ("metrics: zero_division=0 left out in the report", "agnews_bert/metrics.py",
+     "labels, predictions, labels=ALL_LABELS, zero_division=0", "labels, predictions, labels=ALL_LABELS",
+     "scikit-learn's default ('warn') also scores an undefined F1 as 0; only a warning is added"),
+]
+
+
+def stale_entries(root: Path = ROOT) -> list:
+    """Mutants and equivalents whose original snippet is not exactly once in its file (the code moved on)."""
+    entries = [(mutant.name, mutant.file, mutant.original) for mutant in MUTANTS]
+    entries += [(name, file, original) for name, file, original, _, _ in EQUIVALENT]
+    return [f"{name}: {file} holds its snippet {(root / file).read_text(encoding='utf-8').count(original)} times"
+            for name, file, original in entries
+            if (root / file).read_text(encoding="utf-8").count(original) != 1]
+
+
+PRELOADED = ("numpy", "torch", "transformers", "datasets", "evaluate", "sklearn.metrics", "tokenizers", "accelerate",
+             "safetensors", "pytest", "hypothesis")
+
+
+def preload_libraries(work: Path) -> None:
+    """Import the heavy libraries once, after the environment tests/conftest.py sets (offline, a fresh HF home)."""
+    for variable in [name for name in os.environ if name.startswith(("HF_", "HUGGINGFACE_", "TRANSFORMERS_"))]:
+        del os.environ[variable]
+    os.environ.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1",
+                      HF_HOME=str(work / "hf_home"), TOKENIZERS_PARALLELISM="false", CI="1",
+                      PYTHONDONTWRITEBYTECODE="1")
+    for name in PRELOADED:
+        importlib.import_module(name)
+
+
+def copy_tree(root: Path, copy: Path) -> None:
+    """Copy the files git tracks, and the untracked ones it does not ignore: the tree as a commit would hold it."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                            capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if (root / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, copy / name)
+
+
+def modules_from_elsewhere(copy: Path, already_imported: set) -> list:
+    """agnews_bert modules imported since `already_imported` from outside the copy (say, the editable install)."""
+    return [name for name, module in list(sys.modules.items())
+            if name not in already_imported and name.split(".")[0] == "agnews_bert"
+            and getattr(module, "__file__", None) and not Path(module.__file__).resolve().is_relative_to(copy.resolve())]
+
+
+def pytest_arguments(tests: list) -> list:
+    return ["-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", *tests]
+
+
+def run_tests(copy: Path, tests: list) -> tuple:
+    """(pytest's exit status, seconds, the last lines of its output) for tests in the copy, in a forked child."""
+    log = copy.parent / "pytest.log"
+    started = time.perf_counter()
+    child = os.fork()
+    if child == 0:  # the child: agnews_bert and the tests are imported from the copy, never from this tree
+        status = 3
+        try:
+            output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(output, 1)
+            os.dup2(output, 2)
+            os.chdir(copy)
+            sys.path[:] = [str(copy)] + [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+            import pytest
+
+            already_imported = set(sys.modules)
+            status = int(pytest.main(pytest_arguments(tests)))
+            strays = modules_from_elsewhere(copy, already_imported)
+            if strays:  # the mutant may not have been under test at all
+                print(f"imported from outside the copy: {', '.join(strays)}")
+                status = 4
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    _, wait_status = os.waitpid(child, 0)
+    tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+    return os.waitstatus_to_exitcode(wait_status), time.perf_counter() - started, tail
+
+
+def check_mutant(copy: Path, mutant: Mutant) -> tuple:
+    """('caught' | 'survived' | 'error', seconds, detail): apply the mutant, run its tests, restore the file."""
+    path = copy / mutant.file
+    source = path.read_text(encoding="utf-8")
+    if source.count(mutant.original) != 1:
+        return "error", 0.0, [f"the original snippet occurs {source.count(mutant.original)} times in {mutant.file}"]
+    path.write_text(source.replace(mutant.original, mutant.mutant), encoding="utf-8")
+    try:
+        status, seconds, tail = run_tests(copy, mutant.tests)
+    finally:
+        path.write_text(source, encoding="utf-8")
+    verdict = {0: "survived", 1: "caught"}.get(status, "error")
+    return verdict, seconds, tail
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run only the mutants whose name contains this text")
+    parser.add_argument("--list", action="store_true", help="list the mutants and their tests; run nothing")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the unmutated run of all tests first")
+    arguments = parser.parse_args(argv)
+    chosen = [mutant for mutant in MUTANTS if not arguments.only or arguments.only in mutant.name]
+    if arguments.list:
+        for mutant in chosen:
+            print(f"{mutant.name}\n    {mutant.file}: {mutant.why}\n    tests: {' '.join(mutant.tests)}")
+        for name, file, _, _, reason in EQUIVALENT:
+            print(f"{name} (equivalent)\n    {file}: {reason}")
+        print("\n".join(stale_entries()) or f"{len(chosen)} mutants, every snippet found once")
+        return 1 if stale_entries() else 0
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="agnews_bert_mutants_") as work:
+        copy = Path(work) / "tree"
+        copy_tree(ROOT, copy)
+        preload_libraries(Path(work))
+        if not arguments.no_baseline:
+            tests = sorted({test for mutant in chosen for test in mutant.tests})
+            status, seconds, tail = run_tests(copy, tests)
+            print(f"baseline: {len(tests)} tests unmutated, exit status {status}, {seconds:.0f} s", flush=True)
+            if status != 0:
+                print("\n".join(tail) + "\nthe tests fail without any mutant; fix them first")
+                return 1
+        verdicts = []
+        for number, mutant in enumerate(chosen, start=1):
+            verdict, seconds, tail = check_mutant(copy, mutant)
+            verdicts.append(verdict)
+            print(f"{number:2d}/{len(chosen)} {verdict:8s} {seconds:5.0f} s  {mutant.name}", flush=True)
+            if verdict != "caught":
+                print("    " + "\n    ".join(tail), flush=True)
+    for name, _, _, _, reason in EQUIVALENT:
+        print(f"   equivalent        {name}: {reason}")
+    counts = {kind: verdicts.count(kind) for kind in ("caught", "survived", "error")}
+    print(f"{len(chosen)} mutants run: {counts['caught']} caught, {counts['survived']} survived, "
+          f"{counts['error']} errors; {len(EQUIVALENT)} listed as equivalent; {time.perf_counter() - started:.0f} s")
+    return 0 if counts["caught"] == len(chosen) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
