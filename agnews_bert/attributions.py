@@ -204,19 +204,34 @@ def _shade(strength: float) -> str:
     return "rgb({},{},{})".format(*(round(255 + (part - 255) * mix) for part in colour))
 
 
-def explain_mistakes(mistakes, model, tokenizer, max_length: int, k: int = 5) -> str:
-    """An HTML table of the k most confident mistakes, each text shaded towards the class it was given.
+class HTML(str):
+    """A string of HTML that a notebook shows rendered (and `print` shows as markup)."""
 
-    `mistakes` is results["test"]["most_confident_errors"]: it answers "why did it say Business?".
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def explain_mistakes(run_dir, k: int = 5, *, model=None, tokenizer=None) -> HTML:
+    """A table of a run's k most confident test mistakes, each text shaded towards the class it was given.
+
+    The mistakes are results["test"]["most_confident_errors"]; the table answers "why did it say Business?".
     """
+    from .predict import load_saved_model, run_max_length
+    from .runs import load_results
+
+    mistakes = load_results(run_dir)["test"].get("most_confident_errors", [])[:k]
+    if model is None or tokenizer is None:
+        model, tokenizer = load_saved_model(run_dir)
     rows = []
-    for mistake in list(mistakes)[:k]:
+    for mistake in mistakes:
         predicted = CLASS_NAMES.index(mistake["predicted_label"])
-        attribution = explain(mistake["text"], model=model, tokenizer=tokenizer, max_length=max_length,
+        attribution = explain(mistake["text"], model=model, tokenizer=tokenizer, max_length=run_max_length(run_dir),
                               classes=[predicted])
         rows.append(f"<tr><td style='text-align:left'>{attribution.html(mistake['predicted_label'])}</td>"
                     f"<td>{html.escape(mistake['true_label'])}</td><td>{html.escape(mistake['predicted_label'])}</td>"
                     f"<td>{mistake['probability']:.3f}</td></tr>")
-    header = "<tr><th>why did it say that? (text shaded towards the predicted class)</th><th>true</th>" \
-             "<th>predicted</th><th>probability</th></tr>"
-    return f"<table>{header}{''.join(rows)}</table>"
+    if not rows:
+        return HTML("<p>No test mistakes to explain: the model got every test text right.</p>")
+    header = ("<tr><th>why did it say that? (shaded towards the predicted class)</th><th>true</th>"
+              "<th>predicted</th><th>probability</th></tr>")
+    return HTML(f"<table>{header}{''.join(rows)}</table>")

@@ -34,6 +34,7 @@ Example:
 import numpy as np
 
 from .errors import AgNewsError
+from .labels import CLASS_NAMES
 
 CALIBRATION_BINS = 15
 
@@ -47,12 +48,13 @@ def reliability_bins(probabilities, labels, bins: int = CALIBRATION_BINS) -> dic
     probabilities, labels = _checked(probabilities, labels)
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == labels
-    which = np.clip(np.ceil(confidence * bins).astype(int) - 1, 0, bins - 1)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.digitize(confidence, edges[1:-1], right=True)  # a confidence on an edge goes to the bin below
     rows = np.bincount(which, minlength=bins)
     confidence_sum = np.bincount(which, weights=confidence, minlength=bins)
     correct_sum = np.bincount(which, weights=correct, minlength=bins)
     return {
-        "edges": [round(edge, 6) for edge in np.linspace(0, 1, bins + 1)],
+        "edges": edges.tolist(),
         "rows": rows.tolist(),
         "confidence": [float(c / n) if n else None for c, n in zip(confidence_sum, rows)],
         "accuracy": [float(c / n) if n else None for c, n in zip(correct_sum, rows)],
@@ -116,7 +118,25 @@ def calibration_scores(logits, labels, temperature: float = 1.0, bins: int = CAL
         "brier": brier_score(probabilities, labels),
         "nll": float(-np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, None)).mean()),
         "reliability": reliability_bins(probabilities, labels, bins),
+        "by_predicted_class": confidence_by_class(probabilities, labels),
     }
+
+
+def confidence_by_class(probabilities, labels, class_names=CLASS_NAMES) -> dict:
+    """For each predicted class: its rows, their mean confidence, and the share of them that are right.
+
+    A class whose confidence is above its accuracy is over-confident.
+    Example: [[0.9, 0.1], [0.8, 0.2]], labels [0, 1] -> {"World": {"rows": 2, "confidence": 0.85, "accuracy": 0.5}, ...}
+    """
+    probabilities, labels = _checked(probabilities, labels)
+    predicted = probabilities.argmax(axis=1)
+    table = {}
+    for class_id, name in enumerate(class_names[:probabilities.shape[1]]):
+        chosen = predicted == class_id
+        table[name] = {"rows": int(chosen.sum()),
+                       "confidence": float(probabilities[chosen, class_id].mean()) if chosen.any() else None,
+                       "accuracy": float((labels[chosen] == class_id).mean()) if chosen.any() else None}
+    return table
 
 
 def calibration_report(validation_logits, validation_labels, test_logits, test_labels,

@@ -24,7 +24,7 @@ import agnews_bert as ab
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-EXPECTED = ["01_finetune_modernbert", "02_compare_models", "03_inspect_and_predict"]
+EXPECTED = ["01_finetune_modernbert", "02_compare_models", "03_inspect_and_predict", "04_understand_the_model"]
 SYNC_HINT = "run `jupytext --sync notebooks/*.ipynb`, then `jupytext --to ipynb notebooks/0*.py`, and commit both"
 BADGE = re.compile(  # the Open-in-Colab link: (owner/repository, branch or tag, notebook name)
     r"https://colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/blob/([\w./-]+?)/notebooks/(\w+)\.ipynb")
