@@ -128,7 +128,9 @@ pd.DataFrame({"as trained": ab.predict([headline], run_dir)[0]["probabilities"],
 #
 # The method checks itself: the words' numbers must **add up** to the class's logit on the real text
 # minus its logit on the blank one (*completeness*). The sum is computed in 50 small steps, so it is
-# off by a little; we accept a gap of up to 5% of the difference (at least 0.05).
+# off by a little; we accept a gap of up to 5% of the difference (at least 0.05), and where 50 steps
+# miss that, `explain` doubles them (up to 400) until the check passes. The line above the shading says
+# how it went.
 
 # %%
 attribution = ab.explain("The striker scored twice as the home side won the cup final", run_dir)
@@ -212,12 +214,12 @@ print(f"silhouette: pretrained {before:.3f} -> fine-tuned {after:.3f} ({embeddin
 
 # %% [markdown]
 # **4. How many steps does Integrated Gradients need?** Predict the completeness gap with 2, 10 and 50
-# steps (the sum is an integral computed in that many steps). Run the cell. From how many steps on would
-# you trust the shading?
+# steps (the sum is an integral computed in that many steps; `max_steps=None` stops `explain` from adding
+# more). Run the cell. From how many steps on would you trust the shading?
 
 # %%
 text = "Stocks fell as oil prices rose"
-pd.DataFrame({steps: {name: check["gap"] for name, check in ab.explain(text, run_dir, n_steps=steps)
+pd.DataFrame({steps: {name: check["gap"] for name, check in ab.explain(text, run_dir, n_steps=steps, max_steps=None)
                       .completeness().items()} for steps in (2, 10, 50)})
 
 # %% [markdown]

@@ -37,9 +37,13 @@ def test_attributions_add_up_to_the_logit_difference(model_and_tokenizer, test_t
 def test_too_few_steps_fail_the_completeness_check(model_and_tokenizer, test_texts):
     """The check can fail: an integral taken in 2 steps misses by more than the tolerance for some class."""
     model, tokenizer = model_and_tokenizer
-    checks = [check for text in test_texts[:3]
-              for check in ab.explain(text, model=model, tokenizer=tokenizer, n_steps=2).completeness().values()]
-    assert not all(check["passes"] for check in checks)
+    rough = [ab.explain(text, model=model, tokenizer=tokenizer, n_steps=2, max_steps=None) for text in test_texts[:3]]
+    assert not all(check["passes"] for attribution in rough for check in attribution.completeness().values())
+    assert {attribution.n_steps for attribution in rough} == {2}
+    # Left to double its steps, explain goes on until the check passes.
+    refined = [ab.explain(text, model=model, tokenizer=tokenizer, n_steps=2) for text in test_texts[:3]]
+    assert all(check["passes"] for attribution in refined for check in attribution.completeness().values())
+    assert max(attribution.n_steps for attribution in refined) > 2
 
 
 def test_explain_agrees_with_predict(smoke_run, test_texts):
