@@ -125,3 +125,14 @@ def test_calibrated_needs_a_run_with_a_temperature(smoke_run, tmp_path):
     (old_run / "results.json").write_text(json.dumps(results))
     with pytest.raises(ab.AgNewsError, match="holds no fitted temperature"):
         ab.predict(["Oil prices rose"], old_run, calibrated=True)
+
+
+def test_the_reliability_diagram_draws_each_bin_accuracy_before_and_after(smoke_run):
+    calibration = smoke_run["test"]["calibration"]
+    figure = ab.plot_reliability(calibration)
+    assert len(figure.axes) == 2
+    for axes, when in zip(figure.axes, ("before", "after")):
+        heights = [bar.get_height() for bar in axes.patches]
+        expected = [np.nan if value is None else value for value in calibration[when]["reliability"]["accuracy"]]
+        assert heights == pytest.approx(expected, nan_ok=True) and len(heights) == 15
+        assert f"ECE {calibration[when]['ece']:.3f}" in axes.get_title()
