@@ -19,7 +19,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "analysis": ["confused_pairs", "most_confident_errors"],
     "attributions": ["explain", "explain_mistakes"],
-    "calibration": ["brier_score", "calibration_report", "expected_calibration_error", "fit_temperature"],
+    "calibration": ["brier_score", "calibration_report", "expected_calibration_error", "fit_temperature",
+                    "run_calibration"],
     "notebook.baseline": ["tfidf_baseline"],
     "runs.checkpoints": ["load_finished_run", "resume_checkpoint", "saving_on_stop", "train_resumably"],
     "collate": ["make_collator"],

@@ -153,6 +153,19 @@ def calibration_report(validation_logits, validation_labels, test_logits, test_l
     }
 
 
+def run_calibration(run_dir) -> dict:
+    """results["test"]["calibration"] of a finished run; a run trained before it was recorded is told what to do."""
+    from pathlib import Path
+
+    from .runs import load_results
+
+    calibration = load_results(Path(run_dir).expanduser())["test"].get("calibration")
+    if not calibration:
+        raise AgNewsError(f"{Path(run_dir).name} holds no calibration or fitted temperature (it was trained before "
+                          "calibration was recorded, or without a validation split); train it again")
+    return calibration
+
+
 def _checked(probabilities, labels):
     probabilities = np.asarray(probabilities, dtype=np.float64)
     labels = np.asarray(labels).astype(int)

@@ -157,16 +157,12 @@ def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = DE
 
 def run_temperature(run) -> float:
     """The temperature temperature scaling fitted for a finished run (its results.json), for calibrated=True."""
-    from .runs import load_results
+    from .calibration import run_calibration
 
     if run is None:
         raise AgNewsError("calibrated=True needs the run folder whose temperature to use: predict(texts, run_dir, "
                           "calibrated=True)")
-    calibration = load_results(Path(run).expanduser())["test"].get("calibration")
-    if not calibration:
-        raise AgNewsError(f"{Path(run).name} holds no fitted temperature (it was trained before calibration was "
-                          "recorded, or without a validation split); train it again, or pass calibrated=False")
-    return calibration["temperature"]
+    return run_calibration(run)["temperature"]
 
 
 def class_probabilities(texts: list, model, tokenizer, batch_size: int, max_length: int,

@@ -71,7 +71,7 @@ ab.runs_table(OUTPUT_DIR)
 RUN_NAME = ""
 run_dir = ab.colab.pick_run(OUTPUT_DIR, RUN_NAME)
 results = ab.load_results(run_dir)
-calibration = results["test"]["calibration"]
+calibration = ab.run_calibration(run_dir)
 print(f"{run_dir.name}: {results['model']}, test accuracy {results['test']['accuracy']:.3f}")
 
 # %% [markdown]

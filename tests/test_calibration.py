@@ -123,8 +123,11 @@ def test_calibrated_needs_a_run_with_a_temperature(smoke_run, tmp_path):
     old_run.mkdir()
     results = {**smoke_run, "test": {key: value for key, value in smoke_run["test"].items() if key != "calibration"}}
     (old_run / "results.json").write_text(json.dumps(results))
-    with pytest.raises(ab.AgNewsError, match="holds no fitted temperature"):
+    with pytest.raises(ab.AgNewsError, match="holds no calibration or fitted temperature.*train it again"):
         ab.predict(["Oil prices rose"], old_run, calibrated=True)
+    with pytest.raises(ab.AgNewsError, match="holds no calibration"):
+        ab.run_calibration(old_run)
+    assert ab.run_calibration(smoke_run["run_dir"]) == smoke_run["test"]["calibration"]
 
 
 def test_the_reliability_diagram_draws_each_bin_accuracy_before_and_after(smoke_run):
