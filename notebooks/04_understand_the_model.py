@@ -31,8 +31,7 @@
 # its cell again is instant.
 
 # %%
-# Set-up: on Colab, install agnews_bert and captum (Colab does not ship captum); anywhere else this cell
-# only imports them.
+# Set-up: on Colab, install the agnews_bert package; anywhere else this cell only imports it.
 REPO_URL = "https://github.com/agnews-bert/agnews_bert"  # teachers: point this at your fork
 REPO_REF = "main"  # a branch or a tag, e.g. "v1.0"
 import subprocess
@@ -40,22 +39,35 @@ import sys
 
 if "google.colab" in sys.modules:
     # No --upgrade: Colab's own torch, transformers and ipywidgets stay as they are.
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                          f"agnews_bert[explain] @ git+{REPO_URL}@{REPO_REF}"], capture_output=True, text=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"agnews_bert @ git+{REPO_URL}@{REPO_REF}"],
+                         capture_output=True, text=True)
     if pip.returncode != 0:
         print(*(pip.stdout + pip.stderr).strip().splitlines()[-12:], sep="\n")  # pip's own reason
         raise RuntimeError(
-            f"pip could not install agnews_bert[explain] (the package and captum) from {REPO_URL} at "
-            f"{REPO_REF!r}; its last lines are above. Check that REPO_URL and REPO_REF name a repository and a "
-            "branch or tag that exist, that the runtime is online (try again in a minute), and that the "
-            "repository is public: a private fork needs an access token in REPO_URL.")
+            f"pip could not install agnews_bert from {REPO_URL} at {REPO_REF!r}; its last lines are above. "
+            "Check that REPO_URL and REPO_REF name a repository and a branch or tag that exist, that the "
+            "runtime is online (try again in a minute), and that the repository is public: a private fork "
+            "needs an access token in REPO_URL.")
 
-import captum
 import pandas as pd
 
 import agnews_bert as ab
 
-print(f"agnews_bert {ab.__version__}, captum {captum.__version__}")
+print(f"agnews_bert {ab.__version__}")
+
+# %%
+# Set-up, part 2: captum computes the token attributions of section 4. Colab does not ship it: install it there.
+if "google.colab" in sys.modules:
+    captum_pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum>=0.7"],
+                                capture_output=True, text=True)
+    if captum_pip.returncode != 0:
+        print(*(captum_pip.stdout + captum_pip.stderr).strip().splitlines()[-12:], sep="\n")  # pip's own reason
+        raise RuntimeError("pip could not install captum; its last lines are above. Check that the runtime is "
+                           "online (try again in a minute), then run this cell again.")
+
+import captum
+
+print(f"captum {captum.__version__}")
 
 # %%
 OUTPUT_DIR = ab.colab.output_dir()

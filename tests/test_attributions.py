@@ -3,6 +3,7 @@
 import html
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +107,21 @@ def test_without_captum_explain_says_how_to_install_it(smoke_run, monkeypatch):
 def test_an_empty_text_is_refused(smoke_run):
     with pytest.raises(ab.AgNewsError, match="non-empty headline"):
         ab.explain("  ", smoke_run["run_dir"])
+
+
+def test_notebook_04_installs_captum_only_on_colab(monkeypatch):
+    import subprocess
+    import types
+
+    import jupytext
+
+    notebook = jupytext.read(Path(__file__).resolve().parents[1] / "notebooks" / "04_understand_the_model.py")
+    (cell,) = [cell.source for cell in notebook.cells if cell.cell_type == "code" and "captum_pip" in cell.source]
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **_: commands.append(command) or
+                        subprocess.CompletedProcess(command, 0, stdout="", stderr=""))
+    exec(cell, {"sys": sys, "subprocess": subprocess})
+    assert commands == []
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(cell, {"sys": sys, "subprocess": subprocess})
+    assert commands == [[sys.executable, "-m", "pip", "install", "-q", "captum>=0.7"]]
