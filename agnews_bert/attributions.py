@@ -242,9 +242,9 @@ def explain_mistakes(run_dir, k: int = 5, *, model=None, tokenizer=None) -> HTML
         predicted = CLASS_NAMES.index(mistake["predicted_label"])
         attribution = explain(mistake["text"], model=model, tokenizer=tokenizer, max_length=run_max_length(run_dir),
                               classes=[predicted])
+        cells = [mistake["true_label"], mistake["predicted_label"], f"{mistake['probability']:.3f}"]
         rows.append(f"<tr><td style='text-align:left'>{attribution.html(mistake['predicted_label'])}</td>"
-                    f"<td>{html.escape(mistake['true_label'])}</td><td>{html.escape(mistake['predicted_label'])}</td>"
-                    f"<td>{mistake['probability']:.3f}</td></tr>")
+                    + "".join(f"<td style='padding:0 8px'>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
     if not rows:
         return HTML("<p>No test mistakes to explain: the model got every test text right.</p>")
     header = ("<tr><th>why did it say that? (shaded towards the predicted class)</th><th>true</th>"
