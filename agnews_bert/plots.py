@@ -7,7 +7,8 @@ is returned, so the inline backend does not draw it a second time and a loop
 of plots does not pile up open figures. Nothing here calls `plt.show`, so the
 same code runs on a headless machine (Agg) and in a terminal.
 
-`save_run_plots` writes the three plots of one run as PNG files into the run
+`plot_reliability` and `plot_embedding_map` draw notebook 04's calibration and
+embedding map. `save_run_plots` writes the four plots of one run as PNG files into the run
 folder; `save_run` calls it at the end of training.
 
 Example:
@@ -26,6 +27,7 @@ PLOT_FILES = {
     "learning_curves": "learning_curves.png",
     "confusion_matrix": "confusion_matrix.png",
     "per_class": "per_class_metrics.png",
+    "reliability": "reliability.png",
 }
 DPI = 120
 COMPARISON_METRICS = {
@@ -162,8 +164,63 @@ def plot_comparison(table) -> "plt.Figure":
     return _closed(figure)
 
 
+def plot_reliability(calibration: dict) -> "plt.Figure":
+    """Reliability diagrams of the test split, before and after temperature scaling, side by side.
+
+    `calibration` is `results["test"]["calibration"]` (calibration.py). Each bar is one
+    confidence bin: its height the accuracy of the rows in it, the dotted line where a
+    calibrated model's bars would end (accuracy = confidence). Bars below the line are
+    over-confident. Notebook 04 teaches it.
+    """
+    figure, grid = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True, sharey=True)
+    for axes, when in zip(grid, ("before", "after")):
+        scores = calibration[when]
+        table = scores["reliability"]
+        edges = np.asarray(table["edges"])
+        accuracy = [np.nan if value is None else value for value in table["accuracy"]]
+        axes.bar(edges[:-1], accuracy, width=np.diff(edges), align="edge", edgecolor="black", color="C0",
+                 label="accuracy in the bin")
+        axes.plot([0, 1], [0, 1], ":", color="grey", label="calibrated (accuracy = confidence)")
+        for left, width, rows in zip(edges[:-1], np.diff(edges), table["rows"]):
+            if rows:
+                axes.text(left + width / 2, 0.02, str(rows), ha="center", fontsize=6, rotation=90)
+        temperature = 1.0 if when == "before" else calibration["temperature"]
+        axes.set(title=f"{when} temperature scaling (T = {temperature:.2f}): ECE {scores['ece']:.3f}, "
+                       f"Brier {scores['brier']:.3f}", xlabel="confidence (top probability)", xlim=(0, 1),
+                 ylim=(0, 1))
+    grid[0].set_ylabel("accuracy")
+    grid[0].legend(loc="upper left", fontsize=8)
+    return _closed(figure)
+
+
+def plot_embedding_map(embedding_map: dict, class_names=None) -> "plt.Figure":
+    """The test texts' sentence vectors in 2-D, before and after fine-tuning, coloured by true class.
+
+    `embedding_map` is what `embedding_map.embedding_map` returns: "before" and "after",
+    each with "points" (rows x 2) and "silhouette", plus "labels" and "method" (UMAP or PCA).
+    Notebook 04 teaches it.
+    """
+    from .labels import CLASS_NAMES
+
+    names = list(class_names or CLASS_NAMES)
+    labels = np.asarray(embedding_map["labels"])
+    figure, grid = plt.subplots(1, 2, figsize=(11, 5), constrained_layout=True)
+    for axes, when, title in zip(grid, ("before", "after"), ("pretrained encoder", "fine-tuned encoder")):
+        points = np.asarray(embedding_map[when]["points"])
+        for class_id, name in enumerate(names):
+            chosen = labels == class_id
+            axes.scatter(points[chosen, 0], points[chosen, 1], s=6, alpha=0.6, color=f"C{class_id}", label=name)
+        axes.set(title=f"{title}: silhouette {embedding_map[when]['silhouette']:.3f}",
+                 xlabel=f"{embedding_map['method']} 1", ylabel=f"{embedding_map['method']} 2")
+        axes.set_xticks([])
+        axes.set_yticks([])
+    grid[1].legend(markerscale=3, loc="best")
+    figure.suptitle(f"{len(labels):,} test texts, {embedding_map['method']} of the vectors the classifier reads")
+    return _closed(figure)
+
+
 def save_run_plots(run_dir, results: dict) -> list:
-    """Write the learning curves, confusion matrix and per-class plots of a run as PNG files.
+    """Write the learning curves, confusion matrix, per-class and reliability plots of a run as PNG files.
 
     Returns the paths written. Example: [run_dir/learning_curves.png, run_dir/confusion_matrix.png, ...]
     """
@@ -172,7 +229,10 @@ def save_run_plots(run_dir, results: dict) -> list:
         "learning_curves": lambda: plot_learning_curves(results["log_history"]),
         "confusion_matrix": lambda: plot_confusion_matrix(results["test"]),
         "per_class": lambda: plot_per_class(results["test"]),
+        "reliability": lambda: plot_reliability(results["test"]["calibration"]),
     }
+    if "calibration" not in results["test"]:  # a run scored without a validation split
+        del figures["reliability"]
     written = []
     for name, draw in figures.items():
         figure = draw()

@@ -133,14 +133,17 @@ def _run_config(folder: Path):
 
 
 def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = DEFAULT_BATCH_SIZE,
-            max_length: int | None = None):
+            max_length: int | None = None, calibrated: bool = False):
     """Label and class probabilities for each text, in the order given.
 
     Pass either `run` (a finished run folder) or `model` and `tokenizer`.
+    calibrated=True divides the logits by the run's temperature (results.json,
+    fitted on validation: calibration.py) before the softmax; the labels stay the same.
     """
     texts = _checked_texts(texts)
     check_batch_size(batch_size)
     precision = "fp32"
+    temperature = run_temperature(run) if calibrated else 1.0
     if run is not None:
         model, tokenizer = load_saved_model(run)
         max_length = max_length or run_max_length(run)
@@ -148,16 +151,27 @@ def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = DE
     if model is None or tokenizer is None:
         raise AgNewsError("predict needs a run folder, or both model= and tokenizer=")
     probabilities = class_probabilities(texts, model, tokenizer, batch_size, max_length or DEFAULT_MAX_LENGTH,
-                                        precision)
+                                        precision, temperature)
     return [_prediction(text, row) for text, row in zip(texts, probabilities)]
 
 
+def run_temperature(run) -> float:
+    """The temperature temperature scaling fitted for a finished run (its results.json), for calibrated=True."""
+    from .calibration import run_calibration
+
+    if run is None:
+        raise AgNewsError("calibrated=True needs the run folder whose temperature to use: predict(texts, run_dir, "
+                          "calibrated=True)")
+    return run_calibration(run)["temperature"]
+
+
 def class_probabilities(texts: list, model, tokenizer, batch_size: int, max_length: int,
-                        precision: str = "fp32") -> np.ndarray:
-    """A (texts x 4) array of softmax probabilities, rows in the order of `texts`."""
+                        precision: str = "fp32", temperature: float = 1.0) -> np.ndarray:
+    """A (texts x 4) array of softmax probabilities of logits / temperature, rows in the order of `texts`."""
     rows = tokenize_texts(texts, tokenizer, max_length)
     device = next(model.parameters()).device.type
-    return softmax(score(model, tokenizer, rows, batch_size=batch_size, precision=precision, device=device).predictions)
+    output = score(model, tokenizer, rows, batch_size=batch_size, precision=precision, device=device)
+    return softmax(np.asarray(output.predictions) / temperature)
 
 
 def check_batch_size(batch_size) -> None:

@@ -27,6 +27,7 @@ import transformers
 
 from . import _compat
 from .analysis import error_analysis
+from .calibration import calibration_report
 from .runs.checkpoints import checkpoints_dir_for, train_resumably
 from .collate import make_collator, sorted_by_length
 from .config import RunConfig
@@ -105,6 +106,8 @@ def evaluate_on_test(trainer, test_split, texts=None) -> dict:
     precision and evaluation batch size, as `agnews-bert evaluate` scores it again later.
     With the test `texts` (in the order of `test_split`), the report also holds the
     most confidently wrong examples and the most confused class pairs (see analysis.py).
+    "calibration" holds ECE and Brier score before and after temperature scaling, the
+    temperature fitted on the trainer's validation split (see calibration.py).
     """
     if texts is not None and len(texts) != len(test_split):
         raise AgNewsError(f"{len(texts)} texts for {len(test_split)} test rows; pass texts=splits['test']['text']")
@@ -115,6 +118,10 @@ def evaluate_on_test(trainer, test_split, texts=None) -> dict:
     if texts is not None:
         probabilities = softmax(output.predictions)
         report.update(error_analysis(list(texts), output.label_ids, probabilities, report["confusion_matrix"]))
+    if trainer.eval_dataset is not None:
+        validation = score_with(trainer, trainer.eval_dataset, "validation")
+        report["calibration"] = calibration_report(validation.predictions, validation.label_ids,
+                                                   output.predictions, output.label_ids)
     return report
 
 

@@ -108,6 +108,29 @@ def test_prediction_widget_labels_a_headline(lab, page):
     assert shown == [f"{expected['probabilities'][name]:.1%}" for name in ab.CLASS_NAMES]
 
 
+def test_prediction_widget_shades_the_words_behind_its_answer(lab, page):
+    """Under its answer, notebook 03's box shows the headline with each word shaded (captum installed)."""
+    notebook = json.loads(WIDGET_NOTEBOOK.read_text(encoding="utf-8"))
+    widget_cell = code_cell_with(notebook, "prediction_widget(")
+    open_notebook(page, lab, WIDGET_NOTEBOOK.name)
+    run_cells(page, notebook, up_to=widget_cell)
+
+    widget = cell(page, widget_cell).locator(".jp-OutputArea-output").last
+    widget.locator("textarea").fill(HEADLINE)
+    widget.get_by_role("button", name="Predict").click()
+    widget.get_by_text("green: for, red: against").wait_for()
+    shaded = widget.locator("span[title]")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "prediction_widget_shaded.png"
+    widget.screenshot(path=str(screenshot))
+    print(f"\nscreenshot of the shaded headline: {screenshot}")
+    assert "".join(shaded.all_inner_texts()) == HEADLINE.replace(" ", "")  # every word (or piece) shaded, in order
+    colours = shaded.evaluate_all("spans => spans.map(s => [getComputedStyle(s).backgroundColor, "
+                                  "getComputedStyle(s).color])")
+    assert all(background.startswith("rgb(") and text == "rgb(17, 17, 17)" for background, text in colours)
+    assert len({background for background, _ in colours}) > 1  # shades differ from word to word
+
+
 # --- the notebook's cells -------------------------------------------------------------------------------
 
 

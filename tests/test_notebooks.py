@@ -25,7 +25,7 @@ import agnews_bert as ab
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-EXPECTED = ["01_finetune_modernbert", "02_compare_models", "03_inspect_and_predict"]
+EXPECTED = ["01_finetune_modernbert", "02_compare_models", "03_inspect_and_predict", "04_understand_the_model"]
 SYNC_HINT = ("run `jupytext --sync notebooks/*.ipynb`, then `jupytext --update --to ipynb notebooks/0*.py`, "
              "and commit both")
 BADGE = re.compile(  # the Open-in-Colab link: (owner/repository, branch or tag, notebook name)
@@ -71,7 +71,7 @@ def _cells(notebook) -> list:
     return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
 
 
-def test_the_three_notebooks_and_their_twins_exist():
+def test_every_notebook_and_its_twin_exist():
     assert [path.stem for path in NOTEBOOKS] == EXPECTED
     assert sorted(path.stem for path in NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py")) == EXPECTED
     assert 'formats = "notebooks///ipynb,notebooks///py:percent"' in (ROOT / "jupytext.toml").read_text()
@@ -159,10 +159,10 @@ def test_setup_cell_installs_only_on_colab_and_never_upgrades(monkeypatch, name)
     assert not {"-U", "--upgrade", "torch", "transformers", "ipywidgets"} & set(command)
 
 
-def test_the_three_setup_cells_are_the_same_code():
+def test_every_setup_cell_is_the_same_code():
     setups = {name: _code_cells(name)[0] for name in EXPECTED}
     install_parts = {name: setup[: setup.index("\n\n", setup.index('if "google.colab"'))] for name, setup in setups.items()}
-    assert len(set(install_parts.values())) == 1, "edit the set-up cell of all three notebooks alike"
+    assert len(set(install_parts.values())) == 1, "edit the set-up cell of every notebook alike"
 
 
 # A real pip that really fails, fast and offline: nothing listens on port 9 of this machine, and the

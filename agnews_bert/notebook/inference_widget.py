@@ -2,10 +2,13 @@
 
 The model is loaded once, when the widget is built; each click runs `predict`
 on the text and shows the predicted class and one bar per class with its
-probability. The bars are ipywidgets progress bars, not a matplotlib figure,
-so they update in place, and look the same in Colab (ipywidgets 7) and in
-Jupyter (ipywidgets 8); the one keyword that differs between the two (the
-hover text) goes through `_compat.tooltip_kwargs`.
+probability. Under the predicted class, the text is shaded by which words
+pushed it there (Integrated Gradients, attributions.py), where captum is
+installed; without captum the box says how to install it. The bars are
+ipywidgets progress bars, not a matplotlib figure, so they update in place,
+and look the same in Colab (ipywidgets 7) and in Jupyter (ipywidgets 8); the
+one keyword that differs between the two (the hover text) goes through
+`_compat.tooltip_kwargs`.
 
 Example:
     >>> prediction_widget("runs/smoke_nall_lr3e-03_ep6_seed42")  # doctest: +SKIP
@@ -23,10 +26,11 @@ EXAMPLE_TEXT = "The striker scored twice as the home side won the cup final"
 EMPTY_TEXT_HINT = "Type a headline first, then press <b>Predict</b>."
 
 
-def prediction_widget(source, max_length: int | None = None):
+def prediction_widget(source, max_length: int | None = None, explain: bool = True):
     """A widget that predicts the class of the text typed into it.
 
     `source` is a finished run folder, or a (model, tokenizer) pair already in memory.
+    explain=True shades the text towards the predicted class under the answer.
     Returns an ipywidgets VBox: the text box, the Predict button, the answer, and one
     row per class with a bar and its probability in percent.
     """
@@ -52,7 +56,8 @@ def prediction_widget(source, max_length: int | None = None):
             answer.value = f"<span style='color:#b00'>{html.escape(str(error))}</span>"
             return
         label = row["label"]
-        answer.value = f"Predicted class: <b>{html.escape(label)}</b> ({row['probabilities'][label]:.1%})"
+        answer.value = f"Predicted class: <b>{html.escape(label)}</b> ({row['probabilities'][label]:.1%})" + (
+            _why(row, model, tokenizer, max_length) if explain else "")
         for name, probability in row["probabilities"].items():
             bars[name].value = probability
             bars[name].bar_style = "success" if name == label else "info"
@@ -61,6 +66,17 @@ def prediction_widget(source, max_length: int | None = None):
     button.on_click(show_prediction)
     rows = [widgets.HBox([bars[name], percents[name]]) for name in CLASS_NAMES]
     return widgets.VBox([text_box, button, answer, *rows])
+
+
+def _why(row: dict, model, tokenizer, max_length: int) -> str:
+    """The text shaded towards its predicted class, or why it cannot be (no captum) in grey."""
+    from ..attributions import explain
+
+    try:
+        return explain(row["text"], model=model, tokenizer=tokenizer, max_length=max_length,
+                       classes=[row["label_id"]]).html()
+    except AgNewsError as error:
+        return f"<div style='color:#888'>{html.escape(str(error))}</div>"
 
 
 def _ipywidgets():
