@@ -15,11 +15,17 @@ Known differences:
   grouped, so scoring uses its own Trainer without grouping (predict.score);
 - tokenizers 0.20 added `encode_batch_fast` (a batch encoder without offsets);
 - datasets keeps a data set's fingerprint in the private `_fingerprint`;
-- ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`.
+- ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`;
+- transformers 5 loads weights in the dtype they were saved in (`dtype="auto"`),
+  so a checkpoint saved in fp16 or bf16 trains in it unless we ask for float32;
+  the keyword is `dtype` from 4.56, `torch_dtype` before;
+- datasets 4 returns a lazy `Column` for `rows["text"]`, not a list (`as_list`).
 """
 
 import inspect
 from functools import lru_cache
+
+DTYPE_KEYWORD_SINCE = "4.56"
 
 
 @lru_cache(maxsize=None)
@@ -99,3 +105,25 @@ def offsetless_batch_encoder(backend):
 def dataset_fingerprint(rows) -> str | None:
     """The hash datasets keeps of a data set's content and history; None if this datasets has none."""
     return getattr(rows, "_fingerprint", None)
+
+
+def float32_weights_kwargs() -> dict:
+    """from_pretrained kwargs that load the weights in float32, whatever dtype the checkpoint was saved in.
+
+    Mixed precision (fp16 on a T4) needs float32 weights under autocast: weights
+    loaded as fp16 overflow to nan. Example (transformers 5.x): {"dtype": torch.float32}
+    """
+    import torch
+    import transformers
+    from packaging.version import Version
+
+    keyword = "dtype" if Version(transformers.__version__) >= Version(DTYPE_KEYWORD_SINCE) else "torch_dtype"
+    return {keyword: torch.float32}
+
+
+def as_list(column) -> list:
+    """A data set column as a plain list: datasets 4 returns a lazy `Column` for `rows["text"]`.
+
+    Example: as_list(Dataset.from_dict({"text": ["a", "b"]})["text"]) -> ["a", "b"]
+    """
+    return column if isinstance(column, list) else list(column)
