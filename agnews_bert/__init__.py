@@ -31,6 +31,7 @@ _EXPORTS = {
     "notebook.lessons": ["training_args_table", "whole_texts"],
     "metrics": ["classification_report", "compute_metrics", "load_metric", "metric_path"],
     "modeling": ["count_parameters", "load_model", "load_model_for"],
+    "nan_guard": ["NonFiniteGuard"],
     "plots": ["plot_comparison", "plot_confusion_matrix", "plot_learning_curves", "plot_per_class",
               "plot_training_loss"],
     "predict": ["load_saved_model", "predict"],
