@@ -19,7 +19,9 @@ Known differences:
 - transformers 5 loads weights in the dtype they were saved in (`dtype="auto"`),
   so a checkpoint saved in fp16 or bf16 trains in it unless we ask for float32;
   the keyword is `dtype` from 4.56, `torch_dtype` before;
-- datasets 4 returns a lazy `Column` for `rows["text"]`, not a list (`as_list`).
+- datasets 4 returns a lazy `Column` for `rows["text"]`, not a list: it has
+  `len`, indexing and iteration but no `+`, so the package never treats a
+  column as a list (CI's colab stage runs datasets 4.0, the tests stage 5.x).
 """
 
 import inspect
@@ -120,10 +122,3 @@ def float32_weights_kwargs() -> dict:
     keyword = "dtype" if Version(transformers.__version__) >= Version(DTYPE_KEYWORD_SINCE) else "torch_dtype"
     return {keyword: torch.float32}
 
-
-def as_list(column) -> list:
-    """A data set column as a plain list: datasets 4 returns a lazy `Column` for `rows["text"]`.
-
-    Example: as_list(Dataset.from_dict({"text": ["a", "b"]})["text"]) -> ["a", "b"]
-    """
-    return column if isinstance(column, list) else list(column)
