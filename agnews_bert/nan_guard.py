@@ -29,6 +29,7 @@ from pathlib import Path
 import transformers
 
 from .errors import AgNewsError
+from .predict import precision_of
 
 
 class NonFiniteGuard(transformers.TrainerCallback):
@@ -64,7 +65,7 @@ class NonFiniteGuard(transformers.TrainerCallback):
     def _trip(self, args, state, control, what: str, value) -> None:
         if self.problem is None:
             self.problem = {"step": state.global_step, "what": what, "value": str(value),
-                            "precision": precision_name(args)}
+                            "precision": precision_of(args)}
             self.say(stop_message(self.problem))
         self._hold(control)
 
@@ -74,11 +75,6 @@ class NonFiniteGuard(transformers.TrainerCallback):
             control.should_training_stop = True
             control.should_save = False
             control.should_evaluate = False
-
-
-def precision_name(args) -> str:
-    """The precision TrainingArguments train in. Example: fp16=True -> "fp16" """
-    return "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32"
 
 
 def stop_message(problem: dict) -> str:
