@@ -8,7 +8,13 @@ out of the notebooks and are tested here with a fake `google.colab` module.
 - On Colab, runs go to Google Drive, `/content/drive/MyDrive/agnews_bert/<run-name>`,
   so they outlive the runtime. Anywhere else, or when mounting Drive fails,
   runs go to a local `runs/` folder and the student is told so, because a
-  Colab runtime's local disk is wiped when it disconnects.
+  Colab runtime's local disk is wiped when it disconnects. Each way Drive is
+  known to fail on Colab gets its own one-line advice (`drive_failure`), and
+  `download_run` then offers a local run as a zip download.
+- `environment_check` is what the set-up cells print: versions, the runtime,
+  how to pin an earlier Colab runtime, and a warning with its fix for each
+  known-bad combination (flash_attn on a T4, old transformers or evaluate,
+  ipywidgets 8 on Colab, no GPU).
 - Smoke mode (`AGNEWS_BERT_SMOKE=1`, set by `notebooks/conftest.py` for CI)
   switches every notebook to the `smoke` preset: offline, CPU, seconds.
   `AGNEWS_BERT_RUNS_DIR` replaces the local `runs/` folder (CI points it at a
