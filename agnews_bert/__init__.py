@@ -36,6 +36,7 @@ _EXPORTS = {
                          "whole_texts"],
     "metrics": ["classification_report", "compute_metrics", "load_metric", "metric_path"],
     "modeling": ["count_parameters", "load_model", "load_model_for"],
+    "nan_guard": ["NonFiniteGuard"],
     "plots": ["plot_comparison", "plot_confusion_matrix", "plot_embedding_map", "plot_learning_curves",
               "plot_per_class", "plot_reliability", "plot_training_loss"],
     "predict": ["load_saved_model", "predict"],

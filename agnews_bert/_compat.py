@@ -18,10 +18,18 @@ Known differences:
 - ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`;
 - transformers 5 draws a "Writing model shards" bar at each save (every
   checkpoint); it has `logging.set_tqdm_hook`, through which we hide that bar only.
+- transformers 5 loads weights in the dtype they were saved in (`dtype="auto"`),
+  so a checkpoint saved in fp16 or bf16 trains in it unless we ask for float32;
+  the keyword is `dtype` from 4.56, `torch_dtype` before;
+- datasets 4 returns a lazy `Column` for `rows["text"]`, not a list: it has
+  `len`, indexing and iteration but no `+`, so the package never treats a
+  column as a list (CI's colab stage runs datasets 4.0, the tests stage 5.x).
 """
 
 import inspect
 from functools import lru_cache
+
+DTYPE_KEYWORD_SINCE = "4.56"
 
 
 @lru_cache(maxsize=None)
@@ -121,3 +129,18 @@ def offsetless_batch_encoder(backend):
 def dataset_fingerprint(rows) -> str | None:
     """The hash datasets keeps of a data set's content and history; None if this datasets has none."""
     return getattr(rows, "_fingerprint", None)
+
+
+def float32_weights_kwargs() -> dict:
+    """from_pretrained kwargs that load the weights in float32, whatever dtype the checkpoint was saved in.
+
+    Mixed precision (fp16 on a T4) needs float32 weights under autocast: weights
+    loaded as fp16 overflow to nan. Example (transformers 5.x): {"dtype": torch.float32}
+    """
+    import torch
+    import transformers
+    from packaging.version import Version
+
+    keyword = "dtype" if Version(transformers.__version__) >= Version(DTYPE_KEYWORD_SINCE) else "torch_dtype"
+    return {keyword: torch.float32}
+

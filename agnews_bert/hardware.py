@@ -3,6 +3,8 @@
 - bf16 on GPUs of compute capability 8.0 and newer (A100, L4, H100), with TF32
   matrix products for what stays in float32;
 - fp16 mixed precision on older GPUs such as Colab's T4 (7.5), which has no bf16;
+  the compute capability decides, never `torch.cuda.is_bf16_supported()`, which
+  says True on a T4 because torch emulates bf16 there (slowly);
 - fp32 on a CPU, where mixed precision gives no speed.
 - FlashAttention 2 when the `flash_attn` package is installed and the GPU is an
   Ampere or newer; otherwise PyTorch's scaled-dot-product attention (SDPA).

@@ -15,6 +15,7 @@ Example:
 
 import transformers
 
+from . import _compat
 from .hardware import choose_attention, detect_hardware
 from .hub import hub_error
 from .labels import ID2LABEL, LABEL2ID, NUM_CLASSES
@@ -30,7 +31,8 @@ def load_model(model: str, attention: str | None = None, trust_remote_code: bool
     """
     source = resolve_model(model)
     options = dict(num_labels=NUM_CLASSES, id2label=ID2LABEL, label2id=LABEL2ID, trust_remote_code=trust_remote_code,
-                   ignore_mismatched_sizes=True)  # a checkpoint with another head gets a fresh 4-class one
+                   ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh 4-class one
+                   **_compat.float32_weights_kwargs())  # fp32 weights under fp16/bf16 autocast, never fp16 weights
     if attention:
         options["attn_implementation"] = attention
     try:

@@ -36,6 +36,7 @@ from .errors import AgNewsError
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
 from .metrics import classification_report, compute_metrics
 from .modeling import count_parameters, load_model_for
+from .nan_guard import NonFiniteGuard, fp32_fallback, guard_of
 from .predict import precision_of, score, softmax
 from .runs.resilience import is_out_of_memory, release_gpu_memory, smaller_batch
 from .runs import is_main_process, prepare_run_dir, refuse_finished_run, restore_replaced_run, run_dir_for
@@ -70,6 +71,7 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         greater_is_better=True,
         logging_strategy="steps",
         logging_steps=max(1, round(steps_per_epoch * config.epochs / LOG_POINTS_PER_RUN)),
+        logging_nan_inf_filter=False,  # log a nan loss as nan, so NonFiniteGuard sees it
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         use_cpu=hardware.device == "cpu",
@@ -95,6 +97,7 @@ def build_trainer(config: RunConfig, model, tokenizer, tokenized, run_dir, colla
         eval_dataset=sorted_by_length(tokenized["validation"]),  # metrics ignore order; sorted batches pad little
         data_collator=collator,
         compute_metrics=compute_metrics,
+        callbacks=[NonFiniteGuard()],  # stops at a nan/inf loss or metric (nan_guard.py)
         **_compat.trainer_tokenizer_kwargs(tokenizer),
     )
 
@@ -168,21 +171,34 @@ def train(config: RunConfig, say=print) -> dict:
 def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, say=print):
     """Build and train a model; on a CUDA out-of-memory error, rebuild with a smaller batch and go on.
 
-    Returns (trainer, train_output, resumed_from, config): resumed_from is the checkpoint
-    folder or None, config the one that trained (after a retry: its smaller batch, and
-    run_name fixed to run_dir's name, so config.json names its own folder).
+    A nan or inf loss in bf16/fp16 (NonFiniteGuard) is retried the same way, in fp32
+    from the last finite checkpoint. Returns (trainer, train_output, resumed_from, config):
+    resumed_from is the checkpoint folder or None, config the one that trained (after a
+    retry: its smaller batch or fp32, and run_name fixed to run_dir's name, so
+    config.json names its own folder).
     """
+    fallback = None
     while True:
         reset_gpu_memory_peak()
         transformers.set_seed(config.seed)
         trainer = build_trainer(config, load_model_for(config, hardware), tokenizer, tokenized, run_dir,
                                 hardware=hardware)
+        guard = guard_of(trainer)
+        guard.say, guard.fallback = _quiet, fallback  # fit says what happens instead
         try:
             train_output, checkpoint = train_resumably(trainer, config, run_dir, say)
-            return trainer, train_output, checkpoint, config
         except Exception as error:
             if not is_out_of_memory(error):
                 raise
+        else:
+            if guard.problem is None:
+                if fallback is not None:
+                    fallback["resumed_from"] = checkpoint.name if checkpoint else None
+                return trainer, train_output, checkpoint, config
+            config, fallback = fp32_fallback(config, guard.problem, run_dir, say)
+            del trainer
+            release_gpu_memory()
+            continue
         # Outside the except block, so the traceback no longer holds the model's memory.
         del trainer
         release_gpu_memory()
@@ -218,6 +234,7 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
                   "gradient_accumulation_steps": arguments.gradient_accumulation_steps},
         "log_history": trainer.state.log_history,
         "resumed_from": Path(resumed_from).name if resumed_from else None,
+        "precision_fallback": getattr(guard_of(trainer), "fallback", None),  # nan_guard.fp32_fallback
     }
 
 

@@ -51,12 +51,12 @@ if "google.colab" in sys.modules:
             "runtime is online (try again in a minute), and that the repository is public: a private fork "
             "needs an access token in REPO_URL.")
 
-import evaluate
-import transformers
-
 import agnews_bert as ab
 
-print(f"agnews_bert {ab.__version__}, transformers {transformers.__version__}, evaluate {evaluate.__version__}")
+print(ab.colab.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
+
+import evaluate
+import transformers
 
 # %% [markdown]
 # ## 1. The GPU and the precision
@@ -291,6 +291,8 @@ ab.training_args_table(training_args)
 #
 # The `Trainer` gets everything built so far: the model, the arguments, the tokenized train and
 # validation splits, the collator, the metric function, and the tokenizer (saved next to the model).
+# `NonFiniteGuard` is a callback: should the loss stop being a number (fp16 on a T4 can overflow), it
+# stops training at once, keeps the last good checkpoint, and prints what to change.
 
 # %%
 transformers.set_seed(config.seed)
@@ -303,6 +305,7 @@ trainer = transformers.Trainer(
     data_collator=collator,
     compute_metrics=ab.compute_metrics,
     processing_class=tokenizer,
+    callbacks=[ab.NonFiniteGuard()],  # stops at the first nan loss (fp16 can overflow) and says what to do
 )
 print(f"{ab.count_parameters(model)['total_millions']} million parameters; run folder {run_dir}")
 print("classifier_pooling:", getattr(model.config, "classifier_pooling",
@@ -471,3 +474,14 @@ ab.confused_pairs(test_report["confusion_matrix"])
 
 # %%
 ab.first_losses(OUTPUT_DIR, lr=1e-4)
+
+# %% [markdown]
+# ## Keep your model
+#
+# On Google Drive the run folder is already safe. If Drive could not be mounted (section 2 said so),
+# the run lives only on this runtime and is lost when it disconnects: on Colab this cell zips the run
+# folder (the model, `config.json`, `results.json`) and downloads it to your computer. Elsewhere it
+# says where the run is kept.
+
+# %%
+ab.colab.download_run(run_dir, OUTPUT_DIR)

@@ -52,7 +52,7 @@ if "google.colab" in sys.modules:
 
 import agnews_bert as ab
 
-print(f"agnews_bert {ab.__version__}")
+print(ab.colab.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
 
 # %%
 hardware = ab.detect_hardware()

@@ -53,7 +53,7 @@ import pandas as pd
 
 import agnews_bert as ab
 
-print(f"agnews_bert {ab.__version__}")
+print(ab.colab.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
 
 # %%
 # Set-up, part 2: captum computes the token attributions of section 4. Colab does not ship it: install it there.

@@ -56,8 +56,77 @@ def test_when_mount_fails_runs_go_to_local_runs_with_a_visible_note(fake_colab):
     said = []
     assert colab.output_dir(say=said.append) == "runs"
     assert said[0].startswith("Note: Google Drive could not be mounted (mount failed: access was not granted)")
+    assert said[0].count("\n") == 0 and "Run this cell again to retry Drive" in said[0]
     assert "LOST when it disconnects" in said[0]
     assert colab.notebook_config("runs").checkpoint_dir is None
+
+
+class MessageError(Exception):
+    """What google.colab._message raises when the front end answers a request with an error."""
+
+
+# How drive.mount fails on Colab, as its errors read (colabtools #5694 and #6063, #4897, drive.py).
+DRIVE_ERRORS = {
+    "credentials": (MessageError("Error: credential propagation was unsuccessful"),
+                    "Colab could not pass your sign-in to the runtime", "allow access to all of Drive"),
+    "timeout": (ValueError("mount failed: timeout during initial read of root folder; for more info: "
+                           "https://research.google.com/colaboratory/faq.html#drive-timeout"),
+                "it timed out (large Drives often do the first time)", "Run this cell again to retry"),
+    "not empty": (ValueError("Mountpoint must not already contain files"),
+                  "/content/drive already holds files written before Drive was mounted",
+                  "Runtime > Disconnect and delete runtime"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DRIVE_ERRORS))
+def test_each_way_drive_fails_on_colab_gets_its_own_message_and_local_runs(fake_colab, case):
+    fake_colab["error"], why, fix = DRIVE_ERRORS[case]
+    said = []
+    assert colab.output_dir(say=said.append) == "runs"
+    assert len(said) == 1 and why in said[0] and fix in said[0]
+    assert "LOST when it disconnects: the last cell of notebook 01 downloads a run as a zip" in said[0]
+    others = [words for name, (_, words, _) in DRIVE_ERRORS.items() if name != case]
+    assert not any(words in said[0] for words in others)
+
+
+def test_a_timeout_of_pexpect_itself_reads_as_a_timeout():
+    class TIMEOUT(Exception):  # pexpect's exception, raised when Drive never answers
+        pass
+
+    assert "it timed out" in colab.drive_failure(TIMEOUT("Timeout exceeded."))
+    assert "it timed out" not in colab.drive_failure(ValueError("runtime disconnected"))
+
+
+@pytest.fixture
+def fake_files(fake_colab, monkeypatch, tmp_path):
+    """google.colab.files, recording what it is asked to download; downloads go to tmp_path."""
+    downloaded = []
+    files = types.SimpleNamespace(download=downloaded.append)
+    sys.modules["google.colab"].files = files
+    monkeypatch.setitem(sys.modules, "google.colab.files", files)
+    monkeypatch.setattr(colab, "DOWNLOADS_DIR", str(tmp_path))
+    return downloaded
+
+
+def test_a_local_run_on_colab_is_offered_as_a_zip_with_its_model(fake_files, smoke_run, tmp_path):
+    import zipfile
+
+    run_dir = Path(smoke_run["run_dir"])
+    said = []
+    archive = colab.download_run(run_dir, str(run_dir.parent), say=said.append)
+    assert fake_files == [str(archive)] and archive == tmp_path / f"{run_dir.name}.zip"
+    names = zipfile.ZipFile(archive).namelist()
+    assert f"{run_dir.name}/model/model.safetensors" in names and f"{run_dir.name}/results.json" in names
+    assert said[0].startswith(f"Drive is not mounted, so this run lives only on this runtime: downloading {archive.name}")
+
+
+def test_a_run_on_drive_or_off_colab_is_not_downloaded(fake_files, smoke_run, monkeypatch):
+    said = []
+    assert colab.download_run(smoke_run["run_dir"], colab.DRIVE_RUNS_DIR, say=said.append) is None
+    assert fake_files == [] and "kept on Google Drive" in said[0]
+    monkeypatch.delitem(sys.modules, "google.colab")
+    assert colab.download_run(smoke_run["run_dir"], "runs", say=said.append) is None
+    assert fake_files == [] and "kept on this machine" in said[1]
 
 
 def test_off_colab_nothing_is_mounted_and_the_note_names_the_local_folder(monkeypatch, tmp_path):
@@ -155,3 +224,74 @@ def test_find_run_picks_the_best_run_or_the_named_one(smoke_run):
 def test_find_run_in_an_empty_folder_says_to_train_first(tmp_path):
     with pytest.raises(ab.AgNewsError, match="no finished run in .*; train one with notebook 01 first"):
         colab.find_run(tmp_path)
+
+
+# The environment check of the set-up cells: three lines, then one warning per known-bad combination.
+A100 = Hardware("cuda", "NVIDIA A100-SXM4-40GB", (8, 0))
+COLAB_VERSIONS = {"agnews_bert": "0.1.0", "transformers": "5.15.0", "evaluate": "0.4.6", "datasets": "4.0.0",
+                  "torch": "2.11.0+cu128", "ipywidgets": "7.7.1", "flash-attn": None}
+FLOORS = {"transformers": "4.48", "evaluate": "0.4.6", "datasets": "2.19"}
+
+
+def check(hardware=T4, **changes):
+    return colab.environment_check(hardware, versions={**COLAB_VERSIONS, **changes}, floors=FLOORS).splitlines()
+
+
+def warnings_of(lines):
+    return [line for line in lines if line.startswith("Warning: ")]
+
+
+def test_a_healthy_colab_t4_gets_three_lines_and_no_warning(fake_colab):
+    lines = check()
+    assert lines == [
+        "Versions: agnews_bert 0.1.0, transformers 5.15.0, evaluate 0.4.6, datasets 4.0.0, torch 2.11.0+cu128, "
+        "ipywidgets 7.7.1",
+        "Runtime: Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention",
+        "If a new Colab runtime breaks this lab: Runtime > Change runtime type > Runtime version, pick an earlier "
+        "one (e.g. 2026.07), Save, then run all cells again.",
+    ]
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"flash-attn": "2.8.3"}, "flash_attn is installed, but the Tesla T4 is older than Ampere and cannot run it"),
+    ({"transformers": "4.46.3"}, 'transformers 4.46.3 is below the 4.48 this lab needs: run !pip install -q '
+                                 '"transformers>=4.48", then Runtime > Restart session'),
+    ({"evaluate": "0.4.5"}, 'evaluate 0.4.5 is below the 0.4.6 this lab needs (older ones import HfFolder, which '
+                            'huggingface_hub 1.x removed): run !pip install -q "evaluate>=0.4.6"'),
+    ({"ipywidgets": "8.1.5"}, 'ipywidgets 8.1.5 under Colab\'s front end can leave the settings form blank: '
+                              '!pip install -q "ipywidgets==7.7.1"'),
+])
+def test_each_known_bad_combination_is_one_warning_with_its_fix(fake_colab, changes, expected):
+    lines = check(**changes)
+    assert len(lines) == 4 and lines[3].startswith(f"Warning: {expected}")
+
+
+def test_what_is_fine_elsewhere_is_not_warned_about(monkeypatch):
+    assert warnings_of(check(A100, **{"flash-attn": "2.8.3"})) == []  # an Ampere GPU runs FlashAttention
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert warnings_of(check(ipywidgets="8.1.5")) == []  # JupyterLab wants ipywidgets 8
+    assert warnings_of(check(transformers="10.0.0", evaluate="0.10.0")) == []  # compared as versions, not text
+
+
+def test_cpu_and_tpu_runtimes_are_warned_about_with_the_switch(no_gpu, monkeypatch):
+    (cpu_warning,) = warnings_of(check(CPU))
+    assert cpu_warning.startswith("Warning: no GPU: training runs on the CPU") and "T4 GPU" in cpu_warning
+    monkeypatch.setenv("TPU_NAME", "local")
+    (tpu_warning,) = warnings_of(check(CPU))
+    assert tpu_warning.startswith("Warning: a TPU runtime (agnews_bert does not use TPUs)")
+
+
+def test_the_floors_come_from_the_installed_package_and_the_versions_from_what_is_installed():
+    from packaging.version import Version
+
+    floors = colab.requirement_floors()
+    assert {"transformers", "evaluate", "datasets"} <= set(floors)
+    assert Version(floors["transformers"]) >= Version("4.48")
+    versions = colab.installed_versions()
+    assert versions["transformers"] == transformers_version() and versions["flash-attn"] is None
+
+
+def transformers_version():
+    import transformers
+
+    return transformers.__version__

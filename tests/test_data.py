@@ -101,7 +101,7 @@ def test_save_to_disk_folder(tmp_path):
         train=datasets.Dataset.from_dict({"text": [f"a {i}" for i in range(8)], "label": [i % 4 for i in range(8)]}),
         test=datasets.Dataset.from_dict({"text": ["b 1", "b 2", "b 3", "b 4"], "label": [0, 1, 2, 3]}),
     )
-    saved.save_to_disk(tmp_path / "saved")
+    saved.save_to_disk(str(tmp_path / "saved"))  # datasets 2.21 (the floor) takes no Path here
     splits = read_local_source(tmp_path / "saved")
     assert len(splits["train"]) == 8 and splits["test"]["text"] == ["b 1", "b 2", "b 3", "b 4"]
 

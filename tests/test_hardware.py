@@ -75,3 +75,19 @@ def test_trainer_settings_on_a_t4_and_on_the_cpu(tmp_path):
 def test_flash_attention_is_not_chosen_for_full_precision():
     assert choose_attention("auto", H100_FLASH, precision="fp32") == "sdpa"
     assert choose_attention("auto", H100_FLASH, precision="bf16") == "flash_attention_2"
+
+
+def test_a_t4_that_claims_bf16_still_trains_in_fp16(monkeypatch):
+    """torch.cuda.is_bf16_supported() says True on a T4 (bf16 emulated, slowly): only the capability counts."""
+    import torch
+
+    from agnews_bert import detect_hardware
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Tesla T4")
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index=0: (7, 5))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    hardware = detect_hardware()
+    assert choose_precision("auto", hardware) == "fp16"
+    with pytest.raises(AgNewsError, match="Tesla T4 has none: use fp16 or auto"):
+        choose_precision("bf16", hardware)

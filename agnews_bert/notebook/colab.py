@@ -8,7 +8,13 @@ out of the notebooks and are tested here with a fake `google.colab` module.
 - On Colab, runs go to Google Drive, `/content/drive/MyDrive/agnews_bert/<run-name>`,
   so they outlive the runtime. Anywhere else, or when mounting Drive fails,
   runs go to a local `runs/` folder and the student is told so, because a
-  Colab runtime's local disk is wiped when it disconnects.
+  Colab runtime's local disk is wiped when it disconnects. Each way Drive is
+  known to fail on Colab gets its own one-line advice (`drive_failure`), and
+  `download_run` then offers a local run as a zip download.
+- `environment_check` is what the set-up cells print: versions, the runtime,
+  how to pin an earlier Colab runtime, and a warning with its fix for each
+  known-bad combination (flash_attn on a T4, old transformers or evaluate,
+  ipywidgets 8 on Colab, no GPU).
 - Smoke mode (`AGNEWS_BERT_SMOKE=1`, set by `notebooks/conftest.py` for CI)
   switches every notebook to the `smoke` preset: offline, CPU, seconds.
   `AGNEWS_BERT_RUNS_DIR` replaces the local `runs/` folder (CI points it at a
@@ -21,6 +27,7 @@ Example:
 """
 
 import os
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +44,7 @@ DRIVE_MOUNT_POINT = "/content/drive"
 DRIVE_RUNS_DIR = "/content/drive/MyDrive/agnews_bert"
 LOCAL_RUNS_DIR = "runs"
 LOCAL_CHECKPOINTS_DIR = "/content/checkpoints"  # the Colab runtime's fast local disk
+DOWNLOADS_DIR = "/content"  # where download_run writes its zip on Colab
 SWITCH_RUNTIME_HINT = "Runtime > Change runtime type > T4 GPU > Save, then run all cells again"
 CPU_PRESET = "cpu"
 CPU_PRESET_SUMMARY = "a small BERT (BERT-mini) on 2,000 rows"
@@ -89,13 +97,129 @@ def output_dir(local_dir: str | None = None, say=print) -> str:
     try:
         mount_drive()
     except Exception as error:  # Colab raises several types: refused access, timeout, quota
-        say(
-            f"Note: Google Drive could not be mounted ({error}). Runs are saved in {local_dir}/ on this "
-            "runtime and are LOST when it disconnects: download them, or run this cell again to retry Drive."
-        )
+        say(f"Note: {drive_failure(error)} Until then runs are saved in {local_dir}/ on this runtime and are LOST "
+            "when it disconnects: the last cell of notebook 01 downloads a run as a zip.")
         return local_dir
     say(f"Google Drive is mounted: runs are saved in {DRIVE_RUNS_DIR}/<run-name>.")
     return DRIVE_RUNS_DIR
+
+
+# How drive.mount fails on Colab (colabtools issues #5694 and #6063: credentials; #4897: large
+# Drives time out): words its error carries, and what the student can do.
+DRIVE_FAILURES = (
+    (("credential propagation",), "Google Drive could not be mounted: Colab could not pass your sign-in to "
+     "the runtime (\"credential propagation was unsuccessful\"). Run this cell again and allow access to all "
+     "of Drive; if it fails again, sign in to Colab with the same Google account as Drive."),
+    (("timeout", "timed out"), "Google Drive could not be mounted: it timed out (large Drives often do the "
+     "first time). Run this cell again to retry."),
+    (("already contain files",), f"Google Drive could not be mounted: {DRIVE_MOUNT_POINT} already holds files "
+     "written before Drive was mounted. Runtime > Disconnect and delete runtime, then run all cells again."),
+)
+
+
+def drive_failure(error: Exception) -> str:
+    """One line on why drive.mount failed and what to do.
+
+    Example: ValueError("mount failed: timeout during initial read of root folder") ->
+    "Google Drive could not be mounted: it timed out (...). Run this cell again to retry."
+    """
+    text = f"{type(error).__name__}: {error}".lower()
+    return next((advice for words, advice in DRIVE_FAILURES if any(word in text for word in words)),
+                f"Google Drive could not be mounted ({error}). Run this cell again to retry Drive.")
+
+
+def download_run(run_dir, output_dir: str, say=print) -> Path | None:
+    """On Colab with runs saved locally, zip the run folder and offer it as a download.
+
+    A local run is lost when the runtime disconnects; the zip keeps the model. Returns the
+    zip's path, or None where nothing needs downloading (on Drive, or off Colab).
+    Example (Colab, Drive not mounted): download_run("runs/<run-name>", "runs") -> Path("/content/<run-name>.zip")
+    """
+    run_dir = Path(run_dir)
+    if not in_colab() or output_dir == DRIVE_RUNS_DIR:
+        where = "on Google Drive" if output_dir == DRIVE_RUNS_DIR else "on this machine"
+        say(f"The run is kept {where}, in {run_dir}: nothing to download.")
+        return None
+    from google.colab import files
+
+    archive = Path(shutil.make_archive(str(Path(DOWNLOADS_DIR) / run_dir.name), "zip", run_dir.parent, run_dir.name))
+    say(f"Drive is not mounted, so this run lives only on this runtime: downloading {archive.name} "
+        f"({archive.stat().st_size / 1e6:,.0f} MB). Unzip it and pass the folder to ab.predict to use the model.")
+    files.download(str(archive))
+    return archive
+
+
+# The environment check (environment_check): packages it reports, by distribution name.
+CHECKED_PACKAGES = ("agnews_bert", "transformers", "evaluate", "datasets", "torch", "ipywidgets", "flash-attn")
+FLOOR_CHECKED = ("transformers", "evaluate")
+PAST_RUNTIME_HINT = ("If a new Colab runtime breaks this lab: Runtime > Change runtime type > Runtime version, "
+                     "pick an earlier one (e.g. 2026.07), Save, then run all cells again.")
+
+
+def environment_check(hardware=None, versions: dict | None = None, floors: dict | None = None) -> str:
+    """Three lines for the set-up cell (versions, runtime, how to pin a past Colab runtime), then one per warning.
+
+    versions: {distribution: version or None} (default: what is installed); floors:
+    {distribution: lowest version} (default: agnews_bert's own requirements).
+    Example: "Versions: agnews_bert 0.1.0, transformers 5.15.0, evaluate 0.4.6, ..."
+    """
+    hardware = hardware or detect_hardware()
+    versions = installed_versions() if versions is None else versions
+    floors = requirement_floors() if floors is None else floors
+    listed = ", ".join(f"{name} {version}" for name, version in versions.items() if version and name != "flash-attn")
+    runtime = describe_choice(hardware, choose_precision("auto", hardware), choose_attention("auto", hardware))
+    lines = [f"Versions: {listed}", f"Runtime: {runtime}", PAST_RUNTIME_HINT]
+    return "\n".join(lines + [f"Warning: {warning}" for warning in environment_warnings(hardware, versions, floors)])
+
+
+def environment_warnings(hardware, versions: dict, floors: dict) -> list:
+    """Known-bad combinations, each with its fix. Example: ["evaluate 0.4.5 is below 0.4.6, ..."]"""
+    from packaging.version import Version
+
+    warnings = [f"{name} {versions[name]} is below the {floor} this lab needs{FLOOR_REASONS.get(name, '')}: run "
+                f"!pip install -q \"{name}>={floor}\", then Runtime > Restart session"
+                for name, floor in floors.items()
+                if name in FLOOR_CHECKED and versions.get(name) and Version(versions[name]) < Version(floor)]
+    if versions.get("flash-attn") and hardware.device == "cuda" and not hardware.has_bf16:
+        warnings.append(f"flash_attn is installed, but the {hardware.name} is older than Ampere and cannot run it; "
+                        "training uses SDPA attention. If importing transformers fails, !pip uninstall -y flash-attn")
+    if in_colab() and int((versions.get("ipywidgets") or "0").split(".")[0]) >= 8:
+        warnings.append(f"ipywidgets {versions['ipywidgets']} under Colab's front end can leave the settings form "
+                        "blank: !pip install -q \"ipywidgets==7.7.1\" (Colab's own), then Runtime > Restart session")
+    if hardware.device != "cuda":
+        kind = "a TPU runtime (agnews_bert does not use TPUs)" if tpu_runtime() else "no GPU"
+        warnings.append(f"{kind}: training runs on the CPU, with a small model. For ModernBERT: {SWITCH_RUNTIME_HINT}")
+    return warnings
+
+
+FLOOR_REASONS = {"evaluate": " (older ones import HfFolder, which huggingface_hub 1.x removed)"}
+
+
+def installed_versions() -> dict:
+    """{distribution: version or None} for CHECKED_PACKAGES. Example: {"transformers": "5.15.0", "flash-attn": None, ...}"""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    return {name: installed(name) for name in CHECKED_PACKAGES}
+
+
+def requirement_floors() -> dict:
+    """The lower bounds agnews_bert's install requires. Example: {"transformers": "4.48", "evaluate": "0.4.6", ...}"""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+
+    try:
+        requirements = [Requirement(line) for line in requires("agnews_bert") or []]
+    except PackageNotFoundError:  # run from a source folder that was never installed
+        return {}
+    return {requirement.name: spec.version for requirement in requirements if not requirement.marker
+            for spec in requirement.specifier if spec.operator == ">="}
 
 
 def tpu_runtime() -> bool:
