@@ -12,6 +12,7 @@ Only `folders` is imported here: it needs no torch, so `agnews-bert runs` starts
 
 from .folders import (  # noqa: F401
     CHECKPOINTS_DIR, CONFIG_FILE, INDEX_FILE, MODEL_DIR, RESULTS_FILE, is_main_process, run_dir_for, is_finished,
+    check_output_dir,
     refuse_finished_run, prepare_run_dir, replaced_dir_for, restore_replaced_run,
     refuse_other_settings, write_json_atomic, read_json, load_run_config, load_results,
     append_to_index, read_index, runs_table
