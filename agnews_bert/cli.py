@@ -16,6 +16,7 @@ from dataclasses import fields, replace
 
 from .config import PRESETS, RunConfig
 from .errors import AgNewsError, TrainingInterrupted
+from .hub import check_hub_names
 from .runs.folders import package_version
 
 EXIT_USAGE = 2
@@ -148,6 +149,7 @@ def _train(arguments) -> int:
     config = RunConfig.preset(arguments.preset, **{name: getattr(arguments, name) for name in fields})
     if arguments.data is not None:
         config = sized_to_the_file(config, arguments)
+    check_hub_names({config.model: "model", config.data: "data set", config.test_data: "data set"})
     from .training import train  # after the config checks: a bad flag is reported without loading torch
 
     train(config, say=lambda text: print(in_flags(text)))

@@ -13,12 +13,14 @@ Example:
     "cannot load the model 'bert-base-uncased"
 """
 
+import functools
 import os
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from .errors import AgNewsError
+from .smoke import SMOKE
 
 OFFLINE_HINTS = ("couldn't connect", "connection", "offline", "name or service not known", "network", "timed out")
 PROBE_SECONDS = 3
@@ -60,6 +62,19 @@ def check_hub_reachable(name: str, what: str) -> None:
         raise unreachable_error(name, what)
 
 
+def check_hub_names(names: dict) -> None:
+    """check_hub_reachable for each Hub name among `names` ({name: "model" or "data set"}); local ones are skipped.
+
+    The command line calls this before it imports torch, so an unreachable Hub is
+    reported in a second or two, not after the imports.
+    Example: check_hub_names({"answerdotai/ModernBERT-base": "model", "smoke": "data set"})
+    """
+    for name, what in names.items():
+        if name and name != SMOKE and not looks_like_a_path(name) and not Path(name).expanduser().exists():
+            check_hub_reachable(name, what)
+
+
+@functools.lru_cache(maxsize=1)  # one try per process: the model, the data and the test data share it
 def hub_is_reachable(timeout: float = PROBE_SECONDS) -> bool:
     """True when the Hub's endpoint answers an HTTP request at all (any status) within `timeout` seconds."""
     try:

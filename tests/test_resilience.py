@@ -53,17 +53,23 @@ def two_epoch_checkpoints(tmp_path_factory):
     return run_dir / "checkpoints"
 
 
-def test_sigkill_after_first_checkpoint_then_rerun_continues(tmp_path):
+def test_sigkill_after_first_checkpoint_then_rerun_takes_over_the_lock_and_continues(tmp_path):
     process = start_cli(*LONG_SMOKE, "--output-dir", str(tmp_path))
     wait_for_checkpoint(tmp_path / "long" / "checkpoints", process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (tmp_path / "long" / "results.json").exists()
+    left_behind = json.loads((tmp_path / ".long.owner.json").read_text())  # a SIGKILL cannot clean up
+    assert left_behind["pid"] == process.pid
     saved_steps = sorted(int(p.name.split("-")[1]) for p in (tmp_path / "long" / "checkpoints").glob("checkpoint-*"))
 
     rerun = start_cli(*LONG_SMOKE, "--output-dir", str(tmp_path))
     stdout, stderr = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, stderr[-2000:]
+    assert (f"Note: taking over the lock of long, left by a run that was stopped without releasing it (pid "
+            f"{process.pid} on {left_behind['host']}, started {left_behind['started']}); that run is no longer "
+            "running") in stdout.splitlines()
+    assert not (tmp_path / ".long.owner.json").exists()  # released when the run was saved
     assert "Resuming from checkpoint-" in stdout
     results = json.loads((tmp_path / "long" / "results.json").read_text())
     resumed_step = int(results["resumed_from"].split("-")[1])
@@ -71,6 +77,39 @@ def test_sigkill_after_first_checkpoint_then_rerun_continues(tmp_path):
     assert eval_epochs(results) == [float(epoch) for epoch in range(1, 61)]  # each epoch once, none lost
     assert results["test"]["accuracy"] >= 0.9
     assert len(read_index(tmp_path)) == 1
+
+
+def best_validation_f1(results) -> float:
+    return max(row["eval_macro_f1"] for row in results["log_history"] if "eval_macro_f1" in row)
+
+
+@pytest.mark.parametrize("second", [[], ["--batch-size", "16", "--no-resume"]], ids=["same-command", "no-resume"])
+def test_a_second_writer_is_refused_and_the_first_run_stays_intact(tmp_path, second):
+    first = start_cli(*LONG_SMOKE, "--output-dir", str(tmp_path))
+    intruder = None
+    try:
+        wait_for_checkpoint(tmp_path / "long" / "checkpoints", first)
+        owner = json.loads((tmp_path / ".long.owner.json").read_text())
+        intruder = start_cli(*LONG_SMOKE, "--output-dir", str(tmp_path), *second)
+        stdout, stderr = intruder.communicate(timeout=300)
+        assert intruder.returncode == 2 and stdout == ""
+        assert stderr.splitlines() == [
+            f"agnews-bert: error: run folder {tmp_path / 'long'} is in use by another training run (pid {first.pid} "
+            f"on {owner['host']}, started {owner['started']}); wait for it to finish or stop it, or pass "
+            "--run-name ... to train in another folder"]
+        stdout, stderr = first.communicate(timeout=600)
+    finally:
+        for process in (first, intruder):
+            if process is not None and process.poll() is None:
+                process.kill()
+    assert first.returncode == 0, stderr[-2000:]
+    assert "Could not locate the best model" not in stderr
+    results = json.loads((tmp_path / "long" / "results.json").read_text())
+    assert results["validation"]["macro_f1"] == best_validation_f1(results)  # the best epoch was kept
+    assert json.loads((tmp_path / "long" / "config.json").read_text())["batch_size"] == 32  # the first's settings
+    assert eval_epochs(results) == [float(epoch) for epoch in range(1, 61)]
+    assert not (tmp_path / "long" / "checkpoints").exists()  # no stray checkpoint
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".long.lock", "long", "runs.jsonl"]
 
 
 def test_interrupt_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
