@@ -118,8 +118,8 @@ def _read_original_rows(rows: list, name: str) -> datasets.Dataset:
         if row[0].strip() not in {"1", "2", "3", "4"}:
             classes = ", ".join(f"{number} {class_name}" for number, class_name in enumerate(CLASS_NAMES, start=1))
             raise AgNewsError(
-                f"{name} line {line} has class {row[0]!r} in its first column; the original AG News format "
-                f"numbers the classes 1-4 ({classes})"
+                f"{name} line {line} has class {row[0]!r} in its first column: expected the original AG News "
+                f"format, which numbers the classes 1-4 ({classes})"
             )
         texts.append(f"{row[1]} {row[2]}")
         labels.append(int(row[0]) - 1)

@@ -97,8 +97,8 @@ CASES = {
         "hold out fewer rows with a smaller --validation-size ..."),
     "original-csv-with-class-0": (
         ["train", "--preset", "smoke", "--data", "<inputs>/class_0.csv", "--output-dir", "<out>"],
-        "agnews-bert: error: class_0.csv line 2 has class '0' in its first column; the original AG News format "
-        "numbers the classes 1-4 (1 World, 2 Sports, 3 Business, 4 Sci/Tech)"),
+        "agnews-bert: error: class_0.csv line 2 has class '0' in its first column: expected the original AG News "
+        "format, which numbers the classes 1-4 (1 World, 2 Sports, 3 Business, 4 Sci/Tech)"),
     "original-csv-with-a-missing-column": (
         ["train", "--preset", "smoke", "--data", "<inputs>/two_columns.csv", "--output-dir", "<out>"],
         "two_columns.csv line 1 has 2 column(s): expected the original AG News format (3 columns"),

@@ -408,3 +408,29 @@ def test_no_resume_starts_over_instead_of_resuming(tmp_path, monkeypatch):
     results = json.loads((tmp_path / "again" / "results.json").read_text())
     assert results["resumed_from"] is None
     assert eval_epochs(results) == [1.0, 2.0]
+
+
+def test_a_resumed_run_records_its_whole_time_loss_and_only_epoch_end_validation(tmp_path, monkeypatch):
+    from agnews_bert.runs.resilience import TrainingClock
+
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), run_name="resumed", epochs=2)
+    with monkeypatch.context() as patched:
+        patched.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=1))
+        with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
+            ab.train(config, say=lambda *_: None)
+    seconds_at_step_3 = TrainingClock.seconds_in(tmp_path / "resumed" / "checkpoints" / "checkpoint-3")
+    assert seconds_at_step_3 > 0
+
+    results = ab.train(config, say=lambda *_: None)  # the same cell, run again
+    assert results["resumed_from"] == "checkpoint-3"
+    assert eval_epochs(results) == [1.0, 2.0]  # no validation point at the stop (epoch 0.23)
+    timing = results["timing"]
+    assert timing["seconds_before_resume"] == round(seconds_at_step_3, 2)
+    assert timing["train_seconds"] == round(seconds_at_step_3 + timing["resumed_part_seconds"], 2)
+    logged = [row for row in results["log_history"] if "loss" in row]
+    assert [row["step"] for row in logged][:3] == [1, 2, 3]  # the part before the resume is in the history
+    steps = [row["step"] - before for row, before in zip(logged, [0] + [row["step"] for row in logged])]
+    whole_run_loss = sum(row["loss"] * step for row, step in zip(logged, steps)) / logged[-1]["step"]
+    (closing,) = [row for row in results["log_history"] if "train_loss" in row]
+    assert closing["train_loss"] == pytest.approx(whole_run_loss, rel=1e-12)
+    assert closing["train_runtime"] == timing["train_seconds"]
