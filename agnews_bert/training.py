@@ -8,8 +8,11 @@ Only after training is the test split scored, once.
 The notebook calls the steps one by one; the CLI calls `train(config)`, which
 runs the same steps in order:
 
-    config -> load_agnews -> load_tokenizer -> tokenize_dataset -> make_collator
+    config -> load_tokenizer -> load_agnews -> (the run folder's lock) -> tokenize_dataset -> make_collator
            -> load_model -> build_trainer -> trainer.train -> evaluate_on_test -> save_run
+
+A run that learned nothing (a loss stuck near ln 4, validation at chance) is
+saved like any other, with `warnings` in its results saying so.
 
 Example:
     >>> results = train(RunConfig.preset("smoke", output_dir="/tmp/runs"))

@@ -5,7 +5,8 @@
   so `from agnews_bert.runs import runs_table` works;
 - `saving`: `save_run`, the model, JSON files and index row of a finished run;
 - `checkpoints`: trustworthy checkpoints, resume, a stop that saves, the Drive mirror;
-- `resilience`: the stop-and-save callback and the out-of-memory retry.
+- `resilience`: the stop-and-save callback, the training clock and the out-of-memory retry;
+- `lock`: one writer per run folder, and taking over the lock of a killed run.
 
 Only `folders` is imported here: it needs no torch, so `agnews-bert runs` starts fast.
 """

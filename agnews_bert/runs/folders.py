@@ -8,6 +8,8 @@ A run folder (`<output_dir>/<run_name>/`) holds:
 
 A folder with `results.json` is finished and is never overwritten unless the
 user asks (`overwrite=True`); a notebook reuses it, the command line refuses.
+One run writes a folder at a time: `prepare_run_dir` takes its lock (lock.py)
+and `save_run` lets go of it.
 JSON files are written to a temporary file and renamed into place,
 so a disconnect mid-write leaves the old file, never half a file.
 
