@@ -159,9 +159,12 @@ def _read_pool_and_test(source: str, test_source: str | None, seed: int):
     return pool, test
 
 
-def read_test_rows(source: str) -> datasets.Dataset:
-    """The rows of a separate test source: its test split, or all of it when it has none."""
-    splits = read_source(source, field="test_data")
+def read_test_rows(source: str, field: str = "test_data") -> datasets.Dataset:
+    """The rows of a separate test source: its test split, or all of it when it has none.
+
+    field: the setting that named the source, for the error message.
+    """
+    splits = read_source(source, field)
     return splits["test"] if "test" in splits else splits["train"]
 
 

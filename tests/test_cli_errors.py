@@ -130,7 +130,7 @@ CASES = {
     "evaluate-a-folder-without-a-model": (["evaluate", "<inputs>"], "<inputs>"),
     "evaluate-zero-batch-size": (["evaluate", "<run>", "--batch-size", "0"], "--batch-size 0"),
     "evaluate-missing-data-file": (["evaluate", "<run>", "--data", "<inputs>/missing.csv"],
-                                   "missing.csv' does not exist"),
+                                   "agnews-bert: error: --data <inputs>/missing.csv does not exist"),
 }
 HUB_CASES = ("hub-data-unreachable", "hub-model-unreachable")
 

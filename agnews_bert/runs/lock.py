@@ -57,15 +57,18 @@ def acquire_run_lock(run_dir, say=print) -> None:
     lock_file = lock_file_for(run_dir)
     if lock_file in _held:
         return
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(lock_file), timeout=0)
     try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire()
-    except Timeout:
+    except Timeout:  # before OSError: filelock's Timeout is one
         raise AgNewsError(
             f"run folder {Path(run_dir)} is in use by another training run ({describe_owner(read_owner(run_dir))}); "
             "wait for it to finish or stop it, or pass run_name=... to train in another folder"
         ) from None
+    except OSError as error:
+        raise AgNewsError(f"cannot create the run folder's lock {lock_file} ({error.strerror or error}); choose "
+                          "another output_dir=...") from error
     _held[lock_file] = lock
     left_behind = read_owner(run_dir)
     if left_behind is not None:
