@@ -25,6 +25,7 @@ from .smoke import resolve_model
 
 # Any one of these is a tokenizer: the fast tokenizer's file, WordPiece, BPE, or a SentencePiece model.
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "*.model")
+MIN_VOCABULARY = 1_000  # tokens; real tokenizers have tens of thousands, the smoke model's 1,500
 
 
 def load_model(model: str, attention: str | None = None, trust_remote_code: bool = False):
@@ -77,9 +78,11 @@ def check_model_source(model: str) -> None:
 def check_tokenizer_fits_model(tokenizer, model: str, trust_remote_code: bool = False) -> None:
     """Raise AgNewsError unless the tokenizer's vocabulary and padding token fit the model's embeddings.
 
-    A model's vocabulary is often padded up (ModernBERT: 50,280 tokens, 50,368 rows),
-    so a smaller tokenizer is fine, down to half the model's size; a tokenizer
-    below that, or above the model's size, belongs to another model.
+    A token id beyond the model's embedding rows cannot be looked up, and a
+    vocabulary of a few tokens (what transformers builds for a folder without
+    tokenizer files) turns every text into the same few ids. A model's rows are
+    often padded up (ModernBERT: 50,280 tokens, 50,368 rows), so fewer tokens
+    than rows is fine, down to MIN_VOCABULARY.
     Example: a 5-token tokenizer for a 1,500-row model -> AgNewsError naming both sizes
     """
     try:
@@ -87,12 +90,13 @@ def check_tokenizer_fits_model(tokenizer, model: str, trust_remote_code: bool = 
     except (OSError, ValueError) as error:
         raise hub_error(model, "model", error) from error
     rows, tokens = getattr(model_config, "vocab_size", None), len(tokenizer)
-    if rows and not rows / 2 <= tokens <= rows:
-        raise AgNewsError(
-            f"the tokenizer of {model!r} has {tokens:,} tokens but the model's embeddings have {rows:,} rows, so "
-            "it is another model's tokenizer; put the model's own tokenizer files in its folder "
-            "(tokenizer.save_pretrained(folder))"
-        )
+    fix = "put the model's own tokenizer files in its folder (tokenizer.save_pretrained(folder))"
+    if rows and tokens > rows:
+        raise AgNewsError(f"the tokenizer of {model!r} has {tokens:,} tokens but the model's embeddings have "
+                          f"{rows:,} rows, so it is another model's tokenizer; {fix}")
+    if tokens < MIN_VOCABULARY:
+        raise AgNewsError(f"the tokenizer of {model!r} has {tokens:,} tokens, too few to tell texts apart (a real "
+                          f"one has thousands; the model's embeddings have {rows:,} rows); {fix}")
     if tokenizer.pad_token_id is None:
         raise AgNewsError(f"the tokenizer of {model!r} has no padding token, which batches of texts need; "
                           "set tokenizer.pad_token and save it into the model folder")

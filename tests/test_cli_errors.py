@@ -73,8 +73,8 @@ CASES = {
                                        "<out>"], "model folder '<no_config>' has no config.json;"),
     "tokenizer-of-another-model": (
         ["train", "--preset", "smoke", "--model", "<other_tokenizer>", "--output-dir", "<out>"],
-        "the tokenizer of '<other_tokenizer>' has 7 tokens but the model's embeddings have 1,500 rows, so it is "
-        "another model's tokenizer"),
+        "the tokenizer of '<other_tokenizer>' has 7 tokens, too few to tell texts apart (a real one has thousands; "
+        "the model's embeddings have 1,500 rows); put the model's own tokenizer files in its folder"),
     "local-model-that-does-not-exist": (["train", "--preset", "smoke", "--model", "./my-checkpoint", "--output-dir",
                                          "<out>"], "agnews-bert: error: model folder './my-checkpoint' does not "
                                         "exist; check the path, or pass a Hub id such as --model "
