@@ -69,6 +69,10 @@ def acquire_run_lock(run_dir, say=print) -> None:
     except OSError as error:
         raise AgNewsError(f"cannot create the run folder's lock {lock_file} ({error.strerror or error}); choose "
                           "another output_dir=...") from error
+    except NotImplementedError:  # older filelock on a disk without flock (some network mounts): go on, unlocked
+        say(f"Note: {lock_file.parent} cannot hold a file lock, so nothing stops a second run in "
+            f"{Path(run_dir).name} at the same time; start only one")
+        return
     _held[lock_file] = lock
     left_behind = read_owner(run_dir)
     if left_behind is not None:
