@@ -21,6 +21,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import get_args
 
 from .errors import AgNewsError
@@ -106,7 +107,7 @@ class RunConfig:
         """
         if self.run_name:
             return self.run_name
-        model = self.model.rstrip("/").split("/")[-1].lower()
+        model = model_short_name(self.model)
         size = "all" if self.train_size is None else f"{self.train_size:g}"
         readable = f"{model}_n{size}_lr{_short_number(self.learning_rate)}_ep{self.epochs:g}_seed{self.seed}"
         return f"{readable}_{self.settings_fingerprint}"
@@ -194,6 +195,29 @@ def default_learning_rate(model: str) -> float:
     if "modernbert" in name:
         return 5e-5
     return 2e-5
+
+
+def model_short_name(model: str) -> str:
+    """The model's part of a run name: a Hub id's last part; for a local folder, the model it holds.
+
+    A local folder is named by its config.json's `_name_or_path` where that names a
+    Hub id, else by itself, or by its parent when it is a run's `model/` folder.
+    Example: "answerdotai/ModernBERT-base" -> "modernbert-base",
+             "runs/smoke_nall_lr3e-03_ep6_seed42_053494/model" -> "smoke_nall_lr3e-03_ep6_seed42_053494"
+    """
+    folder = Path(model).expanduser()
+    name = model.rstrip("/").split("/")[-1]
+    if folder.is_dir():
+        name = folder.resolve().name
+        try:
+            saved_as = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("_name_or_path") or ""
+        except (OSError, ValueError, AttributeError):
+            saved_as = ""
+        if saved_as and not Path(saved_as).is_absolute() and not saved_as.startswith("."):
+            name = saved_as.rstrip("/").split("/")[-1]
+        elif name == "model":  # the model/ folder of a finished run: the run's name says what it is
+            name = folder.resolve().parent.name
+    return name.lower()
 
 
 def _short_number(value: float) -> str:

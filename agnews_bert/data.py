@@ -28,6 +28,7 @@ import datasets
 
 from .config import RunConfig
 from .errors import AgNewsError
+from .hub import check_hub_reachable, looks_like_a_path
 from .labels import CLASS_NAMES, NUM_CLASSES
 from .readers import build_dataset, read_local_source
 from .smoke import resolve_data
@@ -56,6 +57,7 @@ def load_agnews(
     pool = _drop_texts_seen_in(pool, test)
     validation, rest = stratified_take(pool, validation_size, seed, "validation_size")
     train = _take_training_rows(rest, train_size, len(pool), seed)
+    require_every_class(train, source)
     if test_size is not None:
         description = test.info.description
         test, _ = stratified_take(test, test_size, seed, "test_size")
@@ -73,6 +75,22 @@ def data_arguments(config: RunConfig) -> dict:
         test_size=config.test_size,
         seed=config.seed,
     )
+
+
+def require_every_class(train: datasets.Dataset, source: str) -> None:
+    """Raise AgNewsError naming the classes the training rows lack: a model cannot learn a class it never sees.
+
+    Example: only World rows -> "the training rows of 'x.csv' have no Sports, Business, Sci/Tech rows ..."
+    """
+    present = set(train["label"])
+    missing = [name for label, name in enumerate(CLASS_NAMES) if label not in present]
+    if missing:
+        held = ", ".join(name for label, name in enumerate(CLASS_NAMES) if label in present)
+        raise AgNewsError(
+            f"the training rows of {source!r} have no {', '.join(missing)} rows (only {held}); every class needs "
+            "some: check the file's label column, add rows of the missing classes, or hold out fewer rows with a "
+            "smaller validation_size=..."
+        )
 
 
 def describe_splits(splits: datasets.DatasetDict) -> dict:
@@ -115,7 +133,7 @@ def _take_training_rows(rest: datasets.Dataset, train_size, pool_rows: int, seed
     if count > len(rest):
         raise AgNewsError(
             f"train_size={train_size!r} asks for {count} rows but only {len(rest)} are left "
-            "after holding out validation; lower train_size or validation_size"
+            "after holding out validation; lower train_size=... or validation_size=..."
         )
     if count == len(rest):
         return rest
@@ -141,27 +159,29 @@ def _read_pool_and_test(source: str, test_source: str | None, seed: int):
     return pool, test
 
 
-def read_test_rows(source: str) -> datasets.Dataset:
-    """The rows of a separate test source: its test split, or all of it when it has none."""
-    splits = read_source(source)
+def read_test_rows(source: str, field: str = "test_data") -> datasets.Dataset:
+    """The rows of a separate test source: its test split, or all of it when it has none.
+
+    field: the setting that named the source, for the error message.
+    """
+    splits = read_source(source, field)
     return splits["test"] if "test" in splits else splits["train"]
 
 
-def read_source(source: str) -> datasets.DatasetDict:
-    """Any supported source as a DatasetDict with a train (and maybe a test) split."""
+def read_source(source: str, field: str = "data") -> datasets.DatasetDict:
+    """Any supported source as a DatasetDict with a train (and maybe a test) split.
+
+    field: the setting that named the source, for the error message ("data" or "test_data").
+    """
     source = resolve_data(source)
     path = Path(source).expanduser()
-    if path.exists() or _looks_like_a_path(source):
-        return read_local_source(path)
+    if path.exists() or looks_like_a_path(source):
+        return read_local_source(path, field)
     return _read_hub(source)
 
 
-def _looks_like_a_path(source: str) -> bool:
-    suffixes = (".csv", ".jsonl", ".json", ".parquet", ".arrow")
-    return source.startswith((".", "/", "~")) or source.lower().endswith(suffixes) or source.count("/") > 1
-
-
 def _read_hub(dataset_id: str) -> datasets.DatasetDict:
+    check_hub_reachable(dataset_id, "data set")
     try:
         loaded = datasets.load_dataset(dataset_id)
     except FileNotFoundError as error:  # datasets' DatasetNotFoundError: the Hub answered, no such id

@@ -41,4 +41,4 @@ def evaluate_run(run_dir, data: str | None = None, batch_size: int | None = None
 def _test_rows(config: RunConfig, data: str | None):
     if data is None:
         return load_agnews(config)["test"]
-    return read_test_rows(data)
+    return read_test_rows(data, field="data")  # `agnews-bert evaluate --data`

@@ -13,13 +13,20 @@ Example:
     'Sci/Tech'
 """
 
+from pathlib import Path
+
 import transformers
 
 from . import _compat
+from .errors import AgNewsError
 from .hardware import choose_attention, detect_hardware
-from .hub import hub_error
+from .hub import check_hub_reachable, hub_error, looks_like_a_path
 from .labels import ID2LABEL, LABEL2ID, NUM_CLASSES
 from .smoke import resolve_model
+
+# Any one of these is a tokenizer: the fast tokenizer's file, WordPiece, BPE, or a SentencePiece model.
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "*.model")
+MIN_VOCABULARY = 1_000  # tokens; real tokenizers have tens of thousands, the smoke model's 1,500
 
 
 def load_model(model: str, attention: str | None = None, trust_remote_code: bool = False):
@@ -42,6 +49,65 @@ def load_model(model: str, attention: str | None = None, trust_remote_code: bool
             options.pop("attn_implementation")
             return transformers.AutoModelForSequenceClassification.from_pretrained(source, **options)
         raise hub_error(model, "model", error) from error
+
+
+def check_model_source(model: str) -> None:
+    """Raise AgNewsError unless `model` is a usable local checkpoint folder or a Hub id that can be fetched.
+
+    A local folder needs config.json and a tokenizer (one of TOKENIZER_FILES): without
+    one, transformers would build an empty tokenizer and train on nothing.
+    Example: "./my-checkpoint" (missing) -> "model folder './my-checkpoint' does not exist; ..."
+    """
+    source = Path(resolve_model(model)).expanduser()
+    if not source.exists():
+        if looks_like_a_path(model):
+            raise AgNewsError(f"model folder {model!r} does not exist; check the path, or pass a Hub id such as "
+                              "model='answerdotai/ModernBERT-base'")
+        check_hub_reachable(model, "model")
+        return
+    if not source.is_dir():
+        raise AgNewsError(f"model={model!r} is a file; pass the checkpoint folder that holds it")
+    missing = [] if (source / "config.json").is_file() else ["config.json"]
+    if not any(any(source.glob(pattern)) for pattern in TOKENIZER_FILES):
+        missing.append(f"tokenizer files ({', '.join(TOKENIZER_FILES)})")
+    if missing:
+        raise AgNewsError(
+            f"model folder {model!r} has no {' and no '.join(missing)}; a checkpoint folder needs both: save them "
+            "with model.save_pretrained(folder) and tokenizer.save_pretrained(folder)"
+        )
+
+
+def check_tokenizer_fits_model(tokenizer, model: str, trust_remote_code: bool = False) -> None:
+    """Raise AgNewsError unless the tokenizer's vocabulary and padding token fit the model's embeddings.
+
+    A token id beyond the model's embedding rows cannot be looked up, and a
+    vocabulary of a few tokens (what transformers builds for a folder without
+    tokenizer files) turns every text into the same few ids. A model's rows are
+    often padded up (ModernBERT: 50,280 tokens, 50,368 rows), so fewer tokens
+    than rows is fine, down to MIN_VOCABULARY.
+    Example: a 5-token tokenizer for a 1,500-row model -> AgNewsError naming both sizes
+    """
+    try:
+        model_config = transformers.AutoConfig.from_pretrained(resolve_model(model), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as error:
+        raise hub_error(model, "model", error) from error
+    rows, tokens = getattr(model_config, "vocab_size", None), len(tokenizer)
+    fix = "put the model's own tokenizer files in its folder (tokenizer.save_pretrained(folder))"
+    if rows and tokens > rows:
+        raise AgNewsError(f"the tokenizer of {model!r} has {tokens:,} tokens but the model's embeddings have "
+                          f"{rows:,} rows, so it is another model's tokenizer; {fix}")
+    if tokens < MIN_VOCABULARY:
+        raise AgNewsError(f"the tokenizer of {model!r} has {tokens:,} tokens, too few to tell texts apart (a real "
+                          f"one has thousands; the model's embeddings have {rows:,} rows); {fix}")
+    if tokenizer.pad_token_id is None:
+        raise AgNewsError(f"the tokenizer of {model!r} has no padding token, which batches of texts need; "
+                          "set tokenizer.pad_token and save it into the model folder")
+    expected_pad = getattr(model_config, "pad_token_id", None)
+    if expected_pad is not None and tokenizer.pad_token_id != expected_pad:
+        raise AgNewsError(
+            f"the tokenizer of {model!r} pads with token id {tokenizer.pad_token_id} but the model expects "
+            f"{expected_pad}, so it is another model's tokenizer; put the model's own tokenizer files in its folder"
+        )
 
 
 def _is_unsupported_attention(error: Exception) -> bool:

@@ -29,11 +29,15 @@ TABLE_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")
 MAX_TEXT_CHARS = 20_000
 
 
-def read_local_source(path) -> datasets.DatasetDict:
-    """Read a local file or folder into a DatasetDict with a train (and maybe test) split."""
+def read_local_source(path, field: str = "data") -> datasets.DatasetDict:
+    """Read a local file or folder into a DatasetDict with a train (and maybe test) split.
+
+    field: the setting that named the path ("data" or "test_data"), for the error message.
+    """
     path = Path(path).expanduser()
     if not path.exists():
-        raise AgNewsError(f"data path {str(path)!r} does not exist; check the path, or use data='smoke'")
+        hint = ", or use data='smoke'" if field == "data" else ""
+        raise AgNewsError(f"{field}={str(path)!r} does not exist; check the path{hint}")
     if path.is_dir():
         return _read_folder(path)
     return datasets.DatasetDict(train=read_file(path))
@@ -106,10 +110,16 @@ def _read_csv_text(text: str, name: str) -> datasets.Dataset:
 def _read_original_rows(rows: list, name: str) -> datasets.Dataset:
     texts, labels = [], []
     for line, row in enumerate(rows, start=1):
-        if len(row) != 3 or row[0].strip() not in {"1", "2", "3", "4"}:
+        if len(row) != 3:
             raise AgNewsError(
-                f"{name} line {line} is {row[:3]!r}: expected the original AG News format "
-                "(class 1-4, title, description) or a header with 'text' and 'label' columns"
+                f"{name} line {line} has {len(row)} column(s): expected the original AG News format "
+                "(3 columns: class 1-4, title, description) or a header with 'text' and 'label' columns"
+            )
+        if row[0].strip() not in {"1", "2", "3", "4"}:
+            classes = ", ".join(f"{number} {class_name}" for number, class_name in enumerate(CLASS_NAMES, start=1))
+            raise AgNewsError(
+                f"{name} line {line} has class {row[0]!r} in its first column: expected the original AG News "
+                f"format, which numbers the classes 1-4 ({classes})"
             )
         texts.append(f"{row[1]} {row[2]}")
         labels.append(int(row[0]) - 1)

@@ -8,8 +8,11 @@ Only after training is the test split scored, once.
 The notebook calls the steps one by one; the CLI calls `train(config)`, which
 runs the same steps in order:
 
-    config -> load_agnews -> load_tokenizer -> tokenize_dataset -> make_collator
+    config -> load_tokenizer -> load_agnews -> (the run folder's lock) -> tokenize_dataset -> make_collator
            -> load_model -> build_trainer -> trainer.train -> evaluate_on_test -> save_run
+
+A run that learned nothing (a loss stuck near ln 4, validation at chance) is
+saved like any other, with `warnings` in its results saying so.
 
 Example:
     >>> results = train(RunConfig.preset("smoke", output_dir="/tmp/runs"))
@@ -33,17 +36,22 @@ from .collate import make_collator, sorted_by_length
 from .config import RunConfig
 from .data import describe_splits, load_agnews
 from .errors import AgNewsError
+from .labels import NUM_CLASSES
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
 from .metrics import classification_report, compute_metrics
-from .modeling import count_parameters, load_model_for
+from .modeling import check_model_source, check_tokenizer_fits_model, count_parameters, load_model_for
 from .nan_guard import NonFiniteGuard, fp32_fallback, guard_of
 from .predict import precision_of, score, softmax
-from .runs.resilience import is_out_of_memory, release_gpu_memory, smaller_batch
-from .runs import is_main_process, prepare_run_dir, refuse_finished_run, restore_replaced_run, run_dir_for
+from .runs.resilience import TrainingClock, is_out_of_memory, release_gpu_memory, smaller_batch
+from .runs import (check_output_dir, is_main_process, prepare_run_dir, refuse_finished_run, restore_replaced_run,
+                   run_dir_for)
+from .runs.lock import acquire_run_lock, release_run_lock
 from .runs.saving import save_run
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
 
 LOG_POINTS_PER_RUN = 20
+STUCK_LOSS_SHARE = 0.95  # a loss that never fell below 95% of ln(classes) learned nothing
+CHANCE_MACRO_F1 = 1.2 / NUM_CLASSES  # at most a fifth above guessing (0.25 for 4 classes): chance
 
 
 def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: Hardware | None = None):
@@ -142,17 +150,37 @@ def score_with(trainer, rows, metric_key_prefix: str):
 
 
 def train(config: RunConfig, say=print) -> dict:
-    """Run one whole fine-tuning job and return its results (also in run_dir/results.json)."""
+    """Run one whole fine-tuning job and return its results (also in run_dir/results.json).
+
+    Every input is checked before anything is written or tokenized; then the run
+    folder's lock is taken (a second writer is refused at once, see runs/lock.py)
+    and held until the run is saved or fails.
+    """
     config = config.validated()
     started = time.perf_counter()
     say = say if is_main_process() else _quiet
     refuse_finished_run(config)
+    check_output_dir(config)
     hardware = detect_hardware()  # the one look at the machine; precision and attention follow from it
+    splits, tokenizer = load_inputs(config)
+    run_dir = run_dir_for(config)
+    if is_main_process():
+        acquire_run_lock(run_dir, say)
+    try:
+        return _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started, say)
+    finally:
+        if is_main_process():
+            release_run_lock(run_dir)
+
+
+def _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started, say) -> dict:
+    say(f"Data: {', '.join(f'{name} {len(rows):,} rows' for name, rows in splits.items())}")
+    tokenized = tokenize_dataset(splits, tokenizer, config.max_length)
     precision = choose_precision(config.precision, hardware)
     attention = choose_attention(config.attention, hardware, config.precision)
-    splits, tokenizer, tokenized = prepare_data(config, say)  # first: a bad input then fails before any output
     say(f"Hardware: {describe_choice(hardware, precision, attention)}")
-    run_dir = prepare_run_dir(config) if is_main_process() else run_dir_for(config)
+    if is_main_process():
+        prepare_run_dir(config, say)
     say(f"Run folder: {run_dir}")
     try:
         trainer, train_output, checkpoint, config = fit(config, tokenizer, tokenized, run_dir, hardware, say)
@@ -164,6 +192,8 @@ def train(config: RunConfig, say=print) -> dict:
     results = collect_results(trainer, config, splits, report, train_output, run_dir, started, checkpoint, hardware)
     if trainer.is_world_process_zero():
         results = save_run(trainer, run_dir, config, results)
+        for warning in results.get("warnings", []):
+            say(f"Warning: {warning}")
         say(summary_line(results))
     return results
 
@@ -218,33 +248,88 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
     from the trainer and the model, so what is recorded is what ran.
     """
     validation = score_with(trainer, trainer.eval_dataset, "validation").metrics
+    validation = {key.removeprefix("validation_"): value for key, value in validation.items()}
     arguments = trainer.args
     model_config = trainer.model.config
+    timing = _timing(train_output, started, _seconds_before_resume(trainer))
+    log_history = whole_run_history(trainer.state.log_history, timing["train_seconds"]) if resumed_from \
+        else trainer.state.log_history
     return {
         "run_name": Path(run_dir).name,
         "model": config.model,
         "preset": config.preset,
         "parameters": count_parameters(trainer.model),
         "data": describe_splits(splits),
-        "validation": {key.removeprefix("validation_"): value for key, value in validation.items()},
+        "validation": validation,
         "test": test_report,
-        "timing": _timing(train_output, started),
+        "timing": timing,
         "hardware": _hardware_used(hardware or detect_hardware(), arguments, model_config),
         "batch": {"per_device": arguments.per_device_train_batch_size, "devices": arguments.world_size,
                   "gradient_accumulation_steps": arguments.gradient_accumulation_steps},
-        "log_history": trainer.state.log_history,
+        "log_history": log_history,
         "resumed_from": Path(resumed_from).name if resumed_from else None,
         "precision_fallback": getattr(guard_of(trainer), "fallback", None),  # nan_guard.fp32_fallback
+        "warnings": learning_warnings(log_history, validation.get("macro_f1")),
     }
+
+
+def learning_warnings(log_history: list, validation_macro_f1: float | None) -> list:
+    """Warnings for a run that learned nothing: a loss stuck near ln(classes), or validation at chance.
+
+    Such a run is saved like any other (its numbers are real), but says so, with the two likely causes.
+    Example: losses [1.39, 1.38, 1.39] -> ["the training loss never fell below 1.32 ..."]
+    """
+    causes = ("Likely causes: the learning rate (lr=...; try 5e-5 for ModernBERT, 2e-5 for BERT) or the data "
+              "(labels that do not match the texts; look at a few rows). The run is saved, but it learned nothing")
+    warnings = []
+    losses = [row["loss"] for row in log_history if "loss" in row]
+    stuck_below = STUCK_LOSS_SHARE * math.log(NUM_CLASSES)
+    if losses and min(losses) >= stuck_below:
+        warnings.append(f"the training loss never fell below {stuck_below:.2f} ({STUCK_LOSS_SHARE:.0%} of "
+                        f"ln {NUM_CLASSES} = {math.log(NUM_CLASSES):.2f}, the loss of guessing). {causes}")
+    if validation_macro_f1 is not None and validation_macro_f1 <= CHANCE_MACRO_F1:
+        warnings.append(f"the validation macro-F1 is {validation_macro_f1:.3f}, no better than chance (about "
+                        f"{1 / NUM_CLASSES:.2f} for {NUM_CLASSES} classes). {causes}")
+    return warnings
+
+
+def whole_run_history(log_history: list, train_seconds: float) -> list:
+    """A resumed run's log history, its closing row holding the whole run's time and mean loss.
+
+    The Trainer's closing row covers only the part after the resume. The mean loss is
+    weighted by the steps each logged loss covers. Example: losses 1.2 at step 10 and
+    0.4 at step 30 -> (1.2 x 10 + 0.4 x 20) / 30 = 0.667
+    """
+    weighted, steps, last_step = 0.0, 0, 0
+    for row in log_history:
+        if "loss" in row:
+            weighted += row["loss"] * (row["step"] - last_step)
+            steps, last_step = steps + row["step"] - last_step, row["step"]
+    history = [dict(row) for row in log_history]
+    for row in history:
+        if "train_runtime" in row:
+            row.update(train_runtime=train_seconds, train_loss=weighted / steps if steps else row.get("train_loss"))
+    return history
 
 
 def prepare_data(config: RunConfig, say=print):
     """Load, split and tokenize the data for a config: (splits, tokenizer, tokenized)."""
-    tokenizer = load_tokenizer(config.model, config.trust_remote_code)
-    check_max_length(tokenizer, config.max_length, config.model)
-    splits = load_agnews(config)
+    splits, tokenizer = load_inputs(config)
     say(f"Data: {', '.join(f'{name} {len(rows):,} rows' for name, rows in splits.items())}")
     return splits, tokenizer, tokenize_dataset(splits, tokenizer, config.max_length)
+
+
+def load_inputs(config: RunConfig):
+    """The split data and the tokenizer, with every check on the inputs done: (splits, tokenizer).
+
+    The model folder, the tokenizer (and that it fits the model), max_length and
+    the data are all checked here, so a bad input fails before any output.
+    """
+    check_model_source(config.model)
+    tokenizer = load_tokenizer(config.model, config.trust_remote_code)
+    check_tokenizer_fits_model(tokenizer, config.model, config.trust_remote_code)
+    check_max_length(tokenizer, config.max_length, config.model)
+    return load_agnews(config), tokenizer
 
 
 def summary_line(results: dict) -> str:
@@ -256,16 +341,25 @@ def summary_line(results: dict) -> str:
     )
 
 
-def _timing(train_output, started: float | None) -> dict:
+def _timing(train_output, started: float | None, seconds_before_resume: float = 0.0) -> dict:
+    """Times in seconds; train_seconds sums every part of a resumed run (see TrainingClock)."""
     import torch
 
     peak_gpu_bytes = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
     return {
-        "train_seconds": round(train_output.metrics["train_runtime"], 2),
+        "train_seconds": round(seconds_before_resume + train_output.metrics["train_runtime"], 2),
+        "seconds_before_resume": round(seconds_before_resume, 2),
+        "resumed_part_seconds": round(train_output.metrics["train_runtime"], 2),
         "train_samples_per_second": train_output.metrics.get("train_samples_per_second"),
         "total_seconds": round(time.perf_counter() - started, 2) if started else None,
         "peak_gpu_memory_gb": round(peak_gpu_bytes / 2**30, 2) if peak_gpu_bytes is not None else None,
     }
+
+
+def _seconds_before_resume(trainer) -> float:
+    clock = next((callback for callback in trainer.callback_handler.callbacks if isinstance(callback, TrainingClock)),
+                 None)
+    return clock.previous_seconds if clock else 0.0
 
 
 def _hardware_used(hardware: Hardware, arguments, model_config) -> dict:

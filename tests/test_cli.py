@@ -31,7 +31,7 @@ def test_train_smoke_end_to_end_then_predict_and_evaluate(tmp_path):
     piped = run_cli("predict", str(tmp_path / "cli-run"), stdin="first text\n\nsecond text\n")
     assert [json.loads(line)["text"] for line in piped.stdout.splitlines()] == ["first text", "second text"]
 
-    evaluated = run_cli("evaluate", str(tmp_path / "cli-run"))
+    evaluated = run_cli("evaluate", str(tmp_path / "cli-run"), "--json")
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     rescored = json.loads(evaluated.stdout)  # the same model, data and machine: the same numbers
     assert (rescored["accuracy"], rescored["macro_f1"]) == (results["test"]["accuracy"], results["test"]["macro_f1"])
@@ -82,10 +82,10 @@ def tokenizer_only_folder(tmp_path_factory):
     [
         ([], "--overwrite"),  # the finished-run check itself; the others pass it with --overwrite
         (["--overwrite", "--lr", "0"], "--lr 0"),
-        (["--overwrite", "--data", "missing.csv"], "missing.csv' does not exist"),
+        (["--overwrite", "--data", "missing.csv"], "--data missing.csv does not exist"),
         (["--overwrite", "--max-length", "4096"], "above smoke's limit of 128"),
         (["--overwrite", "--train-size", "5000"], "asks for 5000 rows"),
-        (["--overwrite", "--model", "<tokenizer_only>"], "cannot load the model"),  # fails after the folder step
+        (["--overwrite", "--model", "<tokenizer_only>"], "has no config.json"),
     ],
     ids=["finished", "lr", "data", "max-length", "train-size", "model"],
 )

@@ -15,8 +15,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -60,13 +62,46 @@ CASES = {
     # the tokenizer's limit
     "max-length-above-the-model-limit": (["train", "--preset", "smoke", "--max-length", "512", "--output-dir", "<out>"],
                                          "above smoke's limit of 128"),
-    "model-folder-without-a-tokenizer": (["train", "--preset", "smoke", "--model", "<empty_folder>", "--output-dir",
-                                          "<out>"], "tokenizer"),
+    "model-folder-that-is-empty": (["train", "--preset", "smoke", "--model", "<empty_folder>", "--output-dir",
+                                    "<out>"], "has no config.json and no tokenizer files"),
+    "model-folder-without-a-tokenizer": (
+        ["train", "--preset", "smoke", "--model", "<no_tokenizer>", "--output-dir", "<out>"],
+        "agnews-bert: error: model folder '<no_tokenizer>' has no tokenizer files (tokenizer.json, vocab.txt, "
+        "vocab.json, *.model); a checkpoint folder needs both: save them with model.save_pretrained(folder) and "
+        "tokenizer.save_pretrained(folder)"),
+    "model-folder-without-a-config": (["train", "--preset", "smoke", "--model", "<no_config>", "--output-dir",
+                                       "<out>"], "model folder '<no_config>' has no config.json;"),
+    "tokenizer-of-another-model": (
+        ["train", "--preset", "smoke", "--model", "<other_tokenizer>", "--output-dir", "<out>"],
+        "the tokenizer of '<other_tokenizer>' has 7 tokens, too few to tell texts apart (a real one has thousands; "
+        "the model's embeddings have 1,500 rows); put the model's own tokenizer files in its folder"),
+    "local-model-that-does-not-exist": (["train", "--preset", "smoke", "--model", "./my-checkpoint", "--output-dir",
+                                         "<out>"], "agnews-bert: error: model folder './my-checkpoint' does not "
+                                        "exist; check the path, or pass a Hub id such as --model "
+                                        "answerdotai/ModernBERT-base"),
+    "output-dir-is-a-file": (["train", "--preset", "smoke", "--output-dir", "<inputs>/columns.csv"],
+                             "agnews-bert: error: --output-dir <inputs>/columns.csv cannot hold run folders: "
+                             "<inputs>/columns.csv is a file; choose another --output-dir ..."),
     # the data
     "missing-data-file": (["train", "--preset", "smoke", "--data", "<inputs>/missing.csv", "--output-dir", "<out>"],
-                          "missing.csv' does not exist"),
+                          "agnews-bert: error: --data <inputs>/missing.csv does not exist; check the path, or use "
+                          "--data smoke"),
     "missing-test-data-file": (["train", "--preset", "smoke", "--test-data", "<inputs>/missing-test.csv",
-                                "--output-dir", "<out>"], "missing-test.csv' does not exist"),
+                                "--output-dir", "<out>"],
+                               "agnews-bert: error: --test-data <inputs>/missing-test.csv does not exist; check the "
+                               "path"),
+    "one-class-training-data": (
+        ["train", "--preset", "smoke", "--data", "<inputs>/one_class.csv", "--output-dir", "<out>"],
+        "agnews-bert: error: the training rows of '<inputs>/one_class.csv' have no Sports, Business, Sci/Tech rows "
+        "(only World); every class needs some: check the file's label column, add rows of the missing classes, or "
+        "hold out fewer rows with a smaller --validation-size ..."),
+    "original-csv-with-class-0": (
+        ["train", "--preset", "smoke", "--data", "<inputs>/class_0.csv", "--output-dir", "<out>"],
+        "agnews-bert: error: class_0.csv line 2 has class '0' in its first column: expected the original AG News "
+        "format, which numbers the classes 1-4 (1 World, 2 Sports, 3 Business, 4 Sci/Tech)"),
+    "original-csv-with-a-missing-column": (
+        ["train", "--preset", "smoke", "--data", "<inputs>/two_columns.csv", "--output-dir", "<out>"],
+        "two_columns.csv line 1 has 2 column(s): expected the original AG News format (3 columns"),
     "csv-without-text-and-label": (["train", "--preset", "smoke", "--data", "<inputs>/columns.csv", "--output-dir",
                                     "<out>"], "AG News format"),
     "bad-label": (["train", "--preset", "smoke", "--data", "<inputs>/labels.csv", "--output-dir", "<out>"],
@@ -75,6 +110,10 @@ CASES = {
                         "empty.csv is empty"),
     "more-training-rows-than-the-data-has": (["train", "--preset", "smoke", "--train-size", "5000", "--output-dir",
                                               "<out>"], "--train-size 5000 asks for 5000 rows"),
+    "training-rows-and-validation-too-many": (
+        ["train", "--preset", "smoke", "--train-size", "420", "--output-dir", "<out>"],
+        "--train-size 420 asks for 420 rows but only 416 are left after holding out validation; lower --train-size "
+        "... or --validation-size ..."),
     "hub-data-unreachable": (["train", "--preset", "smoke", "--data", "fancyzhx/ag_news", "--output-dir", "<out>"],
                              "Hugging Face Hub"),
     "hub-model-unreachable": (["train", "--preset", "smoke", "--model", "bert-base-uncased", "--output-dir", "<out>"],
@@ -91,7 +130,7 @@ CASES = {
     "evaluate-a-folder-without-a-model": (["evaluate", "<inputs>"], "<inputs>"),
     "evaluate-zero-batch-size": (["evaluate", "<run>", "--batch-size", "0"], "--batch-size 0"),
     "evaluate-missing-data-file": (["evaluate", "<run>", "--data", "<inputs>/missing.csv"],
-                                   "missing.csv' does not exist"),
+                                   "agnews-bert: error: --data <inputs>/missing.csv does not exist"),
 }
 HUB_CASES = ("hub-data-unreachable", "hub-model-unreachable")
 
@@ -115,6 +154,25 @@ def cache_holding_bert(folder: Path) -> Path:
     return folder
 
 
+def model_folders(folder: Path, smoke_model: Path) -> None:
+    """Broken copies of the smoke checkpoint: without its tokenizer, without its config, with another tokenizer."""
+    import tokenizers
+    import transformers
+
+    for name in ("no_tokenizer", "no_config", "other_tokenizer"):
+        shutil.copytree(smoke_model, folder / name)
+    for tokenizer_file in ("tokenizer.json", "tokenizer_config.json"):
+        (folder / "no_tokenizer" / tokenizer_file).unlink()
+    (folder / "no_config" / "config.json").unlink()
+    words = {word: index for index, word in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "stocks", "fell", "rose"])}
+    tiny = tokenizers.Tokenizer(tokenizers.models.WordLevel(words, unk_token="[UNK]"))
+    tiny.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    for tokenizer_file in ("tokenizer.json", "tokenizer_config.json"):
+        (folder / "other_tokenizer" / tokenizer_file).unlink()
+    transformers.PreTrainedTokenizerFast(tokenizer_object=tiny, pad_token="[PAD]", unk_token="[UNK]").save_pretrained(
+        folder / "other_tokenizer")
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, smoke_run):
     """The files the cases name, keyed by their placeholder."""
@@ -123,12 +181,17 @@ def inputs(tmp_path_factory, smoke_run):
     (folder / "labels.csv").write_text("text,label\nStocks fell on Monday,7\nThe striker scored,1\n", encoding="utf-8")
     (folder / "empty.csv").write_text("", encoding="utf-8")
     (folder / "empty_folder").mkdir()
+    (folder / "one_class.csv").write_text("".join(f'"1","World title {n}","World story {n}"\n' for n in range(200)))
+    (folder / "class_0.csv").write_text('"1","Title","Story"\n"0","Title two","Story two"\n', encoding="utf-8")
+    (folder / "two_columns.csv").write_text('"1","Title only"\n', encoding="utf-8")
+    model_folders(folder, ab.smoke.smoke_checkpoint())
     text_boolean_run = folder / "text_boolean_run"
     shutil.copytree(Path(smoke_run["run_dir"]) / "model", text_boolean_run / "model")
     config = json.loads((Path(smoke_run["run_dir"]) / "config.json").read_text(encoding="utf-8"))
     (text_boolean_run / "config.json").write_text(json.dumps({**config, "trust_remote_code": "false"}))
     run_dir = Path(smoke_run["run_dir"])
     return {"<inputs>": str(folder), "<out>": str(folder / "out"), "<empty_folder>": str(folder / "empty_folder"),
+            **{f"<{name}>": str(folder / name) for name in ("no_tokenizer", "no_config", "other_tokenizer")},
             "<run>": str(run_dir), "<run_parent>": str(run_dir.parent), "<run_name>": run_dir.name,
             "<text_boolean_run>": str(text_boolean_run), "<hf_home>": str(tmp_path_factory.mktemp("hf_home")),
             "<poisoned_hf_home>": str(cache_holding_bert(tmp_path_factory.mktemp("poisoned_hf_home")))}
@@ -176,6 +239,35 @@ def test_bad_input_exits_2_with_one_line_on_stderr(name, outcomes, inputs):
 def test_the_bad_input_cases_left_no_run_behind(outcomes, inputs):
     assert not Path(inputs["<out>"]).exists() or not any(Path(inputs["<out>"]).rglob("*"))
     assert not any(Path(inputs["<hf_home>"]).rglob("models--*"))  # nothing was downloaded or cached
+
+
+def closed_loopback_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: a connection to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("flag, name, what", [
+    ("--model", "answerdotai/ModernBERT-base", "model"), ("--model", "bert-base-uncasd", "model"),
+    ("--data", "fancyzhx/ag_news", "data set")])
+def test_an_unreachable_hub_gives_its_one_line_within_10_seconds(tmp_path, flag, name, what):
+    environment = {key: value for key, value in offline_environment(os.environ, tmp_path / "hf_home").items()
+                   if "proxy" not in key.lower()}  # nothing may leave this machine, not even through a proxy
+    environment.update(HF_HUB_OFFLINE="0", HF_DATASETS_OFFLINE="0", TRANSFORMERS_OFFLINE="0",
+                       HF_ENDPOINT=f"http://127.0.0.1:{closed_loopback_port()}")
+    started = time.monotonic()
+    finished = subprocess.run([CONSOLE_SCRIPT, "train", "--preset", "smoke", flag, name, "--output-dir",
+                               str(tmp_path / "out")], capture_output=True, text=True, env=environment, timeout=300)
+    seconds = time.monotonic() - started
+    local = "a local file as --data ... (an AG News CSV), or --data smoke" if what == "data set" else \
+        "a local model folder as --model ..., or try --preset smoke"
+    assert (finished.returncode, finished.stdout) == (2, "")
+    assert finished.stderr.splitlines() == [
+        f"agnews-bert: error: cannot load the {what} '{name}': the Hugging Face Hub cannot be reached and it is not "
+        f"cached; connect to the network, or pass {local}"]
+    assert seconds < 10
+    assert not (tmp_path / "out").exists()
 
 
 def test_offline_environment_drops_the_shells_hub_settings(tmp_path):

@@ -53,17 +53,23 @@ def two_epoch_checkpoints(tmp_path_factory):
     return run_dir / "checkpoints"
 
 
-def test_sigkill_after_first_checkpoint_then_rerun_continues(tmp_path):
+def test_sigkill_after_first_checkpoint_then_rerun_takes_over_the_lock_and_continues(tmp_path):
     process = start_cli(*LONG_SMOKE, "--output-dir", str(tmp_path))
     wait_for_checkpoint(tmp_path / "long" / "checkpoints", process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (tmp_path / "long" / "results.json").exists()
+    left_behind = json.loads((tmp_path / ".long.owner.json").read_text())  # a SIGKILL cannot clean up
+    assert left_behind["pid"] == process.pid
     saved_steps = sorted(int(p.name.split("-")[1]) for p in (tmp_path / "long" / "checkpoints").glob("checkpoint-*"))
 
     rerun = start_cli(*LONG_SMOKE, "--output-dir", str(tmp_path))
     stdout, stderr = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, stderr[-2000:]
+    assert (f"Note: taking over the lock of long, left by a run that was stopped without releasing it (pid "
+            f"{process.pid} on {left_behind['host']}, started {left_behind['started']}); that run is no longer "
+            "running") in stdout.splitlines()
+    assert not (tmp_path / ".long.owner.json").exists()  # released when the run was saved
     assert "Resuming from checkpoint-" in stdout
     results = json.loads((tmp_path / "long" / "results.json").read_text())
     resumed_step = int(results["resumed_from"].split("-")[1])
@@ -71,6 +77,39 @@ def test_sigkill_after_first_checkpoint_then_rerun_continues(tmp_path):
     assert eval_epochs(results) == [float(epoch) for epoch in range(1, 61)]  # each epoch once, none lost
     assert results["test"]["accuracy"] >= 0.9
     assert len(read_index(tmp_path)) == 1
+
+
+def best_validation_f1(results) -> float:
+    return max(row["eval_macro_f1"] for row in results["log_history"] if "eval_macro_f1" in row)
+
+
+@pytest.mark.parametrize("second", [[], ["--batch-size", "16", "--no-resume"]], ids=["same-command", "no-resume"])
+def test_a_second_writer_is_refused_and_the_first_run_stays_intact(tmp_path, second):
+    first = start_cli(*LONG_SMOKE, "--output-dir", str(tmp_path))
+    intruder = None
+    try:
+        wait_for_checkpoint(tmp_path / "long" / "checkpoints", first)
+        owner = json.loads((tmp_path / ".long.owner.json").read_text())
+        intruder = start_cli(*LONG_SMOKE, "--output-dir", str(tmp_path), *second)
+        stdout, stderr = intruder.communicate(timeout=300)
+        assert intruder.returncode == 2 and stdout == ""
+        assert stderr.splitlines() == [
+            f"agnews-bert: error: run folder {tmp_path / 'long'} is in use by another training run (pid {first.pid} "
+            f"on {owner['host']}, started {owner['started']}); wait for it to finish or stop it, or pass "
+            "--run-name ... to train in another folder"]
+        stdout, stderr = first.communicate(timeout=600)
+    finally:
+        for process in (first, intruder):
+            if process is not None and process.poll() is None:
+                process.kill()
+    assert first.returncode == 0, stderr[-2000:]
+    assert "Could not locate the best model" not in stderr
+    results = json.loads((tmp_path / "long" / "results.json").read_text())
+    assert results["validation"]["macro_f1"] == best_validation_f1(results)  # the best epoch was kept
+    assert json.loads((tmp_path / "long" / "config.json").read_text())["batch_size"] == 32  # the first's settings
+    assert eval_epochs(results) == [float(epoch) for epoch in range(1, 61)]
+    assert not (tmp_path / "long" / "checkpoints").exists()  # no stray checkpoint
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".long.lock", "long", "runs.jsonl"]
 
 
 def test_interrupt_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
@@ -369,3 +408,29 @@ def test_no_resume_starts_over_instead_of_resuming(tmp_path, monkeypatch):
     results = json.loads((tmp_path / "again" / "results.json").read_text())
     assert results["resumed_from"] is None
     assert eval_epochs(results) == [1.0, 2.0]
+
+
+def test_a_resumed_run_records_its_whole_time_loss_and_only_epoch_end_validation(tmp_path, monkeypatch):
+    from agnews_bert.runs.resilience import TrainingClock
+
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), run_name="resumed", epochs=2)
+    with monkeypatch.context() as patched:
+        patched.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=1))
+        with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
+            ab.train(config, say=lambda *_: None)
+    seconds_at_step_3 = TrainingClock.seconds_in(tmp_path / "resumed" / "checkpoints" / "checkpoint-3")
+    assert seconds_at_step_3 > 0
+
+    results = ab.train(config, say=lambda *_: None)  # the same cell, run again
+    assert results["resumed_from"] == "checkpoint-3"
+    assert eval_epochs(results) == [1.0, 2.0]  # no validation point at the stop (epoch 0.23)
+    timing = results["timing"]
+    assert timing["seconds_before_resume"] == round(seconds_at_step_3, 2)
+    assert timing["train_seconds"] == round(seconds_at_step_3 + timing["resumed_part_seconds"], 2)
+    logged = [row for row in results["log_history"] if "loss" in row]
+    assert [row["step"] for row in logged][:3] == [1, 2, 3]  # the part before the resume is in the history
+    steps = [row["step"] - before for row, before in zip(logged, [0] + [row["step"] for row in logged])]
+    whole_run_loss = sum(row["loss"] * step for row, step in zip(logged, steps)) / logged[-1]["step"]
+    (closing,) = [row for row in results["log_history"] if "train_loss" in row]
+    assert closing["train_loss"] == pytest.approx(whole_run_loss, rel=1e-12)
+    assert closing["train_runtime"] == timing["train_seconds"]

@@ -1,8 +1,14 @@
 """The runs index: one row per finished run, none for a run that failed or was interrupted."""
 
 import dataclasses
+import importlib.metadata
+import json
+import math
 import os
+import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +20,7 @@ from agnews_bert.cli import main
 from agnews_bert.errors import TrainingInterrupted
 from agnews_bert.runs import read_index
 from agnews_bert.runs.saving import index_row
+from conftest import write_original_csv
 
 ISSUE_COLUMNS = {  # what the runs table promises: name, model, sizes, hyperparameters, precision, GPU, time, scores
     "run_name", "model", "train_rows", "validation_rows", "test_rows", "epochs", "lr", "batch_size", "max_length",
@@ -164,3 +171,117 @@ def test_library_errors_name_keywords_and_the_cli_turns_them_into_flags():
     assert in_flags("max_length=9000 is above 8192") == "--max-length 9000 is above 8192"
     assert in_flags("start over with resume=False") == "start over with --no-resume"
     assert in_flags("precision='bf16' needs an Ampere GPU") == "--precision bf16 needs an Ampere GPU"
+
+
+CONSOLE_SCRIPT = shutil.which("agnews-bert") or str(Path(sys.executable).parent / "agnews-bert")
+
+
+def run_console_script(*arguments) -> subprocess.CompletedProcess:
+    environment = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
+    return subprocess.run([CONSOLE_SCRIPT, *map(str, arguments)], capture_output=True, text=True, env=environment,
+                          stdin=subprocess.DEVNULL, timeout=900)
+
+
+def unbalanced_original_rows(counts: dict, prefix: str) -> list:
+    """Made-up rows in the original format (class 1-4, title, description), counts[class] of each."""
+    topics = {1: "minister election border", 2: "striker match season", 3: "shares profit market",
+              4: "software chip internet"}
+    return [(str(label), f"{prefix} {topics[label]} title {index}", f"{prefix} {topics[label]} story {index}")
+            for label, count in counts.items() for index in range(count)]
+
+
+def test_the_readme_own_data_command_trains_on_a_3800_row_csv(tmp_path):
+    train_csv = write_original_csv(tmp_path / "train.csv",
+                                   unbalanced_original_rows({1: 1100, 2: 1000, 3: 900, 4: 800}, "train"))
+    test_csv = write_original_csv(tmp_path / "test.csv", unbalanced_original_rows({1: 200, 2: 200, 3: 190, 4: 170},
+                                                                                  "test"))
+    # The README's command as written, plus what offline CI needs: a local model instead of the Hub's
+    # ModernBERT-base (the smoke checkpoint folder), and one epoch.
+    trained = run_console_script("train", "--data", train_csv, "--test-data", test_csv,
+                                 "--model", ab.smoke.smoke_checkpoint(), "--epochs", 1, "--output-dir", tmp_path / "runs")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "Data: train 3,420 rows, validation 380 rows, test 760 rows" in trained.stdout.splitlines()
+    (run_dir,) = [path for path in (tmp_path / "runs").iterdir() if path.is_dir()]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["data"]["validation"]["per_class"] == {"World": 110, "Sports": 100, "Business": 90, "Sci/Tech": 80}
+    assert run_dir.name.startswith("smoke-model-") and "_nall_" in run_dir.name  # named after the model it holds
+
+
+def test_a_run_stuck_at_ln4_is_saved_with_a_warning(tmp_path):
+    trained = run_console_script("train", "--preset", "smoke", "--lr", "1e-7", "--epochs", 1, "--output-dir", tmp_path)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    warning = ("the training loss never fell below 1.32 (95% of ln 4 = 1.39, the loss of guessing). Likely causes: "
+               "the learning rate (lr=...; try 5e-5 for ModernBERT, 2e-5 for BERT) or the data (labels that do not "
+               "match the texts; look at a few rows). The run is saved, but it learned nothing")
+    assert f"Warning: {warning.replace('lr=...', '--lr ...')}" in trained.stdout.splitlines()
+    (results_file,) = tmp_path.glob("*/results.json")
+    assert warning in json.loads(results_file.read_text())["warnings"]
+
+
+def test_a_healthy_run_has_no_warnings(smoke_run):
+    assert smoke_run["warnings"] == []
+
+
+def test_learning_warnings_at_the_edges():
+    from agnews_bert.training import learning_warnings
+
+    stuck_below = 0.95 * math.log(4)
+    assert len(learning_warnings([{"loss": stuck_below}], 0.9)) == 1
+    assert learning_warnings([{"loss": 1.39}, {"loss": stuck_below - 0.001}], 0.9) == []
+    assert learning_warnings([{"loss": 0.2}], 0.3)[0].startswith("the validation macro-F1 is 0.300, no better than")
+    assert learning_warnings([{"loss": 0.2}], 0.301) == []
+
+
+def test_version_and_the_evaluate_summary(smoke_run):
+    version = run_console_script("--version")
+    assert (version.returncode, version.stdout) == (0, f"agnews-bert {importlib.metadata.version('agnews_bert')}\n")
+    run_dir = smoke_run["run_dir"]
+    summary = run_console_script("evaluate", run_dir)
+    assert summary.returncode == 0, summary.stderr[-2000:]
+    test = smoke_run["test"]
+    assert summary.stdout.splitlines() == [
+        f"Accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f} on 160 rows of smoke",
+        "F1 per class: " + ", ".join(f"{name} {test['per_class'][name]['f1']:.3f}" for name in test["per_class"]),
+        f"Everything (confusion matrix, precision, recall): agnews-bert evaluate {run_dir} --json; the report of "
+        f"the training run is in {run_dir}/results.json"]
+    full = json.loads(run_console_script("evaluate", run_dir, "--json").stdout)
+    assert full["confusion_matrix"] == test["confusion_matrix"]
+
+
+HOLD_THE_LOCK = """
+import sys, time
+from agnews_bert.runs.lock import acquire_run_lock
+acquire_run_lock(sys.argv[1])
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_notebook_meets_a_held_lock_with_a_message_and_takes_over_once_its_holder_is_killed(tmp_path):
+    config = smoke(tmp_path, run_name="shared")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(tmp_path / "shared")], stdout=subprocess.PIPE,
+                              text=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        owner = json.loads((tmp_path / ".shared.owner.json").read_text())
+        assert owner["pid"] == holder.pid
+        with pytest.raises(ab.AgNewsError) as refused:  # at once: a second tab's cell must not hang
+            ab.prepare_run_dir(config, say=lambda *_: None)
+        assert str(refused.value) == (
+            f"run folder {tmp_path / 'shared'} is in use by another training run (pid {holder.pid} on "
+            f"{owner['host']}, started {owner['started']}); wait for it to finish or stop it, or pass run_name=... "
+            "to train in another folder")
+        assert not (tmp_path / "shared").exists()  # refused before it touched anything
+    finally:
+        holder.kill()
+        holder.wait()
+    said = []
+    assert ab.prepare_run_dir(config, say=said.append) == tmp_path / "shared"
+    assert said == [f"Note: taking over the lock of shared, left by a run that was stopped without releasing it "
+                    f"(pid {holder.pid} on {owner['host']}, started {owner['started']}); that run is no longer running"]
+    assert json.loads((tmp_path / ".shared.owner.json").read_text())["pid"] == os.getpid()
+    assert ab.prepare_run_dir(config, say=said.append) == tmp_path / "shared"  # the same cell again: no refusal
+    from agnews_bert.runs.lock import release_run_lock
+
+    release_run_lock(tmp_path / "shared")
+    assert not (tmp_path / ".shared.owner.json").exists()

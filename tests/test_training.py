@@ -97,7 +97,7 @@ def test_evaluate_command_rescores_the_saved_model_to_the_same_numbers(watched_r
     from agnews_bert.cli import main
 
     results, _, _ = watched_run
-    assert main(["evaluate", results["run_dir"]]) == 0
+    assert main(["evaluate", results["run_dir"], "--json"]) == 0
     rescored = json.loads(capsys.readouterr().out)
     saved = json.loads((Path(results["run_dir"]) / "results.json").read_text())["test"]
     assert rescored["accuracy"] == saved["accuracy"]

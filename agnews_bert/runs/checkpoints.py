@@ -37,7 +37,7 @@ from pathlib import Path
 import transformers
 
 from ..errors import TrainingInterrupted
-from .resilience import StopAndSave, first_interrupt_saves
+from .resilience import StopAndSave, TrainingClock, first_interrupt_saves
 from .folders import CHECKPOINTS_DIR, MODEL_DIR, is_main_process, load_results
 
 CHECKPOINT_PREFIX = "checkpoint-"
@@ -84,11 +84,12 @@ def saving_on_stop(trainer, config, run_dir, say=print):
     Also attaches the Drive mirror when the config asks for one. Leaving after such
     a stop raises TrainingInterrupted, which says how to resume.
     """
-    for stale in (StopAndSave, CheckpointMirror):  # left by an earlier run of the same notebook cell
+    for stale in (StopAndSave, TrainingClock, CheckpointMirror):  # left by an earlier run of the same cell
         while trainer.pop_callback(stale):
             pass
     stopper = StopAndSave()
     trainer.add_callback(stopper)
+    trainer.add_callback(TrainingClock())  # before the mirror, so the mirror copies the clock too
     mirror = mirror_dir_for(config, run_dir)
     if mirror is not None:
         trainer.add_callback(CheckpointMirror(mirror, say))

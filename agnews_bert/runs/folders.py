@@ -8,6 +8,8 @@ A run folder (`<output_dir>/<run_name>/`) holds:
 
 A folder with `results.json` is finished and is never overwritten unless the
 user asks (`overwrite=True`); a notebook reuses it, the command line refuses.
+One run writes a folder at a time: `prepare_run_dir` takes its lock (lock.py)
+and `save_run` lets go of it.
 JSON files are written to a temporary file and renamed into place,
 so a disconnect mid-write leaves the old file, never half a file.
 
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..errors import AgNewsError
+from .lock import acquire_run_lock, release_run_lock
 
 RESULTS_FILE = "results.json"
 CONFIG_FILE = "config.json"
@@ -37,6 +40,16 @@ INDEX_FILE = "runs.jsonl"
 def is_main_process() -> bool:
     """False in the worker processes of a distributed run (torchrun and accelerate set RANK): only rank 0 writes."""
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def package_version() -> str:
+    """This package's installed version, read without importing torch. Example: "0.1.0" """
+    from importlib import metadata
+
+    try:
+        return metadata.version("agnews_bert")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def run_dir_for(config: RunConfig) -> Path:
@@ -70,9 +83,14 @@ def prepare_run_dir(config: RunConfig, say=print) -> Path:
     config.overwrite, which sets it aside until the new run is saved (`save_run`
     then removes it; `restore_replaced_run` puts it back after a failure).
     An unfinished one is resumed only if its settings are the same.
+    The run folder's lock (see lock.py) is taken first, so nothing here removes
+    the checkpoints of a run that is still alive; `save_run` lets go of it.
     """
     run_dir = run_dir_for(config)
+    check_output_dir(config)
+    acquire_run_lock(run_dir, say)
     if is_finished(run_dir) and not config.overwrite:
+        release_run_lock(run_dir)  # nothing will be written: the next cells only read the finished run
         say(f"Already trained with these settings: {run_dir} holds the finished run, so the next cells load its "
             "model and results instead of training. To train it again, tick 'train again' in the form "
             "(overwrite=True); to keep both, change a setting.")
@@ -91,6 +109,17 @@ def prepare_run_dir(config: RunConfig, say=print) -> Path:
     refuse_other_settings(run_dir, config)
     write_json_atomic(run_dir / CONFIG_FILE, json.loads(config.to_json()))
     return run_dir
+
+
+def check_output_dir(config: RunConfig) -> None:
+    """Raise AgNewsError if output_dir (or a folder above it) is a file, before any work starts."""
+    folder = Path(config.output_dir).expanduser()
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            raise AgNewsError(f"output_dir={config.output_dir!r} cannot hold run folders: {part} is a file; "
+                              "choose another output_dir=...")
+        if part.exists():
+            return
 
 
 def replaced_dir_for(run_dir: Path) -> Path:

@@ -17,8 +17,11 @@ Example:
 
 import contextlib
 import dataclasses
+import json
 import signal
 import threading
+import time
+from pathlib import Path
 
 import transformers
 
@@ -37,6 +40,46 @@ class StopAndSave(transformers.TrainerCallback):
             control.should_save = True
             control.should_training_stop = True
         return control
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        # The Trainer ends the cut-short epoch as if it were whole: it would score validation at, say,
+        # epoch 0.45 and save the same step again. Only a real epoch end keeps its validation point.
+        if self.requested and not float(state.epoch).is_integer():
+            control.should_evaluate = False
+            control.should_save = False
+        return control
+
+
+class TrainingClock(transformers.TrainerCallback):
+    """Seconds of training so far, written into each checkpoint, so a resumed run reports its whole time.
+
+    `previous_seconds` is what the checkpoint that training resumed from had trained (0 for a fresh start).
+    Example: 40 s, killed, resumed from the checkpoint at 30 s, 50 s more -> train_seconds 80
+    """
+
+    FILE = "agnews_bert_clock.json"
+
+    def __init__(self):
+        self.previous_seconds = 0.0
+        self.began = time.perf_counter()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.began = time.perf_counter()
+        self.previous_seconds = self.seconds_in(Path(args.output_dir) / f"checkpoint-{state.global_step}")
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            seconds = self.previous_seconds + time.perf_counter() - self.began
+            checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            (checkpoint / self.FILE).write_text(json.dumps({"train_seconds": round(seconds, 3)}), encoding="utf-8")
+
+    @classmethod
+    def seconds_in(cls, checkpoint: Path) -> float:
+        """The seconds trained up to a checkpoint; 0 when it records none (or there is no checkpoint)."""
+        try:
+            return float(json.loads((Path(checkpoint) / cls.FILE).read_text(encoding="utf-8"))["train_seconds"])
+        except (OSError, ValueError, KeyError):
+            return 0.0
 
 
 @contextlib.contextmanager

@@ -10,14 +10,14 @@ Example:
 import json
 import platform
 import shutil
-from importlib import metadata
 from pathlib import Path
 
 from .checkpoints import checkpoints_dir_for, remove_without_trash
+from .lock import release_run_lock
 from ..config import RunConfig
 from ..errors import AgNewsError
 from .folders import (CHECKPOINTS_DIR, CONFIG_FILE, MODEL_DIR, RESULTS_FILE, append_to_index, is_finished,
-                   load_results, replaced_dir_for, write_json_atomic)
+                   load_results, package_version, replaced_dir_for, write_json_atomic)
 
 
 def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
@@ -27,9 +27,16 @@ def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
     batch), so config.json, results.json and the index agree. Returns the results
     as saved: a new dict, with run_dir, versions and plots added.
     A run folder that is already finished (a notebook loaded it instead of
-    training) is left as it is.
+    training) is left as it is. The run folder's lock is released at the end.
     """
     run_dir = Path(run_dir)
+    try:
+        return _save_or_fall_back(trainer, run_dir, config, results)
+    finally:
+        release_run_lock(run_dir)  # taken by prepare_run_dir: the run folder is free for the next run
+
+
+def _save_or_fall_back(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
     if is_finished(run_dir):
         print(f"{run_dir} is already saved (a finished run with these settings); nothing to write.")
         return load_results(run_dir)
@@ -99,7 +106,7 @@ def library_versions() -> dict:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "datasets": datasets.__version__,
-        "agnews_bert": _own_version(),
+        "agnews_bert": package_version(),
     }
 
 
@@ -114,10 +121,3 @@ def _save_plots(run_dir: Path, results: dict) -> list:
     except Exception as error:
         warnings.warn(f"could not draw the plots of {run_dir.name}: {error}", stacklevel=2)
         return []
-
-
-def _own_version() -> str:
-    try:
-        return metadata.version("agnews_bert")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"

@@ -1,0 +1,115 @@
+"""One writer per run folder: a lock held from `prepare_run_dir` to `save_run`.
+
+Two trainings in one run folder damage each other: the second one's
+`resume=False` deletes the first one's checkpoints mid-run, and each saves over
+the other. So a run takes the folder's lock before it writes anything, and a
+second writer is refused at once, told who holds it (pid, host, start time).
+
+Design choices:
+- The lock is filelock's `FileLock` (an OS lock, `flock`) on
+  `<output_dir>/.<run_name>.lock`. The operating system drops it when its
+  process dies, SIGKILL included, so a killed run never blocks the next one.
+- It sits beside the run folder, not inside it: `resume=False` and
+  `overwrite=True` remove or rename the folder, and must not remove the lock.
+- Beside the lock, the holder writes an owner note (`.<run_name>.owner.json`),
+  and removes it when it lets go. A note found by the next holder was left by
+  a run that was killed: the lock is taken over, with a line saying so.
+- One process asking again for a lock it holds (a notebook cell run twice)
+  gets it: the lock is per process, not per call.
+- Waiting is never done (timeout 0): in a notebook a second tab gets a clear
+  message instead of a cell that hangs.
+
+Example:
+    >>> acquire_run_lock(Path("/tmp/runs/my-run"))  # doctest: +SKIP
+    >>> release_run_lock(Path("/tmp/runs/my-run"))  # doctest: +SKIP
+"""
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from ..errors import AgNewsError
+
+_held: dict = {}  # lock file -> FileLock, for the locks this process holds
+
+
+def lock_file_for(run_dir) -> Path:
+    """The lock file of a run folder. Example: runs/my-run -> runs/.my-run.lock"""
+    run_dir = Path(run_dir).expanduser().absolute()
+    return run_dir.parent / f".{run_dir.name}.lock"
+
+
+def owner_file_for(run_dir) -> Path:
+    """Who holds the lock: pid, host, start time. Example: runs/my-run -> runs/.my-run.owner.json"""
+    run_dir = Path(run_dir).expanduser().absolute()
+    return run_dir.parent / f".{run_dir.name}.owner.json"
+
+
+def acquire_run_lock(run_dir, say=print) -> None:
+    """Take the run folder's lock, or raise AgNewsError naming the run that holds it.
+
+    A lock left by a killed run is taken over, and say() tells so.
+    """
+    lock_file = lock_file_for(run_dir)
+    if lock_file in _held:
+        return
+    lock = FileLock(str(lock_file), timeout=0)
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout:  # before OSError: filelock's Timeout is one
+        raise AgNewsError(
+            f"run folder {Path(run_dir)} is in use by another training run ({describe_owner(read_owner(run_dir))}); "
+            "wait for it to finish or stop it, or pass run_name=... to train in another folder"
+        ) from None
+    except OSError as error:
+        raise AgNewsError(f"cannot create the run folder's lock {lock_file} ({error.strerror or error}); choose "
+                          "another output_dir=...") from error
+    except NotImplementedError:  # older filelock on a disk without flock (some network mounts): go on, unlocked
+        say(f"Note: {lock_file.parent} cannot hold a file lock, so nothing stops a second run in "
+            f"{Path(run_dir).name} at the same time; start only one")
+        return
+    _held[lock_file] = lock
+    left_behind = read_owner(run_dir)
+    if left_behind is not None:
+        say(f"Note: taking over the lock of {Path(run_dir).name}, left by a run that was stopped without "
+            f"releasing it ({describe_owner(left_behind)}); that run is no longer running")
+    _write_owner(run_dir)
+
+
+def release_run_lock(run_dir) -> None:
+    """Let go of the run folder's lock, if this process holds it; the owner note goes first."""
+    lock = _held.pop(lock_file_for(run_dir), None)
+    if lock is None:
+        return
+    owner_file_for(run_dir).unlink(missing_ok=True)
+    lock.release()
+
+
+def read_owner(run_dir) -> dict | None:
+    """The owner note of a run folder's lock; None when there is none (or it is unreadable)."""
+    try:
+        return json.loads(owner_file_for(run_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def describe_owner(owner: dict | None) -> str:
+    """Example: {"pid": 4242, "host": "colab", "started": "2026-12-02 00:31:05 UTC"}
+    -> "pid 4242 on colab, started 2026-12-02 00:31:05 UTC" """
+    if not owner:
+        return "a process that is just starting"
+    return f"pid {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')}"
+
+
+def _write_owner(run_dir) -> None:
+    owner = {"pid": os.getpid(), "host": socket.gethostname(),
+             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    path = owner_file_for(run_dir)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(owner), encoding="utf-8")
+    os.replace(temporary, path)
