@@ -463,12 +463,12 @@ def prediction_part(job: dict) -> dict:
     job["tokenizer"].save_pretrained(folder)
     texts = common.source_texts(str(job["data"]))[:job["predict_texts"]]
     fresh_gpu_memory()
-    plain_seconds, plain_labels = predict_speed.time_plain_pipeline(str(folder), texts, MAX_LENGTH)
-    package_seconds, package_labels = predict_speed.time_package_predict(str(folder), texts, MAX_LENGTH)
+    plain_seconds, plain_probabilities = predict_speed.time_plain_pipeline(str(folder), texts, MAX_LENGTH)
+    package_seconds, package_probabilities = predict_speed.time_package_predict(str(folder), texts, MAX_LENGTH)
     pipeline, package = predict_speed.row(plain_seconds, len(texts)), predict_speed.row(package_seconds, len(texts))
-    agreement = sum(a == b for a, b in zip(plain_labels, package_labels)) / len(texts)
     return {"texts": len(texts), "pipeline": pipeline, "package": package,
-            "speedup": round(pipeline["seconds"] / package["seconds"], 2), "label_agreement": round(agreement, 4)}
+            "speedup": round(pipeline["seconds"] / package["seconds"], 2),
+            **predict_speed.agreement(plain_probabilities, package_probabilities)}
 
 
 def targets(result: dict) -> dict:

@@ -60,6 +60,9 @@ def invariant(test_name: str) -> str:
     return f"{INVARIANTS}::{test_name}"
 
 
+# A held lock, a killed holder's lock taken over, the same kernel asking twice, the owner note removed.
+LOCK_TESTS = ["tests/test_runs.py::test_a_notebook_meets_a_held_lock_with_a_message_and_takes_over_once_its_holder_is_killed"]
+
 MUTANTS = [
     # --- splits and identity -------------------------------------------------------------------
     Mutant("splits: validation not stratified", "agnews_bert/data.py",
@@ -243,7 +246,23 @@ MUTANTS = [
            "        print(f\"agnews-bert: {error}\", file=sys.stderr)\n        return 0",
            ["tests/test_resilience.py::test_interrupt_saves_a_checkpoint_and_says_how_to_resume"],
            "a shell loop would take an interrupted run for a finished one"),
-    # --- the run lock: agnews_bert/runs/ has no lock on this branch yet; its mutants go here. --------
+    # --- the run lock ---------------------------------------------------------------------------------
+    Mutant("lock: never taken", "agnews_bert/runs/lock.py",
+           "        lock.acquire()\n", "        pass  # lock.acquire()\n",
+           LOCK_TESTS,
+           "a second writer in the same folder wipes the first one's checkpoints and reports its scores"),
+    Mutant("lock: a lock left by a killed run is taken over silently", "agnews_bert/runs/lock.py",
+           "    if left_behind is not None:", "    if False:",
+           LOCK_TESTS,
+           "the student is not told that an earlier run was cut off in this folder"),
+    Mutant("lock: the same process is refused its own lock", "agnews_bert/runs/lock.py",
+           "    if lock_file in _held:\n        return\n", "",
+           LOCK_TESTS,
+           "rerunning a notebook cell would be refused by the kernel's own earlier run"),
+    Mutant("lock: the owner note outlives its run", "agnews_bert/runs/lock.py",
+           "    owner_file_for(run_dir).unlink(missing_ok=True)\n    lock.release()", "    lock.release()",
+           LOCK_TESTS,
+           "every later run in the folder would say it took over a killed run's lock"),
 ]
 
 # Mutants that cannot change behaviour, with the reason; listed, never run.

@@ -83,8 +83,8 @@ def test_the_lab_loop_through_the_page(lab, page):
     print(f"\nscreenshots of the form and the runs view: {ARTIFACTS}")
 
 
-def test_prediction_widget_labels_a_headline(lab, page):
-    """Notebook 03 in smoke mode trains a run if there is none, then its widget labels what we type."""
+def test_prediction_widget_labels_a_headline_and_shades_its_words(lab, page):
+    """Notebook 03 in smoke mode trains a run if there is none; its box labels what we type and shades each word."""
     import agnews_bert as ab
 
     notebook = json.loads(WIDGET_NOTEBOOK.read_text(encoding="utf-8"))
@@ -96,10 +96,11 @@ def test_prediction_widget_labels_a_headline(lab, page):
     widget.locator("textarea").fill(HEADLINE)
     widget.get_by_role("button", name="Predict").click()
     widget.get_by_text("Predicted class").wait_for()
+    widget.get_by_text("green: for, red: against").wait_for()  # the shading comes with the answer (captum installed)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "prediction_widget.png"
     widget.screenshot(path=str(screenshot))
-    print(f"\nscreenshot of the prediction widget: {screenshot}")
+    print(f"\nscreenshot of the prediction widget, its headline shaded: {screenshot}")
 
     runs_dir = Path(lab[2]) / "runs"
     expected = ab.predict([HEADLINE], runs_dir / ab.runs_table(runs_dir)["run_name"][0])[0]
@@ -107,23 +108,7 @@ def test_prediction_widget_labels_a_headline(lab, page):
     shown = widget.locator(".widget-hbox > .widget-label").all_inner_texts()
     assert shown == [f"{expected['probabilities'][name]:.1%}" for name in ab.CLASS_NAMES]
 
-
-def test_prediction_widget_shades_the_words_behind_its_answer(lab, page):
-    """Under its answer, notebook 03's box shows the headline with each word shaded (captum installed)."""
-    notebook = json.loads(WIDGET_NOTEBOOK.read_text(encoding="utf-8"))
-    widget_cell = code_cell_with(notebook, "prediction_widget(")
-    open_notebook(page, lab, WIDGET_NOTEBOOK.name)
-    run_cells(page, notebook, up_to=widget_cell)
-
-    widget = cell(page, widget_cell).locator(".jp-OutputArea-output").last
-    widget.locator("textarea").fill(HEADLINE)
-    widget.get_by_role("button", name="Predict").click()
-    widget.get_by_text("green: for, red: against").wait_for()
     shaded = widget.locator("span[title]")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "prediction_widget_shaded.png"
-    widget.screenshot(path=str(screenshot))
-    print(f"\nscreenshot of the shaded headline: {screenshot}")
     assert "".join(shaded.all_inner_texts()) == HEADLINE.replace(" ", "")  # every word (or piece) shaded, in order
     colours = shaded.evaluate_all("spans => spans.map(s => [getComputedStyle(s).backgroundColor, "
                                   "getComputedStyle(s).color])")

@@ -96,7 +96,10 @@ def test_options_train_the_same_rows_or_say_why_not(tiny):
 
 def test_prediction_compares_predict_with_the_pipeline(tiny):
     prediction = tiny[0]["prediction"]
-    assert prediction["texts"] == 100 and prediction["label_agreement"] == 1.0  # one model: the same classes
+    assert prediction["texts"] == 100
+    # One model, so the same probabilities up to float rounding; its random head's near-tied classes can
+    # still flip a label in rounding, so the labels are reported (label_agreement), not asserted.
+    assert prediction["max_probability_difference"] < 1e-4 and 0 <= prediction["label_agreement"] <= 1
     seconds = prediction["pipeline"]["seconds"] / prediction["package"]["seconds"]
     assert prediction["speedup"] == pytest.approx(seconds, abs=0.01)
 

@@ -12,7 +12,7 @@ def test_the_check_has_at_least_30_mutants_over_every_stage():
     assert len(mutation_check.MUTANTS) >= 30
     stages = {mutant.name.split(":")[0] for mutant in mutation_check.MUTANTS}
     assert {"splits", "identity", "metrics", "report", "scoring", "truncation", "checkpoints", "resume", "oom",
-            "precision", "estimate", "training", "index", "cli"} <= stages
+            "precision", "estimate", "training", "index", "cli", "lock"} <= stages
     assert len({mutant.name for mutant in mutation_check.MUTANTS}) == len(mutation_check.MUTANTS)
 
 
