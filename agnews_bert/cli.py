@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import fields, replace
 
-from .config import PRESETS, RunConfig
+from .config import METHODS, PRESETS, RunConfig
 from .errors import AgNewsError, TrainingInterrupted
 from .hub import check_hub_names
 from .runs.folders import package_version
@@ -102,6 +102,13 @@ def _add_train(commands) -> None:
     command.add_argument("--batch-size", type=_number(int), help="training rows per step and device")
     command.add_argument("--max-length", type=_number(int), help="tokens kept per text")
     command.add_argument("--seed", type=_number(int), help="random seed for splits, head and shuffling")
+    command.add_argument("--method", choices=METHODS, help="what is trained: every weight (full, the default), "
+                         "LoRA adapters and the head (lora), or the head on a frozen encoder (linear-probe)")
+    command.add_argument("--lora-r", type=_number(int), help="rank of the LoRA adapters (default: 8)")
+    command.add_argument("--lora-alpha", type=_number(int), help="LoRA scale, alpha / r (default alpha: 16)")
+    command.add_argument("--lora-dropout", type=_number(float), help="dropout on the LoRA adapters' input (default: 0.1)")
+    command.add_argument("--early-stopping-patience", type=_number(int),
+                         help="stop after this many epochs without a better validation macro-F1 (default: off)")
     command.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"])
     command.add_argument("--output-dir", help="folder that holds the run folders (default: runs)")
     command.add_argument("--run-name", help="name of this run's folder (default: built from the settings)")
@@ -144,7 +151,8 @@ def _add_runs(commands) -> None:
 
 def _train(arguments) -> int:
     fields = ("model", "data", "test_data", "train_size", "validation_size", "test_size", "epochs", "lr",
-              "batch_size", "max_length", "seed", "precision", "output_dir", "run_name", "checkpoint_dir",
+              "batch_size", "max_length", "seed", "method", "lora_r", "lora_alpha", "lora_dropout",
+              "early_stopping_patience", "precision", "output_dir", "run_name", "checkpoint_dir",
               "trust_remote_code", "overwrite", "resume")
     config = RunConfig.preset(arguments.preset, **{name: getattr(arguments, name) for name in fields})
     if arguments.data is not None:

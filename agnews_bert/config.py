@@ -28,6 +28,7 @@ from .errors import AgNewsError
 from .smoke import SMOKE  # the word is defined (and resolved) in smoke.py
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+METHODS = ("full", "lora", "linear-probe")
 ATTENTIONS = ("auto", "sdpa", "eager", "flash_attention_2")
 LR_RANGE = (1e-7, 1.0)
 MAX_LENGTH_RANGE = (8, 8192)
@@ -41,6 +42,12 @@ class RunConfig:
     checkpoint_dir: fast local disk for checkpoints while output_dir is on a slow
     network disk such as Google Drive; with mirror_checkpoints each checkpoint is
     also copied there once, so a new runtime can resume.
+    method: what is trained. "full": every weight (the default); "lora": low-rank
+    adapters of rank lora_r (scaled by lora_alpha / lora_r, with lora_dropout) on the
+    encoder's attention and MLP projections, plus the classification head;
+    "linear-probe": the classification head only, on a frozen encoder.
+    early_stopping_patience: stop after this many epochs without a better validation
+    macro-F1 (None: train every epoch).
     """
 
     model: str = "answerdotai/ModernBERT-base"
@@ -57,6 +64,11 @@ class RunConfig:
     max_length: int = 128
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
+    method: str = "full"
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+    early_stopping_patience: int | None = None
     seed: int = 42
     precision: str = "auto"
     attention: str = "auto"
@@ -88,8 +100,8 @@ class RunConfig:
 
     @property
     def learning_rate(self) -> float:
-        """The lr to train with: the user's, or the model family's default."""
-        return self.lr if self.lr is not None else default_learning_rate(self.model)
+        """The lr to train with: the user's, or the usual one for the model family and the method."""
+        return self.lr if self.lr is not None else default_learning_rate(self.model, self.method)
 
     @property
     def per_device_eval_batch_size(self) -> int:
@@ -107,7 +119,7 @@ class RunConfig:
         """
         if self.run_name:
             return self.run_name
-        model = model_short_name(self.model)
+        model = model_short_name(self.model) + ("" if self.method == "full" else f"_{self.method}")
         size = "all" if self.train_size is None else f"{self.train_size:g}"
         readable = f"{model}_n{size}_lr{_short_number(self.learning_rate)}_ep{self.epochs:g}_seed{self.seed}"
         return f"{readable}_{self.settings_fingerprint}"
@@ -116,11 +128,15 @@ class RunConfig:
     def identity(self) -> dict:
         """Every setting that can change a run's result, numbers written one way (2 == 2.0).
 
-        Bookkeeping fields (where the run is saved, resume, overwrite, ...) are left out.
+        Bookkeeping fields (where the run is saved, resume, overwrite, ...) are left out, and
+        so are settings that cannot change this run (see LATER_SETTINGS).
         Example: RunConfig().identity["batch_size"] -> "32"
         """
         values = {name: getattr(self, name) for name in sorted(_field_names()) if name not in BOOKKEEPING_FIELDS}
         values["lr"] = self.learning_rate  # lr=None and the family default train the same way
+        for name, default in LATER_SETTINGS.items():
+            if values[name] == default or (name in LORA_SETTINGS and self.method != "lora"):
+                del values[name]
         return {name: _canonical(value) for name, value in values.items()}
 
     @property
@@ -149,6 +165,17 @@ class RunConfig:
 # Where and how a run is kept, not what it computes: these never change a run's identity.
 BOOKKEEPING_FIELDS = ("output_dir", "run_name", "checkpoint_dir", "mirror_checkpoints", "resume", "overwrite",
                       "trust_remote_code", "preset")
+
+
+# Settings added after 0.1.0, with their defaults. At its default such a setting is left out of
+# the identity, so every run folder named before it existed keeps its name (and resumes).
+LATER_SETTINGS = {"method": "full", "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0.1,
+                  "early_stopping_patience": None}
+LORA_SETTINGS = ("lora_r", "lora_alpha", "lora_dropout")  # they change nothing unless method="lora"
+# The usual learning rate of a method that trains a few weights: many fewer weights move, so each
+# can move further. LoRA on BERT-size encoders is commonly trained at 4e-4 to 5e-4 (the LoRA paper's
+# RoBERTa-base settings); a linear head on frozen features at 1e-3, Adam's own default.
+METHOD_LEARNING_RATES = {"lora": 5e-4, "linear-probe": 1e-3}
 
 
 def _field_names() -> list:
@@ -183,15 +210,18 @@ def _reject_unknown_fields(values: dict) -> None:
         raise AgNewsError(f"unknown RunConfig field(s): {', '.join(unknown)}; see RunConfig's docstring")
 
 
-def default_learning_rate(model: str) -> float:
-    """The usual fine-tuning lr of a model family.
+def default_learning_rate(model: str, method: str = "full") -> float:
+    """The usual lr of a model family for full fine-tuning, or of a method that trains fewer weights.
 
     ModernBERT was trained to fine-tune at a higher lr than BERT.
-    Example: "answerdotai/ModernBERT-base" -> 5e-05, "bert-base-uncased" -> 2e-05
+    Example: "answerdotai/ModernBERT-base" -> 5e-05, "bert-base-uncased" -> 2e-05,
+             ("bert-base-uncased", "lora") -> 5e-04
     """
     name = model.lower()
     if name == SMOKE:
         return 3e-3
+    if method in METHOD_LEARNING_RATES:
+        return METHOD_LEARNING_RATES[method]
     if "modernbert" in name:
         return 5e-5
     return 2e-5
@@ -257,6 +287,12 @@ def _check_hyperparameters(config: RunConfig) -> None:
     _require_range("warmup_ratio", config.warmup_ratio, 0.0, 0.5, "try 0.1")
     _require_range("weight_decay", config.weight_decay, 0.0, 1.0, "try 0.01")
     _require_range("seed", config.seed, 0, 2**32 - 1, "any whole number, like 42", integer=True)
+    _require_range("lora_r", config.lora_r, 1, 1024, "try 8", integer=True)
+    _require_range("lora_alpha", config.lora_alpha, 1, 4096, "try twice lora_r, like 16", integer=True)
+    _require_range("lora_dropout", config.lora_dropout, 0.0, 0.9, "try 0.1")
+    if config.early_stopping_patience is not None:
+        _require_range("early_stopping_patience", config.early_stopping_patience, 1, 100,
+                       "try 2, or None to train every epoch", integer=True)
 
 
 def _check_sizes(config: RunConfig) -> None:
@@ -268,6 +304,8 @@ def _check_sizes(config: RunConfig) -> None:
 def _check_choices(config: RunConfig) -> None:
     if config.precision not in PRECISIONS:
         raise AgNewsError(f"precision={config.precision!r} is unknown: use one of {', '.join(PRECISIONS)}")
+    if config.method not in METHODS:
+        raise AgNewsError(f"method={config.method!r} is unknown: use one of {', '.join(METHODS)}")
     if config.attention not in ATTENTIONS:
         raise AgNewsError(f"attention={config.attention!r} is unknown: use one of {', '.join(ATTENTIONS)}")
     for name in ("model", "data", "output_dir"):

@@ -15,6 +15,7 @@ import pytest
 import transformers
 
 import agnews_bert as ab
+from agnews_bert.config import BOOKKEEPING_FIELDS
 import agnews_bert.training
 from agnews_bert.cli import main
 from agnews_bert.errors import TrainingInterrupted
@@ -122,8 +123,11 @@ OTHER_VALUES = {
     "model": "bert-base-uncased", "data": "other.csv", "test_data": "test.csv", "train_size": 200,
     "validation_size": 32, "test_size": 100, "epochs": 3, "lr": 1e-3, "batch_size": 16, "eval_batch_size": 64,
     "gradient_accumulation_steps": 2, "max_length": 32, "warmup_ratio": 0.2, "weight_decay": 0.1, "seed": 7,
-    "precision": "auto", "attention": "eager", "group_by_length": False,
+    "precision": "auto", "attention": "eager", "group_by_length": False, "method": "linear-probe",
+    "early_stopping_patience": 2,
 }
+# LoRA's own settings, which can change only a LoRA run's result.
+LORA_VALUES = {"lora_r": 4, "lora_alpha": 8, "lora_dropout": 0.0}
 BOOKKEEPING_VALUES = {
     "output_dir": "elsewhere", "checkpoint_dir": "/tmp/checkpoints", "mirror_checkpoints": False, "resume": False,
     "overwrite": True, "trust_remote_code": True, "preset": "cpu",
@@ -132,12 +136,27 @@ BOOKKEEPING_VALUES = {
 
 def test_every_result_affecting_setting_gets_its_own_run_folder():
     base = ab.RunConfig.preset("smoke", output_dir="runs")
-    assert set(OTHER_VALUES) == set(base.identity), "a new RunConfig field needs a value here"
+    settings = {field.name for field in dataclasses.fields(ab.RunConfig)} - set(BOOKKEEPING_FIELDS)
+    assert set(OTHER_VALUES) | set(LORA_VALUES) == settings, "a new RunConfig field needs a value here"
+    lora = dataclasses.replace(base, method="lora")
     folders = {name: ab.run_dir_for(dataclasses.replace(base, **{name: value})).name
                for name, value in OTHER_VALUES.items()}
-    assert base.resolved_run_name not in folders.values()
-    assert len(set(folders.values())) == len(OTHER_VALUES), "two settings share a run folder"
+    folders.update({name: ab.run_dir_for(dataclasses.replace(lora, **{name: value})).name
+                    for name, value in LORA_VALUES.items()})
+    assert base.resolved_run_name not in folders.values() and lora.resolved_run_name not in folders.values()
+    assert len(set(folders.values())) == len(OTHER_VALUES) + len(LORA_VALUES), "two settings share a run folder"
     assert ab.run_dir_for(ab.RunConfig.preset("smoke", output_dir="runs")) == ab.run_dir_for(base)  # same settings
+
+
+def test_settings_added_later_keep_the_names_of_older_runs_and_lora_settings_matter_only_for_lora():
+    smoke = ab.RunConfig.preset("smoke")
+    assert smoke.resolved_run_name == "smoke_nall_lr3e-03_ep6_seed42_42beec"  # the name 0.1.0 gave this run
+    explicit = dataclasses.replace(smoke, method="full", lora_r=8, lora_alpha=16, lora_dropout=0.1,
+                                   early_stopping_patience=None)
+    assert explicit.resolved_run_name == smoke.resolved_run_name
+    assert dataclasses.replace(smoke, lora_r=64, lora_dropout=0.0).resolved_run_name == smoke.resolved_run_name
+    lora = dataclasses.replace(smoke, method="lora")
+    assert lora.resolved_run_name.startswith("smoke_lora_") and lora.resolved_run_name != smoke.resolved_run_name
 
 
 def test_bookkeeping_settings_and_equal_numbers_keep_the_run_folder():
