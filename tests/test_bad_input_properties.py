@@ -29,7 +29,8 @@ KINDS = {
     "gradient_accumulation_steps": "whole", "max_length": "whole", "warmup_ratio": "number",
     "weight_decay": "number", "seed": "whole", "precision": "text", "attention": "text", "group_by_length": "bool?",
     "output_dir": "text", "run_name": "text?", "checkpoint_dir": "text?", "resume": "bool", "overwrite": "bool",
-    "trust_remote_code": "bool", "mirror_checkpoints": "bool", "preset": "text",
+    "trust_remote_code": "bool", "mirror_checkpoints": "bool", "preset": "text", "method": "text", "lora_r": "whole",
+    "lora_alpha": "whole", "lora_dropout": "number", "early_stopping_patience": "whole?",
 }
 LISTS = st.lists(st.one_of(st.integers(), st.text(max_size=5)), max_size=3)
 WRONG_JSON = {  # values JSON can carry that a field of this kind must refuse
