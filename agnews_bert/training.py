@@ -88,6 +88,9 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         report_to="none",
         ddp_find_unused_parameters=False,  # every parameter gets a gradient; skip the extra graph walk
         save_only_model=False,
+        # Off by default in transformers; on, a resumed run keeps early stopping's count of epochs without a
+        # better validation score (checkpoints.py reads the same record to see where a run stopped).
+        restore_callback_states_from_checkpoint=config.early_stopping_patience is not None,
         **_compat.length_grouping_kwargs(group_by_length),
         **_compat.warmup_kwargs(config.warmup_ratio),
     )
@@ -105,9 +108,28 @@ def build_trainer(config: RunConfig, model, tokenizer, tokenized, run_dir, colla
         eval_dataset=sorted_by_length(tokenized["validation"]),  # metrics ignore order; sorted batches pad little
         data_collator=collator,
         compute_metrics=compute_metrics,
-        callbacks=[NonFiniteGuard()],  # stops at a nan/inf loss or metric (nan_guard.py)
+        # NonFiniteGuard (stops at a nan/inf loss or metric, nan_guard.py) goes first: it turns a nan
+        # validation score into -inf, which early stopping then counts as no better.
+        callbacks=[NonFiniteGuard(), *early_stopping_callbacks(config)],
         **_compat.trainer_tokenizer_kwargs(tokenizer),
     )
+
+
+def early_stopping_callbacks(config: RunConfig) -> list:
+    """transformers' EarlyStoppingCallback on validation macro-F1 when config.early_stopping_patience is set.
+
+    It counts the epochs since the best validation macro-F1 (metric_for_best_model) and
+    stops once that count reaches the patience. Example: patience 2 -> [EarlyStoppingCallback]; None -> []
+    """
+    if config.early_stopping_patience is None:
+        return []
+    return [transformers.EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
+
+
+def early_stopper_of(trainer):
+    """The trainer's EarlyStoppingCallback (after a resume: the one restored from the checkpoint), or None."""
+    return next((callback for callback in trainer.callback_handler.callbacks
+                 if isinstance(callback, transformers.EarlyStoppingCallback)), None)
 
 
 def evaluate_on_test(trainer, test_split, texts=None) -> dict:
@@ -192,6 +214,8 @@ def _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, starte
     results = collect_results(trainer, config, splits, report, train_output, run_dir, started, checkpoint, hardware)
     if trainer.is_world_process_zero():
         results = save_run(trainer, run_dir, config, results)
+        if (results.get("early_stopping") or {}).get("stopped"):
+            say(f"Early stopping: {results['early_stopping']['reason']}")
         for warning in results.get("warnings", []):
             say(f"Warning: {warning}")
         say(summary_line(results))
@@ -269,8 +293,50 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
         "log_history": log_history,
         "resumed_from": Path(resumed_from).name if resumed_from else None,
         "precision_fallback": getattr(guard_of(trainer), "fallback", None),  # nan_guard.fp32_fallback
+        "early_stopping": early_stopping_record(trainer, config.epochs),
         "warnings": learning_warnings(log_history, validation.get("macro_f1")),
     }
+
+
+def early_stopping_record(trainer, epochs_planned: float) -> dict | None:
+    """What early stopping did, read from the Trainer's own state; None when it was off.
+
+    The callback's counter holds the epochs since the best validation macro-F1; a run
+    stopped when that count reached the patience before the planned epochs ran out.
+    Example: patience 2, scores 0.25, 0.25, 0.25 of 6 epochs
+        -> {"patience": 2, "stopped": True, "stopped_at_epoch": 3.0, "best_epoch": 1.0, "epochs_planned": 6, ...}
+    """
+    stopper = early_stopper_of(trainer)
+    if stopper is None:
+        return None
+    patience, without_better = stopper.early_stopping_patience, stopper.early_stopping_patience_counter
+    scores = [(row["epoch"], row["eval_macro_f1"]) for row in trainer.state.log_history if "eval_macro_f1" in row]
+    # The Trainer takes a new best only when strictly higher, so the first epoch with the best score is the kept one.
+    best_epoch, best_score = next(((epoch, score) for epoch, score in scores if score == trainer.state.best_metric),
+                                  (None, None))
+    last_epoch = scores[-1][0] if scores else None
+    stopped = without_better >= patience and last_epoch is not None and last_epoch < epochs_planned
+    reason = _early_stopping_reason(stopped, patience, without_better, best_epoch, best_score, last_epoch,
+                                    epochs_planned)
+    return {"patience": patience, "stopped": stopped, "stopped_at_epoch": last_epoch if stopped else None,
+            "best_epoch": best_epoch, "epochs_planned": epochs_planned, "reason": reason}
+
+
+def _early_stopping_reason(stopped, patience, without_better, best_epoch, best_score, last_epoch,
+                           epochs_planned) -> str:
+    if best_epoch is None:
+        return "no validation score was recorded, so early stopping had nothing to go by"
+    if stopped:
+        return (f"validation macro-F1 did not improve for {_epochs(without_better)} after its best, {best_score:.3f} "
+                f"at epoch {best_epoch:g} (patience {patience}), so training stopped at epoch {last_epoch:g} of "
+                f"{epochs_planned:g}; the model kept is epoch {best_epoch:g}'s")
+    return (f"all {epochs_planned:g} planned epochs trained: the validation macro-F1 never went {_epochs(patience)} "
+            f"without improving before the end; the best, {best_score:.3f}, was at epoch {best_epoch:g}")
+
+
+def _epochs(count: int) -> str:
+    """Example: 1 -> "1 epoch", 2 -> "2 epochs" """
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
 def learning_warnings(log_history: list, validation_macro_f1: float | None) -> list:
@@ -335,9 +401,12 @@ def load_inputs(config: RunConfig):
 def summary_line(results: dict) -> str:
     """Example: "Test accuracy 0.947, macro-F1 0.947 on 7,600 rows; trained in 612.3 s" """
     test = results["test"]
+    stopping = results.get("early_stopping") or {}
+    stopped = (f" (stopped early at epoch {stopping['stopped_at_epoch']:g} of {stopping['epochs_planned']:g})"
+               if stopping.get("stopped") else "")
     return (
         f"Test accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f} on {test['rows']:,} rows; "
-        f"trained in {results['timing']['train_seconds']:.1f} s. Run folder: {results.get('run_dir', '')}"
+        f"trained in {results['timing']['train_seconds']:.1f} s{stopped}. Run folder: {results.get('run_dir', '')}"
     )
 
 

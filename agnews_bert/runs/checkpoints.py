@@ -19,7 +19,16 @@ training goes on locally.
 
 `train_resumably` is `trainer.train()` with all of it: resume from the newest
 complete checkpoint (local, else the mirror), a stop that saves first, and the
-mirror. A notebook shows the same steps as `resume_checkpoint`,
+mirror.
+
+A run that early stopping ended, killed before its results were written, must
+not train on when it is resumed. transformers (4.48 to 5.x alike) records each
+stateful callback in the checkpoint's trainer_state.json ("stateful_callbacks"),
+EarlyStoppingCallback's count of epochs without a better score included, but a
+resumed `trainer.train()` clears the stop it had asked for and trains the
+remaining epochs. So `saving_on_stop` reads that record and, where the count had
+reached the patience, ends training at the checkpoint's step: the Trainer then
+only loads the best epoch, as at the end of any run. A notebook shows the same steps as `resume_checkpoint`,
 `saving_on_stop` and `trainer.train`; `load_finished_run` instead loads a run
 that is already finished with the same settings.
 
@@ -87,6 +96,9 @@ def saving_on_stop(trainer, config, run_dir, say=print):
     for stale in (StopAndSave, TrainingClock, CheckpointMirror):  # left by an earlier run of the same cell
         while trainer.pop_callback(stale):
             pass
+    if config.resume:
+        end_at_an_early_stop(trainer, latest_checkpoint(checkpoints_dir_for(config, run_dir), remove_broken=False),
+                             say)
     stopper = StopAndSave()
     trainer.add_callback(stopper)
     trainer.add_callback(TrainingClock())  # before the mirror, so the mirror copies the clock too
@@ -100,6 +112,38 @@ def saving_on_stop(trainer, config, run_dir, say=print):
             f"training stopped at step {trainer.state.global_step} after saving a checkpoint in "
             f"{checkpoints_dir_for(config, run_dir)}; run the same command or cells again to resume"
         )
+
+
+def end_at_an_early_stop(trainer, checkpoint: Path | None, say=print) -> bool:
+    """If early stopping ended training at `checkpoint`, make resuming from it train no further steps.
+
+    Returns True when it did. Example: checkpoint-39 saved as patience 2 ran out -> trainer.args.max_steps = 39
+    """
+    if checkpoint is None or not stopped_early_at(checkpoint):
+        return False
+    trainer.args.max_steps = checkpoint_step(checkpoint)  # the Trainer's loop ends where the stop was
+    say(f"Early stopping had already ended this run at {checkpoint.name}; loading its best epoch without "
+        "training further")
+    return True
+
+
+def stopped_early_at(checkpoint: Path) -> bool:
+    """True when the checkpoint's trainer state says early stopping had run out of patience there.
+
+    Example: {"stateful_callbacks": {"EarlyStoppingCallback": {"args": {"early_stopping_patience": 2},
+              "attributes": {"early_stopping_patience_counter": 2}}}} -> True
+    """
+    try:
+        state = json.loads((Path(checkpoint) / TRAINER_STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    stored = (state.get("stateful_callbacks") or {}).get("EarlyStoppingCallback") or []
+    for record in stored if isinstance(stored, list) else [stored]:  # a list when several were attached
+        patience = record.get("args", {}).get("early_stopping_patience")
+        counter = record.get("attributes", {}).get("early_stopping_patience_counter", 0)
+        if patience is not None and counter >= patience:
+            return True
+    return False
 
 
 def load_finished_run(trainer, run_dir, say=print):
