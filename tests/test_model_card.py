@@ -164,8 +164,9 @@ def files_holding(folder: Path, secret: str) -> list:
     return [str(path) for path in folder.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]
 
 
-@pytest.mark.parametrize("status, fragment", [(400, "cannot push to 'your-name/agnews-smoke' (cannot create this repo for Bearer hf_***)"),
-                                              (401, "the Hub refused the token (401)")])
+@pytest.mark.parametrize("status, fragment", [
+    (400, "cannot push to 'your-name/agnews-smoke' (cannot create this repo for Bearer hf_***)"),  # the token masked
+    (401, "the Hub refused the token (401)")])
 def test_push_console_script_fails_in_one_line_and_never_shows_or_writes_the_token(
         run_copy, tmp_path, echoing_hub, status, fragment):
     EchoingHub.status = status
@@ -187,3 +188,13 @@ def test_push_console_script_fails_in_one_line_and_never_shows_or_writes_the_tok
     assert ("POST", "/api/repos/create", f"Bearer {FAKE_TOKEN}") in EchoingHub.seen
     assert {seen[2] for seen in EchoingHub.seen} <= {None, f"Bearer {FAKE_TOKEN}"}
     assert files_holding(run_copy, FAKE_TOKEN) == [] and files_holding(tmp_path / "hf_home", FAKE_TOKEN) == []
+
+
+def test_push_uses_the_token_a_login_stored(run_copy, tmp_path, echoing_hub):
+    (tmp_path / "hf_home").mkdir()
+    (tmp_path / "hf_home" / "token").write_text(FAKE_TOKEN, encoding="utf-8")  # as `hf auth login` leaves it
+    EchoingHub.status = 401
+    finished = push_command(run_copy, tmp_path, HF_HUB_OFFLINE="0", HF_ENDPOINT=echoing_hub)
+    assert finished.returncode == 2 and "the Hub refused the token (401)" in finished.stderr
+    assert ("POST", "/api/repos/create", f"Bearer {FAKE_TOKEN}") in EchoingHub.seen
+    assert FAKE_TOKEN not in finished.stderr + finished.stdout and files_holding(run_copy, FAKE_TOKEN) == []

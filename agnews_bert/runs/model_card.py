@@ -138,7 +138,8 @@ def _settings_section(config: RunConfig, results: dict) -> str:
                                                 f"{results['test']['rows']:,}"),
             ("Data", f"{config.data} ({data_origin(config)})")]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
-    return f"## Training settings\n\nFrom the run's config.json and results.json.\n\n| Setting | Value |\n|---|---|\n{table}"
+    return ("## Training settings\n\nFrom the run's config.json and results.json.\n\n"
+            f"| Setting | Value |\n|---|---|\n{table}")
 
 
 def _method_section(config: RunConfig, results: dict) -> str:
@@ -219,7 +220,7 @@ def _use_section(config: RunConfig) -> str:
              "and say nothing about a real encoder; do not use it to label news.") if config.model == SMOKE else ""
     return ("## Intended use and limitations\n\n"
             "Made for teaching: to compare fine-tuning settings and methods on a small, well-known task. It labels "
-            "English news texts of the kind AG News holds (wire stories from 2004 and earlier, title plus "
+            "English news texts of the kind AG News holds (stories of the mid-2000s from many news sources, title plus "
             "description) with one of four topics, and it has no way to say \"none of these\": a text about "
             "anything else still gets one of the four, often with high confidence. Its scores hold for texts like "
             f"its test rows; newer news, other languages, other sources or longer texts may score lower. Texts "

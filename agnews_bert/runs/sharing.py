@@ -36,7 +36,8 @@ def push_to_hub(run_dir, repo_id: str, private: bool | None = None) -> str:
     """Upload a finished run's model folder (model, tokenizer, README.md card) to the Hub repo `repo_id`.
 
     The repo is created if it does not exist (`private` as huggingface_hub defaults it);
-    returns the repo's address. Example: ("runs/my-run", "me/agnews-minilm") -> "https://huggingface.co/me/agnews-minilm"
+    returns the repo's address.
+    Example: ("runs/my-run", "me/agnews-minilm") -> "https://huggingface.co/me/agnews-minilm"
     """
     model_dir = model_dir_to_share(run_dir)
     check_repo_id(repo_id)
