@@ -24,6 +24,8 @@ Known differences:
 - datasets 4 returns a lazy `Column` for `rows["text"]`, not a list: it has
   `len`, indexing and iteration but no `+`, so the package never treats a
   column as a list (CI's colab stage runs datasets 4.0, the tests stage 5.x).
+- huggingface_hub 1.x and 2.x talk HTTP through httpx, whose errors are not
+  OSErrors; 0.x used requests, whose errors are.
 """
 
 import inspect
@@ -144,3 +146,12 @@ def float32_weights_kwargs() -> dict:
     keyword = "dtype" if Version(transformers.__version__) >= Version(DTYPE_KEYWORD_SINCE) else "torch_dtype"
     return {keyword: torch.float32}
 
+
+
+def hub_request_errors() -> tuple:
+    """The exceptions a failed Hub request raises: OSError (HfHubHTTPError, requests) and httpx's, where installed."""
+    try:
+        import httpx
+    except ImportError:  # huggingface_hub 0.x, on requests
+        return (OSError,)
+    return (OSError, httpx.HTTPError)

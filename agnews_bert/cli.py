@@ -1,4 +1,4 @@
-"""The command line: `agnews-bert train | evaluate | predict | runs`.
+"""The command line: `agnews-bert train | evaluate | predict | runs | push`.
 
 Every problem a user can fix prints one line, `agnews-bert: error: ...`, and
 exits with status 2; `--debug` shows the traceback instead.
@@ -6,6 +6,7 @@ exits with status 2; `--debug` shows the traceback instead.
 Example:
     $ agnews-bert train --preset smoke
     $ agnews-bert predict runs/smoke_nall_lr3e-03_ep6_seed42 "Stocks fell on Monday"
+    $ agnews-bert push runs/smoke_nall_lr3e-03_ep6_seed42 --repo-id your-name/agnews-smoke
 """
 
 import argparse
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(commands)
     _add_predict(commands)
     _add_runs(commands)
+    _add_push(commands)
     return parser
 
 
@@ -149,6 +151,16 @@ def _add_runs(commands) -> None:
     command.set_defaults(handler=_runs)
 
 
+def _add_push(commands) -> None:
+    command = commands.add_parser("push", help="upload a finished run's model and model card to the Hugging Face Hub")
+    command.add_argument("run_dir", help="a finished run folder")
+    command.add_argument("--repo-id", required=True, help="the Hub model repo, e.g. your-name/agnews-bert-minilm "
+                         "(created if missing; token from HF_TOKEN, Colab's secrets or `hf auth login`)")
+    command.add_argument("--private", action="store_true", default=None, help="create the repo as private")
+    _add_common(command)
+    command.set_defaults(handler=_push)
+
+
 def _train(arguments) -> int:
     fields = ("model", "data", "test_data", "train_size", "validation_size", "test_size", "epochs", "lr",
               "batch_size", "max_length", "seed", "method", "lora_r", "lora_alpha", "lora_dropout",
@@ -205,6 +217,17 @@ def _predict(arguments) -> int:
     texts = arguments.texts or _read_lines(arguments.file)
     for row in predict(texts, arguments.run_dir, batch_size=arguments.batch_size):
         print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def _push(arguments) -> int:
+    from .runs.sharing import push_to_hub  # huggingface_hub only, no torch
+
+    try:
+        url = push_to_hub(arguments.run_dir, arguments.repo_id, private=arguments.private)
+    except AgNewsError as error:  # push's keyword is not a RunConfig field, so in_flags leaves it: write it here
+        raise AgNewsError(str(error).replace("repo_id=", "--repo-id ")) from error
+    print(f"Uploaded {arguments.run_dir}/model to {url}")
     return 0
 
 

@@ -131,6 +131,15 @@ CASES = {
     "evaluate-zero-batch-size": (["evaluate", "<run>", "--batch-size", "0"], "--batch-size 0"),
     "evaluate-missing-data-file": (["evaluate", "<run>", "--data", "<inputs>/missing.csv"],
                                    "agnews-bert: error: --data <inputs>/missing.csv does not exist"),
+    # push (the environment holds no token and is offline)
+    "push-without-a-repo-id": (["push", "<run>"], "the following arguments are required: --repo-id"),
+    "push-a-folder-that-is-not-a-run": (["push", "<inputs>", "--repo-id", "your-name/agnews-smoke"],
+                                        "agnews-bert: error: <inputs> is not a finished run"),
+    "push-a-bad-repo-id": (["push", "<run>", "--repo-id", "your name/agnews smoke"],
+                           "agnews-bert: error: --repo-id 'your name/agnews smoke' is not a Hub repo name"),
+    "push-without-a-token": (["push", "<run>", "--repo-id", "your-name/agnews-smoke"],
+                             "agnews-bert: error: no Hugging Face token found: create a write token at "
+                             "https://huggingface.co/settings/tokens, then set it as HF_TOKEN"),
 }
 HUB_CASES = ("hub-data-unreachable", "hub-model-unreachable")
 

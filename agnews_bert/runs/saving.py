@@ -1,4 +1,4 @@
-"""Saving a finished run: the model, config.json, results.json and a row in the runs index.
+"""Saving a finished run: the model and its card, config.json, results.json and a row in the runs index.
 
 results.json is written after the model, so a run folder with results.json is
 always complete; its checkpoints are removed only after that.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .checkpoints import checkpoints_dir_for, remove_without_trash
 from .lock import release_run_lock
+from .model_card import save_model_card
 from ..config import RunConfig
 from ..errors import AgNewsError
 from .folders import (CHECKPOINTS_DIR, CONFIG_FILE, MODEL_DIR, RESULTS_FILE, append_to_index, is_finished,
@@ -58,6 +59,7 @@ def _write_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict
     trainer.save_model(str(run_dir / MODEL_DIR))
     results = {**results, "run_dir": str(run_dir), "versions": library_versions()}
     write_json_atomic(run_dir / CONFIG_FILE, json.loads(config.to_json()))
+    save_model_card(run_dir, config, results)  # model/README.md: before results.json, so a finished run has it
     results["plots"] = _save_plots(run_dir, results)
     write_json_atomic(run_dir / RESULTS_FILE, results)
     append_to_index(run_dir.parent, index_row(config, results))
