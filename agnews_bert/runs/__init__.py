@@ -6,7 +6,9 @@
 - `saving`: `save_run`, the model, JSON files and index row of a finished run;
 - `checkpoints`: trustworthy checkpoints, resume, a stop that saves, the Drive mirror;
 - `resilience`: the stop-and-save callback, the training clock and the out-of-memory retry;
-- `lock`: one writer per run folder, and taking over the lock of a killed run.
+- `lock`: one writer per run folder, and taking over the lock of a killed run;
+- `model_card`: the model card (model/README.md) every saved run gets;
+- `sharing`: `push_to_hub`, a finished run's model folder uploaded to the Hub.
 
 Only `folders` is imported here: it needs no torch, so `agnews-bert runs` starts fast.
 """
