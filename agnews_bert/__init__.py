@@ -24,7 +24,7 @@ _EXPORTS = {
     "notebook.baseline": ["tfidf_baseline"],
     "runs.checkpoints": ["load_finished_run", "resume_checkpoint", "saving_on_stop", "train_resumably"],
     "collate": ["make_collator"],
-    "notebook.compare": ["compare_models", "price_of_a_point"],
+    "notebook.compare": ["compare_methods", "compare_models", "price_of_a_point"],
     "config": ["RunConfig", "default_learning_rate"],
     "data": ["describe_splits", "load_agnews"],
     "embedding_map": ["embedding_map"],

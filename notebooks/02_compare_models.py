@@ -18,7 +18,7 @@
 # ---
 
 # %% [markdown]
-# # Compare models: BERT, DistilBERT, ModernBERT and a TF-IDF baseline
+# # Compare models and methods: BERT, DistilBERT, ModernBERT, a TF-IDF baseline; full fine-tuning, LoRA, a linear probe
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/agnews-bert/agnews_bert/blob/main/notebooks/02_compare_models.ipynb)
 #
@@ -29,7 +29,9 @@
 # T4 the three runs take about 6 minutes of computing: an **estimate** (`ab.colab.estimated_minutes`:
 # model size x tokens / an assumed T4 speed), not a measurement; downloading the three models (about
 # 1.3 GB) adds a few minutes. A model that already finished is read back from Drive, not trained again,
-# so after a disconnect just run all cells again.
+# so after a disconnect just run all cells again. Then you adapt one model three ways (every weight, LoRA
+# adapters, a frozen encoder with a trained head) and compare score, trained weights, time and memory:
+# two more runs on a T4, about 4 minutes (estimated); on a CPU runtime, three small runs of a few minutes.
 
 # %%
 # Set-up: on Colab, install the agnews_bert package; anywhere else this cell only imports it.
@@ -110,6 +112,61 @@ table
 ab.plot_comparison(table)
 
 # %% [markdown]
+# ## 4. Three ways to adapt one model: full fine-tuning, LoRA, a linear probe
+#
+# The runs above all used **full fine-tuning**: every weight of the encoder moves. Two cheaper ways are
+# common, and the comparison below trains each on one model with the budget above (same rows, epochs,
+# batch size, max length and seed):
+#
+# - **LoRA** (low-rank adaptation): the pretrained weights stay frozen; next to each attention and MLP
+#   projection W sits a small trained update B x A of rank r (8 here), scaled by alpha / r. The
+#   classification head is trained in full.
+# - **Linear probe**: the encoder is frozen and only the classification head on top of it is trained. It is
+#   the honest baseline for any fine-tuning: it measures what the pretrained features already know.
+#
+# Each method trains at its own usual learning rate (the table's `lr` column): full fine-tuning at the model
+# family's (ModernBERT 5e-5, BERT 2e-5), LoRA at 5e-4 and the probe at 1e-3 (`compare_methods` passes
+# `lr=None`, so `ab.default_learning_rate(model, method)` decides). Fewer trained weights can take bigger
+# steps. The model is the one notebook 01 trains on this runtime: with a GPU, ModernBERT-base, so the
+# full run is the one trained above and is read back, not trained again; on a CPU runtime, BERT-mini
+# (11 million parameters), so the three runs take a few minutes. Note that there its full run trains at
+# BERT's usual 2e-5, not the 1e-4 of the CPU starting config, so it gets a smaller step than above.
+#
+# Memory: with a GPU the table shows each run's measured peak (`peak_gpu_memory_gb`). A CPU keeps no peak
+# per run (the process's peak only grows from one run to the next), so nothing is measured there; for
+# every run the table also gives `weights_and_optimizer_gb`, computed from the parameter counts, not
+# measured: 4 bytes per weight, plus 12 per trained weight for its gradient and Adam's two running
+# averages. Activations (which grow with the batch size and max length) are not in it.
+
+# %%
+METHOD_MODEL = base_config.model  # notebook 01's model on this runtime
+print(f"{METHOD_MODEL}: full fine-tuning, LoRA and a linear probe, each on the budget above")
+methods = ab.compare_methods(METHOD_MODEL, base_config)
+methods
+
+# %% [markdown]
+# **What to expect** (an estimate, not measured here: no GPU was available to us). The trainable share
+# says most: full fine-tuning trains 100% of the weights, LoRA with r = 8 about 1 to 2% (the adapters
+# plus the head), the probe well under 1% (the head alone). With a GPU and one epoch on 12,000 rows,
+# full fine-tuning should land near the top of the table above (0.90 to 0.93 test accuracy), LoRA a
+# point or two below it, and the probe clearly lower, somewhere around 0.80 to 0.88. The probe trains
+# fastest; LoRA saves less time than its share suggests; the full run needs the most memory. A probe
+# near 0.25, or LoRA far below the probe, means something is wrong: look at its loss in notebook 03.
+#
+# **Why they land there.** Full fine-tuning can reshape every feature the encoder computes for news
+# topics, so with enough data it usually scores best, and it pays for that: every weight needs a
+# gradient and two Adam averages (16 bytes per weight instead of 4), and a saved run is a whole copy of the
+# model. LoRA rests on an observation: the change fine-tuning makes to each weight matrix is close to
+# low rank, so a few directions per matrix recover most of the gain. It trains a hundredth of the
+# weights, so its optimizer state and its saved adapter are small; but every batch still goes forward
+# and backward through the whole frozen encoder, so it saves only part of the time (the frozen weights'
+# gradients) and little activation memory. The probe cannot change the features at all: its head can only
+# draw straight boundaries through what masked-word pretraining put in the vectors, and that pretraining
+# never saw a topic label. What it gets right is what pretraining gave for free; the gap between the probe
+# and full fine-tuning is what adapting the encoder buys. It is also the cheapest: nothing flows back
+# through the encoder, so a step costs about one forward pass.
+
+# %% [markdown]
 # ## Exercises
 #
 # For each one: **predict** first and write it down, then **run**, then **explain** in two or three
@@ -156,3 +213,35 @@ ab.price_of_a_point(table)
 
 # %%
 ab.runs_view(OUTPUT_DIR)
+
+# %% [markdown]
+# **5. LoRA's rank.** LoRA above trained adapters of rank r = 8. Predict how the trainable parameters and
+# the test macro-F1 change at r = 2 and at r = 32 (alpha = 2r each time, so the scale alpha / r stays 2):
+# does the score follow the parameter count? Then run
+# `ab.compare_methods(METHOD_MODEL, rank_configs[32], methods=["lora"])` in a new cell (one LoRA run;
+# the other methods are not trained again), and the same for r = 2. The cell shows LoRA's row above and
+# the two settings.
+
+# %%
+rank_configs = {r: base_config.with_changes(lora_r=r, lora_alpha=2 * r) for r in (2, 32)}
+print(methods.set_index("method").loc["lora", ["trainable_parameters", "trainable_share", "test_macro_f1"]])
+{r: {"lora_r": config.lora_r, "lora_alpha": config.lora_alpha, "scale": config.lora_alpha / config.lora_r}
+ for r, config in rank_configs.items()}
+
+# %% [markdown]
+# **6. Is the probe only slow to learn?** The probe's features never change, but its head could train for
+# longer: an epoch of it costs about a third of a full fine-tuning epoch. Predict whether three epochs of
+# the probe reach LoRA's one-epoch score, then run
+# `ab.compare_methods(METHOD_MODEL, base_config.with_changes(epochs=3), methods=["linear-probe"])` in a new
+# cell. If it stays below, explain with what the head can and cannot change. The cell shows the estimated
+# training minutes for each (an estimate from the model's size, not a measurement) next to the seconds
+# the runs above took.
+
+# %%
+longer_probe = base_config.with_changes(model=METHOD_MODEL, method="linear-probe", epochs=3)
+estimates = {f"{method}, {config.epochs:g} epoch(s)": ab.colab.estimated_minutes(config, hardware)["train"]
+             for method, config in [("lora", base_config.with_changes(model=METHOD_MODEL, method="lora")),
+                                    ("linear-probe", longer_probe)]}
+print("estimated training minutes:", estimates)
+methods[["method", "train_seconds", "test_macro_f1"]]
+

@@ -7,7 +7,8 @@ never skips: a missing Chromium, Playwright or JupyterLab is a failure.
 It checks what nbval cannot: the lab loop of notebook 01 as a student lives it
 (Run all; Run all again with the form untouched, which loads the finished run,
 because the page sends back the form's values unchanged; one setting changed by
-a click, then the cells below), and that notebook 03's prediction widget
+a click, then the cells below; the linear probe picked in the method dropdown,
+then the cells below, and LoRA's controls shown only for LoRA), and that notebook 03's prediction widget
 answers a click. Screenshots (the form after the second Run all, the runs view
 with two runs, the prediction box) go to test-artifacts/browser/ (paths
 printed; last_page.png shows the page as the last test left it).
@@ -81,6 +82,40 @@ def test_the_lab_loop_through_the_page(lab, page):
     runs_view.screenshot(path=str(ARTIFACTS / "runs_view_two_runs.png"))
     assert all(run.name in runs_view.inner_text() for run in runs)
     print(f"\nscreenshots of the form and the runs view: {ARTIFACTS}")
+
+
+def test_the_method_picked_on_the_page_is_the_method_that_trains(lab, page):
+    """LoRA's controls appear only with LoRA; the linear probe picked in the page's dropdown reaches config.json.
+
+    After the lab loop it goes on on that test's page (the form shows batch size 16 there); alone, it
+    runs all cells first. The new run differs from the last one by its method only (the smoke model's
+    lr is the same for every method).
+    """
+    from agnews_bert.notebook.widgets import METHOD_LABELS
+
+    notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    form_cell, last_cell = form_cell_index(notebook), last_code_cell(notebook)
+    runs_dir = Path(lab[2]) / "runs"
+    if not finished_runs(runs_dir):  # run on its own
+        open_notebook(page, lab, NOTEBOOK.name)
+        run_all(page, last_cell)
+    form = cell(page, form_cell).locator(".jp-OutputArea-output").last
+    method = form.locator(".widget-dropdown", has=page.locator("label", has_text="method")).locator("select")
+    lora_rank = form.locator(".widget-dropdown", has=page.locator("label", has_text="LoRA rank r"))
+    assert method.locator("option:checked").inner_text().replace("\xa0", " ") == METHOD_LABELS["full"]  # the page spaces hard
+    assert not lora_rank.is_visible()  # hidden for full fine-tuning
+    method.select_option(label=METHOD_LABELS["lora"])
+    lora_rank.wait_for(state="visible")
+    method.select_option(label=METHOD_LABELS["linear-probe"])
+    lora_rank.wait_for(state="hidden")
+    page.wait_for_timeout(500)
+    before = finished_runs(runs_dir)
+    run_from(page, form_cell + 1, last_cell)
+    runs = finished_runs(runs_dir)
+    assert len(runs) == len(before) + 1 and len(index_rows(runs_dir)) == len(runs)
+    last, new = (json.loads((run / "config.json").read_text(encoding="utf-8")) for run in runs[-2:])
+    assert new["method"] == "linear-probe" and "_linear-probe_" in runs[-1].name
+    assert {name for name in new if new[name] != last[name]} == {"method"}
 
 
 def test_prediction_widget_labels_a_headline_and_shades_its_words(lab, page):

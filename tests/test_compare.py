@@ -64,3 +64,71 @@ def test_the_price_of_a_point_is_a_sentence_when_an_encoder_does_not_beat_the_ba
         assert priced.loc[model, "seconds_per_point"] != priced.loc[model, "seconds_per_point"]  # NaN
         assert "no gain over the baseline" in priced.loc[model, "verdict"]
     assert priced.loc["good", "verdict"] == "" and "TF-IDF + logistic regression" not in priced.index
+
+
+# --- the three methods on one model ----------------------------------------------------------------------
+
+
+def fake_method_results(config, trainable: int, total: int = 4_000_000) -> dict:
+    """results.json as a run of `config` writes it (the contract's parameter counts), with made-up scores."""
+    return {"model": config.model, "run_dir": f"runs/{config.resolved_run_name}",
+            "test": {"accuracy": 0.8 + trainable / 1e8, "macro_f1": 0.79 + trainable / 1e8},
+            "parameters": {"trainable": trainable, "total": total, "trainable_share": trainable / total,
+                           "total_millions": total / 1e6, "non_embedding_millions": 1.5},
+            "timing": {"train_seconds": trainable / 1e5, "train_samples_per_second": 50.0, "peak_gpu_memory_gb": None}}
+
+
+def test_methods_train_on_one_budget_each_at_its_usual_rate(monkeypatch, tmp_path):
+    trained = []
+    counts = {"full": 4_000_000, "lora": 150_000, "linear-probe": 1_028}
+
+    def fake_train(config, say=print):
+        trained.append(config)
+        return fake_method_results(config, counts[config.method])
+
+    monkeypatch.setattr(compare, "train", fake_train)
+    base = ab.RunConfig.preset("cpu", output_dir=str(tmp_path), epochs=1, run_name="mine")  # the cpu preset's lr 1e-4
+    table = ab.compare_methods("bert-base-uncased", base, say=lambda *_: None)
+    assert list(table.columns) == list(compare.METHOD_COLUMNS)
+    assert list(table["method"]) == ["full", "lora", "linear-probe"] == [config.method for config in trained]
+    assert list(table["lr"]) == [2e-5, 5e-4, 1e-3]  # each method's usual rate, not the base's 1e-4
+    budgets = {(config.model, config.train_size, config.epochs, config.batch_size, config.max_length, config.seed)
+               for config in trained}
+    assert budgets == {("bert-base-uncased", 2_000, 1, 32, 64, 42)}
+    assert len({ab.run_dir_for(config) for config in trained}) == 3  # three run folders, none named "mine"
+    assert list(table["trainable_parameters"]) == [4_000_000, 150_000, 1_028]
+    assert list(table["total_parameters"]) == [4_000_000] * 3
+    probe = table.set_index("method").loc["linear-probe"]
+    assert probe["trainable_share"] == 1_028 / 4_000_000 and probe["train_seconds"] == 1_028 / 1e5
+    assert probe["weights_and_optimizer_gb"] == round((4 * 4_000_000 + 12 * 1_028) / 1e9, 6)
+    assert pd.isna(probe["peak_gpu_memory_gb"])  # a CPU: nothing measured, nothing made up
+
+
+def test_a_finished_run_is_reused_for_its_method(smoke_run, monkeypatch):
+    monkeypatch.setattr(compare, "train", lambda *_: pytest.fail("a finished run must not be trained again"))
+    output_dir = str(Path(smoke_run["run_dir"]).parent)
+    said = []
+    table = ab.compare_methods("smoke", ab.RunConfig.preset("smoke", output_dir=output_dir), methods=("full",),
+                               say=said.append)
+    saved = json.loads((Path(smoke_run["run_dir"]) / "results.json").read_text())
+    row = table.iloc[0]
+    assert (row["method"], row["lr"], row["run_dir"]) == ("full", 3e-3, smoke_run["run_dir"])
+    assert (row["test_macro_f1"], row["train_seconds"]) == (saved["test"]["macro_f1"], saved["timing"]["train_seconds"])
+    counted = saved["parameters"].get("trainable")  # recorded once training counts trainable weights
+    assert row["trainable_parameters"] == counted if counted is not None else pd.isna(row["trainable_parameters"])
+    assert "already trained" in said[0]
+
+
+def test_memory_of_weights_and_optimizer_is_counted_in_bytes_per_parameter():
+    assert compare.weights_and_optimizer_gb(149_600_000, 149_600_000) == 2.3936  # 16 bytes a trained weight
+    assert compare.weights_and_optimizer_gb(0, 149_600_000) == 0.5984  # 4 bytes a frozen one
+    assert compare.weights_and_optimizer_gb(None, 149_600_000) is None  # a run saved before counts were recorded
+
+
+def test_method_row_of_an_old_run_without_parameter_counts():
+    config = ab.RunConfig.preset("smoke")
+    results = {"model": "smoke", "test": {"accuracy": 0.5, "macro_f1": 0.4}, "parameters": {"total_millions": 0.2},
+               "timing": {"train_seconds": 3.0}}
+    row = compare.method_row(config, results)
+    assert (row["method"], row["trainable_parameters"], row["weights_and_optimizer_gb"]) == ("full", None, None)
+    assert (row["test_macro_f1"], row["train_seconds"], row["run_dir"]) == (0.4, 3.0, None)

@@ -49,6 +49,58 @@ def test_choosing_a_model_sets_its_usual_learning_rate():
     assert form.config().lr == pytest.approx(5e-5)
 
 
+def test_the_method_changes_the_run_folder_and_the_usual_learning_rate():
+    form = RunForm(ab.RunConfig.preset("colab", output_dir="runs"), T4)
+    full_folder = str(ab.run_dir_for(form.config()))
+    form.method.value = "linear-probe"
+    probe = form.config()
+    assert (probe.method, probe.lr) == ("linear-probe", 1e-3)
+    assert f"run folder: <code>{ab.run_dir_for(probe)}</code>" in form.summary.value
+    assert "modernbert-base_linear-probe_n12000_lr1e-03" in form.summary.value and full_folder not in form.summary.value
+    form.method.value = "lora"
+    assert (form.config().method, form.config().lr) == ("lora", 5e-4)
+    form.model.value = "bert-base-uncased"  # the model's usual rate for the method now chosen
+    assert form.config().lr == 5e-4
+    form.method.value = "full"
+    assert form.config().lr == 2e-5
+
+
+def test_lora_controls_show_only_for_lora_and_move_the_run_folder_only_then(smoke_form):
+    assert smoke_form.lora_controls.layout.display == "none"
+    folder = smoke_form.summary.value
+    smoke_form.lora_r.value, smoke_form.lora_alpha.value, smoke_form.lora_dropout.value = 16, 32, 0.2
+    assert smoke_form.summary.value == folder  # method full: LoRA's settings change nothing, nor the folder
+    assert ab.run_dir_for(smoke_form.config()) == ab.run_dir_for(ab.RunConfig.preset("smoke", output_dir="runs"))
+    smoke_form.method.value = "lora"
+    assert smoke_form.lora_controls.layout.display is None  # shown
+    config = smoke_form.config()
+    assert (config.method, config.lora_r, config.lora_alpha, config.lora_dropout) == ("lora", 16, 32, 0.2)
+    lora_folder = smoke_form.summary.value
+    smoke_form.lora_r.value = 4
+    assert smoke_form.summary.value != lora_folder and "smoke_lora_nall_lr3e-03_ep6_seed42_" in smoke_form.summary.value
+
+
+def test_early_stopping_off_is_none_and_a_patience_reaches_the_config(smoke_form):
+    assert smoke_form.early_stopping_patience.value == 0 and smoke_form.config().early_stopping_patience is None
+    before = smoke_form.summary.value
+    smoke_form.early_stopping_patience.value = 2
+    assert smoke_form.config().early_stopping_patience == 2 and smoke_form.summary.value != before
+    smoke_form.early_stopping_patience.value = 0
+    assert smoke_form.config().early_stopping_patience is None and smoke_form.summary.value == before
+    assert dict(smoke_form.early_stopping_patience.options) == {
+        "off": 0, "after 1 epoch without gain": 1, "after 2 epochs without gain": 2, "after 3 epochs without gain": 3}
+
+
+def test_the_estimate_is_shorter_for_the_methods_that_train_fewer_weights(cpu_runtime):
+    form = RunForm(ab.RunConfig.preset("cpu", output_dir="runs", train_size=60_000), cpu_runtime)
+    minutes = {}
+    for method in ab.config.METHODS:
+        form.method.value = method
+        minutes[method] = ab.colab.estimated_minutes(form.config(), cpu_runtime)["train"]
+    assert minutes["full"] > minutes["lora"] > minutes["linear-probe"] > 0
+    assert minutes["linear-probe"] == pytest.approx(minutes["full"] / 3, abs=0.1)  # forward only: 2 of 6
+
+
 def test_all_rows_means_no_train_size_limit():
     form = RunForm(ab.RunConfig.preset("colab"), T4)
     assert form.train_size.value == 12_000
@@ -127,9 +179,14 @@ def test_rebuilding_the_form_keeps_the_students_values_until_reset(tmp_path, cpu
     form.max_length.value = 96
     form.warmup_ratio.value = 0.2
     form.overwrite.value = True
+    form.method.value = "lora"
+    form.lora_r.value = 4
+    form.early_stopping_patience.value = 2
     again = ab.settings_form(str(tmp_path), cpu_runtime)  # the form cell run again, or Run all
     config = again.config()
     assert (config.batch_size, config.max_length, config.warmup_ratio, config.overwrite) == (16, 96, 0.2, True)
+    assert (config.method, config.lora_r, config.early_stopping_patience, config.lr) == ("lora", 4, 2, 5e-4)
+    assert again.lora_controls.layout.display is None
     again.reset_to_defaults()
     assert again.config() == ab.RunConfig.preset("cpu", output_dir=str(tmp_path))
     assert ab.settings_form(str(tmp_path), cpu_runtime).config() == again.config()  # the reset is remembered too
@@ -187,30 +244,47 @@ def sliders(form):
     return [control for control in form.inputs if isinstance(control, kinds)]
 
 
+def dropdowns(form):
+    return [control for control in form.inputs if isinstance(control, ipywidgets.Dropdown)]
+
+
 def echo_front_end(control) -> None:
-    """Set a slider the way the browser does: SelectionSlider by index, the others by the snapped value."""
-    if isinstance(control, ipywidgets.SelectionSlider):
+    """Set a control the way the browser does: SelectionSlider and Dropdown by index, sliders by the snapped value."""
+    if isinstance(control, ipywidgets.Dropdown):
+        control.set_state({"index": control.index})
+    elif isinstance(control, ipywidgets.SelectionSlider):
         control.set_state({"index": control.options.index(next(
             option for option in control.options if option[1] == front_end_value(control)))})
     else:
         control.set_state({"value": front_end_value(control)})
 
 
-FORM_STARTS = [(preset, model) for preset in ("colab", "cpu", "smoke")
-               for model in [None] + [choice for _, choice in MODEL_CHOICES]]
+# A LoRA start with values off the dropdowns' lists (r 12, alpha 24, dropout 0.15, patience 5) and early stopping on.
+LORA_START = {"method": "lora", "lora_r": 12, "lora_alpha": 24, "lora_dropout": 0.15, "early_stopping_patience": 5}
+PROBE_START = {"method": "linear-probe", "early_stopping_patience": 1}
+PRESETS = ("colab", "cpu", "smoke")
+FORM_STARTS = [(preset, model, {}) for preset in PRESETS for model in [None] + [choice for _, choice in MODEL_CHOICES]] \
+    + [(preset, model, start) for preset in PRESETS for model in (None, "bert-base-uncased")
+       for start in (LORA_START, PROBE_START)]
 
 
-@pytest.mark.parametrize("preset, model", FORM_STARTS)
-def test_the_browser_leaves_an_untouched_form_as_it_was(preset, model):
-    form = RunForm(ab.RunConfig.preset(preset, output_dir="runs"), T4)
+@pytest.mark.parametrize("preset, model, start", FORM_STARTS)
+def test_the_browser_leaves_an_untouched_form_as_it_was(preset, model, start):
+    form = RunForm(ab.RunConfig.preset(preset, output_dir="runs", **start), T4)
     if model:
-        form.model.value = model  # and with it the family's learning rate
+        form.model.value = model  # and with it the usual learning rate of the family and the method
     before = form.config()
+    assert before.method == start.get("method", "full")
+    if model and model != ab.RunConfig.preset(preset).model:
+        assert before.lr == ab.default_learning_rate(model, before.method)
     assert len(sliders(form)) == 4  # learning rate, epochs, max length, warm-up share
-    for control in sliders(form):
+    assert len(dropdowns(form)) == 8  # model, method, LoRA r / alpha / dropout, batch size, rows, early stopping
+    for control in sliders(form) + dropdowns(form):
         echo_front_end(control)
     assert form.config() == before
     assert ab.run_dir_for(form.config()) == ab.run_dir_for(before)
+    if start:
+        assert {name: getattr(before, name) for name in start} == start
 
 
 def test_every_point_of_every_slider_reaches_the_config_exactly(smoke_form):
@@ -221,13 +295,28 @@ def test_every_point_of_every_slider_reaches_the_config_exactly(smoke_form):
             assert getattr(smoke_form.config(), fields[control.description]) == value, label
 
 
+def test_every_choice_of_every_dropdown_reaches_the_config_exactly(smoke_form):
+    fields = {"method": "method", "LoRA rank r": "lora_r", "LoRA alpha": "lora_alpha", "LoRA dropout": "lora_dropout",
+              "batch size": "batch_size", "early stopping": "early_stopping_patience"}
+    for control in dropdowns(smoke_form):
+        if control.description not in fields:
+            continue
+        for index in range(len(control.options)):
+            control.set_state({"index": index})  # what the page sends back when a student picks a choice
+            expected = control.value or None if control.description == "early stopping" else control.value
+            assert getattr(smoke_form.config(), fields[control.description]) == expected, control.options[index]
+
+
 def test_values_off_the_usual_lists_are_added_to_the_sliders_and_survive_the_browser():
-    start = ab.RunConfig.preset("cpu", output_dir="runs", lr=2.5e-4, epochs=1.25, max_length=100, warmup_ratio=0.07)
+    start = ab.RunConfig.preset("cpu", output_dir="runs", lr=2.5e-4, epochs=1.25, max_length=100, warmup_ratio=0.07,
+                                method="lora", lora_r=12, lora_alpha=20, lora_dropout=0.15, early_stopping_patience=4)
     form = RunForm(start, T4)
-    for control in sliders(form):
+    for control in sliders(form) + dropdowns(form):
         echo_front_end(control)
     assert form.config() == start
     assert ("2.5e-4", 2.5e-4) in form.lr.options and ("1.25", 1.25) in form.epochs.options
+    assert ("12", 12) in form.lora_r.options and ("0.15", 0.15) in form.lora_dropout.options
+    assert ("after 4 epochs without gain", 4) in form.early_stopping_patience.options
     form.model.value = "bert-base-uncased"
     form.reset_to_defaults()  # back to the values off the lists
     assert form.config() == start

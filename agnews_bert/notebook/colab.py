@@ -60,6 +60,10 @@ DEFAULT_PARAMETERS = 110e6
 AG_NEWS_TOKENS_PER_TEXT = 55  # about the mean of AG News texts for BERT-family tokenizers
 AG_NEWS_TRAIN_ROWS, AG_NEWS_TEST_ROWS = 120_000, 7_600
 SMOKE_POOL_ROWS, SMOKE_TEST_ROWS = 480, 160
+# Training work per non-embedding parameter and token, by method: a forward pass is 2, the backward
+# pass 2 for the activations' gradients and 2 for the weights'. LoRA skips the frozen weights'
+# gradients; a linear probe needs no backward pass through the frozen encoder at all.
+TRAINING_FLOPS_PER_PARAMETER = {"full": 6, "lora": 4, "linear-probe": 2}
 GPU_SECONDS_PER_STEP = 0.03  # launch and optimizer overhead that does not shrink with the batch
 ONE_OFF_MINUTES = 1.0  # loading the model, tokenizing, saving
 LONG_RUN_MINUTES = 30
@@ -286,7 +290,8 @@ def keep_checkpoints(config: RunConfig, hardware=None) -> RunConfig:
 def estimated_minutes(config: RunConfig, hardware) -> dict:
     """An estimate (not a measurement) of a run's minutes on this hardware: training, and in all.
 
-    Work is counted as 6 x non-embedding parameters x tokens for training and
+    Work is counted as 6 x non-embedding parameters x tokens for training (4 with LoRA, 2 for a
+    linear probe: TRAINING_FLOPS_PER_PARAMETER) and
     2 x ... for scoring, with about AG_NEWS_TOKENS_PER_TEXT tokens a text, and divided by a
     speed assumed for the device (EFFECTIVE_FLOPS: a fraction of its peak, which
     small batches never reach); a GPU also pays a fixed cost per step, and every run
@@ -297,7 +302,7 @@ def estimated_minutes(config: RunConfig, hardware) -> dict:
     train_rows, validation_rows, test_rows = _planned_rows(config)
     parameters = _non_embedding_parameters(config.model)
     speed = _effective_flops(hardware)
-    train_seconds = 6 * parameters * tokens * train_rows * config.epochs / speed
+    train_seconds = TRAINING_FLOPS_PER_PARAMETER[config.method] * parameters * tokens * train_rows * config.epochs / speed
     if hardware.device == "cuda":
         train_seconds += GPU_SECONDS_PER_STEP * train_rows * config.epochs / config.batch_size
     score_seconds = 2 * parameters * tokens * (validation_rows * config.epochs + test_rows) / speed

@@ -8,16 +8,26 @@ runs index entry are written as usual, and a model whose run already finished
 is read back instead of trained again (a Colab disconnect halfway through a
 comparison loses only the model that was training). Taught in notebook 02.
 
+`compare_methods` does the same for the three ways of adapting one encoder
+(full fine-tuning, LoRA, a linear probe): same model, same budget, each method
+at its own usual learning rate. Its memory column is measured on a GPU only;
+on a CPU, torch keeps no per-run peak, and the process's peak resident memory
+only grows from run to run, so the table gives instead what the weights,
+their gradients and Adam's two moments take (computed from the parameter
+counts, fp32): the part of training memory that the methods change most.
+
 Example:
     >>> table = compare_models(["smoke"], RunConfig.preset("smoke", output_dir="/tmp/runs"))  # doctest: +SKIP
     >>> list(table["model"])
     ['smoke', 'TF-IDF + logistic regression']
+    >>> list(compare_methods("smoke", RunConfig.preset("smoke", output_dir="/tmp/runs"))["method"])  # doctest: +SKIP
+    ['full', 'lora', 'linear-probe']
 """
 
 from dataclasses import replace
 
 from .baseline import tfidf_baseline
-from ..config import RunConfig
+from ..config import METHODS, RunConfig
 from ..data import load_agnews
 from ..runs.resilience import release_gpu_memory
 from ..runs import is_finished, load_results, run_dir_for
@@ -25,6 +35,11 @@ from ..training import train
 
 COLUMNS = ("model", "test_accuracy", "test_macro_f1", "train_seconds", "train_samples_per_second",
            "peak_gpu_memory_gb", "run_dir")
+METHOD_COLUMNS = ("method", "lr", "test_accuracy", "test_macro_f1", "trainable_parameters", "total_parameters",
+                  "trainable_share", "train_seconds", "peak_gpu_memory_gb", "weights_and_optimizer_gb", "run_dir")
+# Bytes per parameter in training with Adam in fp32 (mixed precision keeps fp32 master weights too):
+# every weight is stored; a trained one also has a gradient and Adam's two moments.
+BYTES_PER_WEIGHT, BYTES_PER_TRAINED_WEIGHT = 4, 3 * 4
 
 
 def compare_models(models, base_config: RunConfig, baseline: bool = True, say=print):
@@ -87,3 +102,55 @@ def price_of_a_point(table):
         seconds_per_point=(encoders["train_seconds"] / points).where(gained).round(1),
         verdict=["" if gain else "no gain over the baseline: its training bought nothing here" for gain in gained],
     )[["model", "test_macro_f1", "points_above_baseline", "train_seconds", "seconds_per_point", "verdict"]]
+
+
+def compare_methods(model: str, base_config: RunConfig, methods=METHODS, say=print):
+    """Train (or reuse) one run per method of one model on the base config's budget; a DataFrame, one row each.
+
+    Every run gets the base config's rows, epochs, batch size, max length and seed, and its
+    method's usual learning rate (lr=None: `default_learning_rate(model, method)`). Columns:
+    METHOD_COLUMNS; peak_gpu_memory_gb is empty on a CPU. Taught in notebook 02, section 4.
+    Example: compare_methods("smoke", base)["method"].tolist() -> ["full", "lora", "linear-probe"]
+    """
+    import pandas as pd
+
+    configs = [config_for_method(method, model, base_config) for method in methods]
+    rows = [method_row(config, train_or_reuse(config, say)) for config in configs]
+    return pd.DataFrame(rows, columns=list(METHOD_COLUMNS))
+
+
+def config_for_method(method: str, model: str, base_config: RunConfig) -> RunConfig:
+    """The base config with this model and method at the method's usual lr; its own run name.
+
+    Example: config_for_method("lora", "bert-base-uncased", RunConfig()).learning_rate -> 0.0005
+    """
+    return replace(base_config, model=model, method=method, lr=None, run_name=None).validated()
+
+
+def method_row(config: RunConfig, results: dict) -> dict:
+    """One row of `compare_methods` from a run's config and results (results.json).
+
+    A run saved before parameter counts were recorded has empty counts.
+    Example: LoRA, 1,200,000 of 150,000,000 parameters trained -> weights_and_optimizer_gb 0.6144
+    """
+    parameters = results.get("parameters", {})
+    trainable, total = parameters.get("trainable"), parameters.get("total")
+    row = comparison_row(results)
+    return {
+        "method": config.method, "lr": config.learning_rate,
+        "test_accuracy": row["test_accuracy"], "test_macro_f1": row["test_macro_f1"],
+        "trainable_parameters": trainable, "total_parameters": total,
+        "trainable_share": parameters.get("trainable_share"), "train_seconds": row["train_seconds"],
+        "peak_gpu_memory_gb": row["peak_gpu_memory_gb"],
+        "weights_and_optimizer_gb": weights_and_optimizer_gb(trainable, total), "run_dir": row["run_dir"],
+    }
+
+
+def weights_and_optimizer_gb(trainable: int | None, total: int | None) -> float | None:
+    """GB that the weights, the trained ones' gradients and Adam's two moments take in fp32 (activations not counted).
+
+    Example: ModernBERT-base fully trained, 149.6 million of 149.6 million -> 2.39; its linear probe -> 0.6
+    """
+    if trainable is None or total is None:
+        return None
+    return round((BYTES_PER_WEIGHT * total + BYTES_PER_TRAINED_WEIGHT * trainable) / 1e9, 6)

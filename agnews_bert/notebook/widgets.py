@@ -21,8 +21,11 @@ rebuilding it, or Run all, shows them again; "back to defaults" resets it.
 settings (otherwise the notebook loads that run). Under the form: the run
 folder, the detected precision, and an estimate of the run's length.
 
-Changing the model resets the learning rate to that model family's usual
-value (ModernBERT 5e-5, BERT 2e-5); move the slider afterwards to try others.
+Changing the model or the method resets the learning rate to the usual value
+for that model family and method (ModernBERT 5e-5, BERT 2e-5; LoRA 5e-4, the
+linear probe 1e-3); move the slider afterwards to try others. LoRA's rank,
+alpha and dropout are shown only while the method is LoRA: for the other
+methods they change nothing, and the run folder does not change with them.
 
 Example:
     >>> form = RunForm(RunConfig.preset("smoke"))
@@ -40,7 +43,7 @@ import ipywidgets as widgets
 from .. import _compat
 from .colab import describe_estimate, keep_checkpoints, notebook_config
 from .lessons import lr_label
-from ..config import SMOKE, RunConfig, default_learning_rate
+from ..config import METHODS, SMOKE, RunConfig, default_learning_rate
 from ..errors import AgNewsError
 from ..hardware import choose_precision, detect_hardware
 from ..runs import is_finished, run_dir_for, write_json_atomic
@@ -56,7 +59,15 @@ ALL_ROWS = 0  # the train-size dropdown's value for "every training row" (train_
 TRAIN_SIZE_CHOICES = (1_000, 2_000, 4_000, 12_000, 30_000, 60_000, ALL_ROWS)
 BATCH_SIZE_CHOICES = (8, 16, 32, 64, 128)
 SETTINGS_FILE = "form_settings.json"
-FORM_FIELDS = ("model", "lr", "epochs", "batch_size", "max_length", "train_size", "warmup_ratio", "seed", "overwrite")
+FORM_FIELDS = ("model", "method", "lora_r", "lora_alpha", "lora_dropout", "lr", "epochs", "batch_size", "max_length",
+               "train_size", "warmup_ratio", "early_stopping_patience", "seed", "overwrite")
+METHOD_LABELS = {"full": "full fine-tuning (every weight)", "lora": "LoRA (low-rank adapters + the head)",
+                 "linear-probe": "linear probe (frozen encoder, head only)"}
+LORA_R_CHOICES = (1, 2, 4, 8, 16, 32, 64)
+LORA_ALPHA_CHOICES = (1, 2, 4, 8, 16, 32, 64, 128)
+LORA_DROPOUT_CHOICES = (0.0, 0.05, 0.1, 0.2, 0.3)
+NO_EARLY_STOPPING = 0  # the patience dropdown's value for "off" (early_stopping_patience=None)
+PATIENCE_CHOICES = (1, 2, 3)
 LR_CHOICES = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 3e-3, 1e-2)
 EPOCH_CHOICES = tuple(half / 2 for half in range(1, 21))  # 0.5 to 10
 MAX_LENGTH_CHOICES = tuple(range(32, 513, 32))
@@ -85,11 +96,20 @@ class RunForm(widgets.VBox):
         self.settings_file = Path(config.output_dir).expanduser() / SETTINGS_FILE if remember else None
         start = self._remembered(config)
         self._build_controls(start)
-        super().__init__(children=list(self.inputs) + [self.reset, self.summary])
-        self.model.observe(self._use_model_default_lr, names="value")
+        self._build_method_controls(start)
+        self.inputs = (self.model, self.method, self.lora_r, self.lora_alpha, self.lora_dropout, self.lr, self.epochs,
+                       self.batch_size, self.max_length, self.train_size, self.warmup_ratio,
+                       self.early_stopping_patience, self.seed, self.overwrite)
+        super().__init__(children=[self.model, self.method, self.lora_controls, self.lr, self.epochs, self.batch_size,
+                                   self.max_length, self.train_size, self.warmup_ratio, self.early_stopping_patience,
+                                   self.seed, self.overwrite, self.reset, self.summary])
+        for control in (self.model, self.method):  # first, so the summary below sees the new lr
+            control.observe(self._use_usual_lr, names="value")
+        self.method.observe(self._show_lora_controls, names="value")
         for control in self.inputs:
             control.observe(self._changed, names="value")
         self.reset.on_click(self.reset_to_defaults)
+        self._show_lora_controls()
         self._refresh_summary()
 
     def _build_controls(self, start: RunConfig) -> None:
@@ -112,20 +132,39 @@ class RunForm(widgets.VBox):
                                           indent=False)
         self.reset = widgets.Button(description="back to defaults", **_compat.tooltip_kwargs("Forget your changes"))
         self.summary = widgets.HTML()
-        self.inputs = (self.model, self.lr, self.epochs, self.batch_size, self.max_length, self.train_size,
-                       self.warmup_ratio, self.seed, self.overwrite)
+
+    def _build_method_controls(self, start: RunConfig) -> None:
+        """What is trained (the method, LoRA's three knobs) and when to stop (early-stopping patience)."""
+        label = {"style": WIDE_LABELS}
+        self.method = widgets.Dropdown(options=[(METHOD_LABELS[method], method) for method in METHODS],
+                                       value=start.method, description="method", layout=widgets.Layout(width="420px"),
+                                       **label, **_compat.tooltip_kwargs("Which weights training changes"))
+        self.lora_r = _choice_dropdown("LoRA rank r", LORA_R_CHOICES, start.lora_r, str)
+        self.lora_alpha = _choice_dropdown("LoRA alpha", LORA_ALPHA_CHOICES, start.lora_alpha, str,
+                                           **_compat.tooltip_kwargs("The adapters' updates are scaled by alpha / r"))
+        self.lora_dropout = _choice_dropdown("LoRA dropout", LORA_DROPOUT_CHOICES, start.lora_dropout, _share_label)
+        self.lora_controls = widgets.VBox([self.lora_r, self.lora_alpha, self.lora_dropout])
+        self.early_stopping_patience = widgets.Dropdown(
+            options=_patience_options(start.early_stopping_patience),
+            value=start.early_stopping_patience or NO_EARLY_STOPPING, description="early stopping", **label,
+            **_compat.tooltip_kwargs("Stop after this many epochs without a better validation macro-F1"))
 
     def config(self) -> RunConfig:
         """The RunConfig the widgets show now: the base config with the form's fields replaced."""
         chosen = replace(
             self.base_config,
             model=self.model.value,
+            method=self.method.value,
+            lora_r=int(self.lora_r.value),
+            lora_alpha=int(self.lora_alpha.value),
+            lora_dropout=float(self.lora_dropout.value),
             lr=float(self.lr.value),
             epochs=float(self.epochs.value),
             batch_size=int(self.batch_size.value),
             max_length=int(self.max_length.value),
             train_size=None if self.train_size.value == ALL_ROWS else int(self.train_size.value),
             warmup_ratio=float(self.warmup_ratio.value),
+            early_stopping_patience=int(self.early_stopping_patience.value) or None,
             seed=int(self.seed.value),
             overwrite=bool(self.overwrite.value),
         ).validated()
@@ -140,7 +179,11 @@ class RunForm(widgets.VBox):
         self._set_controls(self.base_config)
 
     def _set_controls(self, config: RunConfig) -> None:
-        self.model.value = config.model  # first: it resets the lr to the family's default
+        self.model.value = config.model  # first, with the method: they reset the lr to its usual value
+        self.method.value = config.method
+        _choose(self.lora_r, config.lora_r, str)
+        _choose(self.lora_alpha, config.lora_alpha, str)
+        _choose(self.lora_dropout, config.lora_dropout, _share_label)
         _choose(self.lr, config.learning_rate, lr_label)
         _choose(self.epochs, config.epochs, _epochs_label)
         self.batch_size.options = _with_current(BATCH_SIZE_CHOICES, config.batch_size)
@@ -149,6 +192,8 @@ class RunForm(widgets.VBox):
         self.train_size.options = _train_size_options(config.train_size)
         self.train_size.value = config.train_size or ALL_ROWS
         _choose(self.warmup_ratio, config.warmup_ratio, _share_label)
+        self.early_stopping_patience.options = _patience_options(config.early_stopping_patience)
+        self.early_stopping_patience.value = config.early_stopping_patience or NO_EARLY_STOPPING
         self.seed.value = config.seed
         self.overwrite.value = config.overwrite
 
@@ -172,8 +217,12 @@ class RunForm(widgets.VBox):
         except (OSError, AgNewsError):
             pass  # remembering is a convenience; an invalid value is shown under the form instead
 
-    def _use_model_default_lr(self, change) -> None:
-        _choose(self.lr, default_learning_rate(change["new"]), lr_label)
+    def _use_usual_lr(self, _change=None) -> None:
+        _choose(self.lr, default_learning_rate(self.model.value, self.method.value), lr_label)
+
+    def _show_lora_controls(self, _change=None) -> None:
+        """LoRA's knobs only while the method is LoRA: for the others they change nothing."""
+        self.lora_controls.layout.display = None if self.method.value == "lora" else "none"
 
     def _changed(self, change=None) -> None:
         self._remember()
@@ -219,12 +268,21 @@ def _choice_slider(description: str, choices, current, label, **tooltip) -> widg
                                    continuous_update=False, style=WIDE_LABELS, **tooltip)
 
 
-def _choose(slider: widgets.SelectionSlider, value, label) -> None:
-    """Set a choice slider to value, adding value to its options first if it is not one of them."""
-    choices = [option for _, option in slider.options]
+def _choice_dropdown(description: str, choices, current, label, **tooltip) -> widgets.Dropdown:
+    """A dropdown over named values (the current one added if missing), like `_choice_slider`.
+
+    Example: _choice_dropdown("LoRA rank r", (4, 8), 12, str).options -> (("4", 4), ("8", 8), ("12", 12))
+    """
+    return widgets.Dropdown(options=_labelled(choices, current, label), value=current, description=description,
+                            style=WIDE_LABELS, **tooltip)
+
+
+def _choose(control, value, label) -> None:
+    """Set a choice slider or dropdown to value, adding value to its options first if it is not one of them."""
+    choices = [option for _, option in control.options]
     if value not in choices:
-        slider.options = _labelled(choices, value, label)
-    slider.value = value
+        control.options = _labelled(choices, value, label)
+    control.value = value
 
 
 def _labelled(choices, current, label) -> list:
@@ -237,6 +295,13 @@ def _epochs_label(value: float) -> str:
 
 def _share_label(value: float) -> str:
     return f"{value:.2f}"
+
+
+def _patience_options(current) -> list:
+    """Example: _patience_options(None) -> [("off", 0), ("after 1 epoch without gain", 1), ...]"""
+    patiences = _with_current(PATIENCE_CHOICES, current or PATIENCE_CHOICES[0])
+    return [("off", NO_EARLY_STOPPING)] + [
+        (f"after {patience} epoch{'s' if patience > 1 else ''} without gain", patience) for patience in patiences]
 
 
 def _model_options(current: str) -> list:
