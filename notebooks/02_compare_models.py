@@ -125,12 +125,11 @@ ab.plot_comparison(table)
 #   the honest baseline for any fine-tuning: it measures what the pretrained features already know.
 #
 # Each method trains at its own usual learning rate (the table's `lr` column): full fine-tuning at the model
-# family's (ModernBERT 5e-5, BERT 2e-5), LoRA at 5e-4 and the probe at 1e-3 (`compare_methods` passes
+# family's (ModernBERT 5e-5, BERT 2e-5, Google's compact BERTs 1e-4), LoRA at 5e-4 and the probe at 1e-3 (`compare_methods` passes
 # `lr=None`, so `ab.default_learning_rate(model, method)` decides). Fewer trained weights can take bigger
 # steps. The model is the one notebook 01 trains on this runtime: with a GPU, ModernBERT-base, so the
 # full run is the one trained above and is read back, not trained again; on a CPU runtime, BERT-mini
-# (11 million parameters), so the three runs take a few minutes. Note that there its full run trains at
-# BERT's usual 2e-5, not the 1e-4 of the CPU starting config, so it gets a smaller step than above.
+# (11 million parameters), so the three runs take a few minutes.
 #
 # Memory: with a GPU the table shows each run's measured peak (`peak_gpu_memory_gb`). A CPU keeps no peak
 # per run (the process's peak only grows from one run to the next), so nothing is measured there; for
