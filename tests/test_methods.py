@@ -183,11 +183,15 @@ def test_each_method_trains_through_the_console_script_and_evaluate_equals_its_t
         assert rescored[key] == results["test"][key], key
 
 
-def test_lora_without_peft_says_how_to_install_it_before_writing_anything(tmp_path, monkeypatch, api_runs):
+def test_lora_without_peft_says_how_to_install_it_before_writing_anything(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "peft", None)  # what `import peft` meets when peft is not installed
     config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), method="lora")
     with pytest.raises(AgNewsError, match=r'pip install "agnews_bert\[lora\]" \(in Colab: %pip install peft\)'):
         ab.train(config, say=quiet)
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(AgNewsError, match=r"needs the peft library"):
+
+
+def test_a_lora_run_without_peft_says_how_to_install_it_to_predict(monkeypatch, api_runs):
+    monkeypatch.setitem(sys.modules, "peft", None)
+    with pytest.raises(AgNewsError, match=r'^method=\'lora\' needs the peft library.*agnews_bert\[lora\]'):
         ab.predict(["Shares rose"], api_runs["lora"]["results"]["run_dir"])
