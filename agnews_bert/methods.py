@@ -140,7 +140,8 @@ def is_adapter_folder(model_dir) -> bool:
 def load_adapter_model(model_dir, trust_remote_code: bool = False):
     """A LoRA run's classifier: the base model through `load_model` (4 labels), then the saved adapter and head.
 
-    The adapter stays unmerged: merging it into the weights changes the logits in their last digits.
+    The adapter stays unmerged, as it was in the run's test pass: merged weights round differently,
+    so the logits would no longer equal the test pass's exactly.
     """
     from .modeling import load_model
 

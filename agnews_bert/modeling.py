@@ -137,8 +137,8 @@ def count_parameters(model) -> dict:
     non-embedding parameters x tokens floating-point operations. A LoRA model's
     total holds the adapters; the frozen copy of its head that peft keeps
     (`original_module`) is not counted, since it never predicts.
-    Example: ModernBERT-base, full -> {"trainable": 149607940, "total": 149607940, "trainable_share": 1.0,
-    "total_millions": 149.61, "non_embedding_millions": 111.0}
+    Example: the smoke model, method="full" -> {"trainable": 182660, "total": 182660, "trainable_share": 1.0,
+    "total_millions": 0.18, "non_embedding_millions": 0.09}; method="linear-probe" -> "trainable": 4420
     """
     used = [(name, parameter) for name, parameter in model.named_parameters()
             if FROZEN_HEAD_COPY not in name]
