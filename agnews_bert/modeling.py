@@ -22,6 +22,7 @@ from .errors import AgNewsError
 from .hardware import choose_attention, detect_hardware
 from .hub import check_hub_reachable, hub_error, looks_like_a_path
 from .labels import ID2LABEL, LABEL2ID, NUM_CLASSES
+from .methods import FROZEN_HEAD_COPY, apply_method
 from .smoke import resolve_model
 
 # Any one of these is a tokenizer: the fast tokenizer's file, WordPiece, BPE, or a SentencePiece model.
@@ -117,27 +118,35 @@ def _is_unsupported_attention(error: Exception) -> bool:
 
 
 def load_model_for(config, hardware=None):
-    """The classifier a RunConfig asks for, with the attention kernel chosen for the hardware.
+    """The classifier a RunConfig asks for, with the attention kernel chosen for the hardware, ready for its method.
 
     'auto' on a GPU with FlashAttention 2 installed picks it; otherwise the
     library's own default (SDPA where the architecture has it) is kept.
+    config.method decides what trains (methods.py): every weight, LoRA adapters, or the head.
     """
     hardware = hardware or detect_hardware()
     attention = choose_attention(config.attention, hardware, config.precision)
     explicit = None if config.attention == "auto" and attention == "sdpa" else attention
-    return load_model(config.model, explicit, config.trust_remote_code)
+    return apply_method(load_model(config.model, explicit, config.trust_remote_code), config)
 
 
 def count_parameters(model) -> dict:
-    """Parameters in millions: all of them, and those outside the embeddings.
+    """The parameters the model predicts with, exactly and in millions, and how many of them train.
 
-    The second number sets the training cost: about 6 x non-embedding
-    parameters x tokens floating-point operations.
-    Example: ModernBERT-base -> {"total_millions": 149.6, "non_embedding_millions": 111.0}
+    The non-embedding count sets the cost of full fine-tuning: about 6 x
+    non-embedding parameters x tokens floating-point operations. A LoRA model's
+    total holds the adapters; the frozen copy of its head that peft keeps
+    (`original_module`) is not counted, since it never predicts.
+    Example: the smoke model, method="full" -> {"trainable": 182660, "total": 182660, "trainable_share": 1.0,
+    "total_millions": 0.18, "non_embedding_millions": 0.09}; method="linear-probe" -> "trainable": 4420
     """
-    total = sum(parameter.numel() for parameter in model.parameters())
+    used = [(name, parameter) for name, parameter in model.named_parameters()
+            if FROZEN_HEAD_COPY not in name]
+    total = sum(parameter.numel() for _, parameter in used)
+    trainable = sum(parameter.numel() for _, parameter in used if parameter.requires_grad)
     embedding = sum(module.weight.numel() for module in model.modules() if _is_embedding(module))
-    return {"total_millions": round(total / 1e6, 2), "non_embedding_millions": round((total - embedding) / 1e6, 2)}
+    return {"trainable": trainable, "total": total, "trainable_share": trainable / total,
+            "total_millions": round(total / 1e6, 2), "non_embedding_millions": round((total - embedding) / 1e6, 2)}
 
 
 def _is_embedding(module) -> bool:

@@ -26,6 +26,7 @@ from .collate import make_collator
 from .errors import AgNewsError
 from .hardware import detect_hardware
 from .labels import CLASS_NAMES
+from .methods import is_adapter_folder, load_adapter_model, require_peft
 from .metrics import compute_metrics, logits_and_labels
 from .runs import CONFIG_FILE, MODEL_DIR, load_run_config
 from .tokenization import tokenize_texts
@@ -93,18 +94,24 @@ def softmax(logits) -> np.ndarray:
 
 
 def load_saved_model(run_dir):
-    """The fine-tuned model (on the GPU if there is one) and tokenizer of a run folder or its model/ folder."""
+    """The fine-tuned model (on the GPU if there is one) and tokenizer of a run folder or its model/ folder.
+
+    A LoRA run's folder holds an adapter (methods.py), rebuilt on its base model; any other holds a whole model.
+    """
     folder = Path(run_dir).expanduser()
     model_dir = folder / MODEL_DIR if (folder / MODEL_DIR).is_dir() else folder
-    if not (model_dir / "config.json").exists():
+    adapter = is_adapter_folder(model_dir)
+    if not adapter and not (model_dir / "config.json").exists():
         raise AgNewsError(
             f"{folder} holds no saved model (no {MODEL_DIR}/config.json); pass the folder of a finished run"
         )
+    if adapter:
+        require_peft()  # its own message, before the one for a model that cannot load
     run_config = _run_config(folder)
     trust_remote_code = run_config.trust_remote_code if run_config else False
     try:
-        model = transformers.AutoModelForSequenceClassification.from_pretrained(
-            model_dir, trust_remote_code=trust_remote_code)
+        model = load_adapter_model(model_dir, trust_remote_code) if adapter else \
+            transformers.AutoModelForSequenceClassification.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
         tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as error:
         raise AgNewsError(f"the model in {model_dir} cannot be loaded ({error}); train the run again") from error

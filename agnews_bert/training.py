@@ -38,6 +38,7 @@ from .data import describe_splits, load_agnews
 from .errors import AgNewsError
 from .labels import NUM_CLASSES
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
+from .methods import check_method_available
 from .metrics import classification_report, compute_metrics
 from .modeling import check_model_source, check_tokenizer_fits_model, count_parameters, load_model_for
 from .nan_guard import NonFiniteGuard, fp32_fallback, guard_of
@@ -388,9 +389,10 @@ def prepare_data(config: RunConfig, say=print):
 def load_inputs(config: RunConfig):
     """The split data and the tokenizer, with every check on the inputs done: (splits, tokenizer).
 
-    The model folder, the tokenizer (and that it fits the model), max_length and
+    The method's library (peft for LoRA), the model folder, the tokenizer (and that it fits the model), max_length and
     the data are all checked here, so a bad input fails before any output.
     """
+    check_method_available(config.method)
     check_model_source(config.model)
     tokenizer = load_tokenizer(config.model, config.trust_remote_code)
     check_tokenizer_fits_model(tokenizer, config.model, config.trust_remote_code)

@@ -75,10 +75,11 @@ def stage_script(name: str) -> str:
 
 
 def requirement_names() -> set:
-    """Every distribution setup.cfg asks for: install_requires and the test extra."""
+    """Every distribution setup.cfg asks for: install_requires, the test extra and the lora extra (Colab has peft)."""
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg", encoding="utf-8")
-    lines = setup["options"]["install_requires"].split("\n") + setup["options.extras_require"]["test"].split("\n")
+    extras = setup["options.extras_require"]
+    lines = setup["options"]["install_requires"].split("\n") + extras["test"].split("\n") + extras["lora"].split("\n")
     return {re.split(r"[<>=!~ ;\[]", line.strip())[0].lower() for line in lines if line.strip()}
 
 
@@ -87,7 +88,7 @@ def test_the_colab_stage_installs_the_pinned_file_and_only_it():
     assert "python3 -m pip install -q -r .ci/colab-versions.txt" in script
     assert "python3 .ci/check_colab_pins.py .ci/colab-versions.txt" in script
     assert re.findall(r"[\w.-]+==[\w.+]+", script) == ["torch==2.13.0"]  # no version pinned beside the file
-    assert script.index("-r .ci/colab-versions.txt") < script.index('-e ".[test,explain]"') < script.index("pytest")
+    assert script.index("-r .ci/colab-versions.txt") < script.index('-e ".[test,explain,lora]"') < script.index("pytest")
     assert script.strip().endswith("python3 -m pytest -q")  # the whole suite and every notebook in notebooks/
 
 

@@ -74,6 +74,9 @@ def index_row(config: RunConfig, results: dict) -> dict:
     return {
         "run_name": results["run_name"],
         "model": config.model,
+        "method": config.method,
+        "trainable_parameters": results["parameters"].get("trainable"),
+        "total_parameters": results["parameters"].get("total"),
         "train_rows": results["data"]["train"]["rows"],
         "validation_rows": results["data"]["validation"]["rows"],
         "test_rows": results["test"]["rows"],
