@@ -158,6 +158,28 @@ def test_trainable_parameters_probe_is_the_head_and_lora_is_fewer_than_full(api_
             (method, counts[method]["trainable"], counts[method]["total"])
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_a_finished_run_loads_into_the_trainer_as_notebook_01_does_when_run_again(api_runs, method, tmp_path):
+    """Run all twice: the second time notebook 01 builds a fresh Trainer and loads the finished run into it."""
+    run = api_runs[method]
+    config, run_dir = run["config"], run["results"]["run_dir"]
+    tokenizer = ab.load_tokenizer(config.model)
+    tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
+    trainer = agnews_bert.training.build_trainer(config, ab.load_model_for(config), tokenizer, tokenized, tmp_path)
+    ab.load_finished_run(trainer, run_dir, say=quiet)
+    report = ab.evaluate_on_test(trainer, tokenized["test"])
+    for key in ("accuracy", "macro_f1", "confusion_matrix"):
+        assert report[key] == run["results"]["test"][key], key
+
+
+def test_a_lora_run_gets_the_package_model_card_not_peft_own(api_runs):
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(Path(api_runs["lora"]["results"]["run_dir"]) / "model" / "README.md")
+    assert card.data.library_name == "peft"
+    assert "## Method: lora" in card.text and "## Intended use and limitations" in card.text
+
+
 def test_a_lora_model_folder_holds_the_adapter_and_head_not_the_model(api_runs):
     model_dir = Path(api_runs["lora"]["results"]["run_dir"]) / "model"
     files = {path.name for path in model_dir.iterdir()}

@@ -151,8 +151,10 @@ def load_finished_run(trainer, run_dir, say=print):
 
     Returns a TrainOutput like `trainer.train()`'s, so the cells after training work as after a real run.
     """
+    from ..predict import load_saved_model  # a LoRA run's model/ is an adapter: rebuilt on its base model there
+
     results = load_results(run_dir)
-    saved = transformers.AutoModelForSequenceClassification.from_pretrained(Path(run_dir) / MODEL_DIR)
+    saved, _tokenizer = load_saved_model(run_dir)
     trainer.model.load_state_dict(saved.state_dict())
     trainer.state.log_history = list(results["log_history"])
     trainer.state.global_step = max((row.get("step", 0) for row in results["log_history"]), default=0)
