@@ -217,3 +217,44 @@ def test_a_lora_run_without_peft_says_how_to_install_it_to_predict(monkeypatch, 
     monkeypatch.setitem(sys.modules, "peft", None)
     with pytest.raises(AgNewsError, match=r'^method=\'lora\' needs the peft library.*agnews_bert\[lora\]'):
         ab.predict(["Shares rose"], api_runs["lora"]["results"]["run_dir"])
+
+
+class SimulatedCrash(RuntimeError):
+    pass
+
+
+def test_an_interrupted_lora_run_resumes_from_its_checkpoint_adapter(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), method="lora", epochs=3)  # 13 steps an epoch
+    real_step = transformers.Trainer.training_step
+
+    def crash_at_step_30(self, *args, **kwargs):
+        if self.state.global_step == 30:
+            raise SimulatedCrash("the runtime went away")
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.Trainer, "training_step", crash_at_step_30)
+    with pytest.raises(SimulatedCrash):
+        ab.train(config, say=quiet)
+    checkpoint = Path(ab.run_dir_for(config), "checkpoints", "checkpoint-26")
+    saved = load_file(checkpoint / "adapter_model.safetensors")
+    # Copies: the file is memory-mapped, and the finished run deletes its checkpoints.
+    lora_b = {name: tensor.clone() for name, tensor in saved.items() if "lora_B" in name}
+    del saved
+    assert lora_b and any(tensor.abs().sum() > 0 for tensor in lora_b.values())  # trained away from B = 0
+    resumed_with, steps = {}, []
+
+    def recording_step(self, *args, **kwargs):
+        if not steps:  # the first step after the resume: the weights the checkpoint restored
+            resumed_with.update({name: parameter.detach().clone() for name, parameter in self.model.named_parameters()
+                                 if "lora_B" in name})
+        steps.append(self.state.global_step)
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.Trainer, "training_step", recording_step)
+    results = ab.train(config, say=quiet)
+    assert results["resumed_from"] == "checkpoint-26" and steps == list(range(26, 39))
+    restored = {name.replace(".default", ""): tensor for name, tensor in resumed_with.items()}
+    assert set(restored) == set(lora_b)
+    assert all(torch.equal(restored[name], lora_b[name]) for name in lora_b)
