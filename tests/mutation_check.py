@@ -265,6 +265,37 @@ MUTANTS = [
            "every later run in the folder would say it took over a killed run's lock"),
 ]
 
+MUTANTS += [
+    # --- early stopping, LoRA and the linear probe, sharing ------------------------------------------
+    Mutant("stop: a stopped run trains on after a resume", "agnews_bert/runs/checkpoints.py",
+           "    trainer.args.max_steps = checkpoint_step(checkpoint)", "    pass",
+           ["tests/test_early_stopping.py::test_a_stopped_run_killed_before_its_results_resumes_without_training_further"],
+           "a run killed between its stop and its results would train the epochs early stopping had ruled out"),
+    Mutant("stop: the patience count restarts on resume", "agnews_bert/training.py",
+           "restore_callback_states_from_checkpoint=config.early_stopping_patience is not None,",
+           "restore_callback_states_from_checkpoint=False,",
+           ["tests/test_early_stopping.py::test_an_interrupted_run_keeps_its_patience_count_across_the_resume"],
+           "every Colab disconnect would give the run its whole patience back"),
+    Mutant("identity: LoRA settings count for a full run", "agnews_bert/config.py",
+           'if values[name] == default or (name in LORA_SETTINGS and self.method != "lora"):',
+           "if values[name] == default:",
+           ["tests/test_runs.py::test_settings_added_later_keep_the_names_of_older_runs_and_lora_settings_matter_only_for_lora"],
+           "moving a LoRA control on a full run would train the same run again in a new folder"),
+    Mutant("probe: the encoder is not frozen", "agnews_bert/methods.py",
+           "        parameter.requires_grad = name.startswith(head)", "        parameter.requires_grad = True",
+           ["tests/test_methods.py::test_trainable_parameters_probe_is_the_head_and_lora_is_fewer_than_full"],
+           "the frozen baseline would be full fine-tuning under another name"),
+    Mutant("lora: a finished LoRA run loads as a plain model", "agnews_bert/runs/checkpoints.py",
+           "    saved, _tokenizer = load_saved_model(run_dir)",
+           "    saved = transformers.AutoModelForSequenceClassification.from_pretrained(Path(run_dir) / MODEL_DIR)",
+           ["tests/test_methods.py::test_a_finished_run_loads_into_the_trainer_as_notebook_01_does_when_run_again"],
+           "Run all twice on a LoRA run would fail where it should load the finished run"),
+    Mutant("push: the token in an error message", "agnews_bert/runs/sharing.py",
+           '[:200].replace(token, "hf_***")', "[:200]",
+           ["tests/test_model_card.py::test_push_console_script_fails_in_one_line_and_never_shows_or_writes_the_token"],
+           "a Hub error that echoes the request would print the student's write token"),
+]
+
 # Mutants that cannot change behaviour, with the reason; listed, never run.
 EQUIVALENT = [
     ("scoring: longest rows first", "agnews_bert/predict.py",
