@@ -149,8 +149,9 @@ def _method_section(config: RunConfig, results: dict) -> str:
                  f"alpha = {config.lora_alpha} (a scale of alpha / r = {config.lora_alpha / config.lora_r:g}) and "
                  f"dropout {config.lora_dropout:g} on their input were trained on its attention and MLP "
                  "projections, and the classification head was trained in full. This folder holds the adapter "
-                 "and the head only; peft loads them onto the base model "
-                 "(`peft.AutoPeftModelForSequenceClassification.from_pretrained(folder)`)."),
+                 "and the head only; peft loads them onto the base model, which needs to be told of the four "
+                 "classes (`peft.AutoPeftModelForSequenceClassification.from_pretrained(folder, num_labels=4)`; "
+                 "without num_labels the base model gets a 2-class head and the saved one does not fit)."),
         "linear-probe": ("Linear probe: the encoder stayed frozen and only the classification head was trained, "
                          "so the score measures how well the pretrained features separate the topics."),
     }[config.method]
