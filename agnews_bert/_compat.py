@@ -17,7 +17,10 @@ Known differences:
 - datasets keeps a data set's fingerprint in the private `_fingerprint`;
 - ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`;
 - transformers 5 draws a "Writing model shards" bar at each save (every
-  checkpoint); it has `logging.set_tqdm_hook`, through which we hide that bar only.
+  checkpoint); it has `logging.set_tqdm_hook`, through which we hide that bar only;
+- peft 0.21 reads the model's `is_gradient_checkpointing`, which transformers
+  5.2x deprecates with a FutureWarning at every LoRA run: hidden, as that one
+  message only.
 - transformers 5 loads weights in the dtype they were saved in (`dtype="auto"`),
   so a checkpoint saved in fp16 or bf16 trains in it unless we ask for float32;
   the keyword is `dtype` from 4.56, `torch_dtype` before;
@@ -29,6 +32,7 @@ Known differences:
 """
 
 import inspect
+import warnings
 from functools import lru_cache
 
 DTYPE_KEYWORD_SINCE = "4.56"
@@ -155,3 +159,8 @@ def hub_request_errors() -> tuple:
     except ImportError:  # huggingface_hub 0.x, on requests
         return (OSError,)
     return (OSError, httpx.HTTPError)
+
+
+def hide_peft_deprecation_warning() -> None:
+    """Hide the FutureWarning peft's LoRA raises through transformers 5.2x: a student can do nothing about it."""
+    warnings.filterwarnings("ignore", message=r"`is_gradient_checkpointing` is deprecated", category=FutureWarning)

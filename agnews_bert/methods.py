@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import _compat
 from .errors import AgNewsError
 
 ADAPTER_CONFIG_FILE = "adapter_config.json"  # what peft's save_pretrained writes next to the adapter weights
@@ -106,6 +107,7 @@ def with_lora(model, config):
     loading the adapter rebuilds the base through `load_model` wherever it runs.
     """
     peft = require_peft()
+    _compat.hide_peft_deprecation_warning()
     lora_config = peft.LoraConfig(
         task_type=peft.TaskType.SEQ_CLS, r=config.lora_r, lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout, target_modules=lora_target_modules(model),
