@@ -152,6 +152,12 @@ methods
 # fastest; LoRA saves less time than its share suggests; the full run needs the most memory. A probe
 # near 0.25, or LoRA far below the probe, means something is wrong: look at its loss in notebook 03.
 #
+# **Measured on a CPU** (the README's table: all-MiniLM-L6-v2, 1,800 real AG News training rows, one
+# epoch, on 2 cores of a Xeon, no GPU): full fine-tuning 0.890 test accuracy in 74 s of training, LoRA 0.878
+# in 72 s, the probe 0.841 in 27 s. LoRA saved no time at all there, and its peak memory was higher than
+# full fine-tuning's: on a small model and a CPU, what it saves (gradients and Adam's averages of the
+# frozen weights) is less than what its adapters add. Its saved folder was 2.6 MB instead of 88.
+#
 # **Why they land there.** Full fine-tuning can reshape every feature the encoder computes for news
 # topics, so with enough data it usually scores best, and it pays for that: every weight needs a
 # gradient and two Adam averages (16 bytes per weight instead of 4), and a saved run is a whole copy of the
