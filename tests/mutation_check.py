@@ -366,6 +366,9 @@ def run_tests(copy: Path, tests: list) -> tuple:
             os.dup2(output, 2)
             os.chdir(copy)
             sys.path[:] = [str(copy)] + [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+            # A test that runs `agnews-bert` or `python -m agnews_bert` in a new process must meet the copy too.
+            inherited = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+            os.environ["PYTHONPATH"] = os.pathsep.join([str(copy), *inherited])
             import pytest
 
             already_imported = set(sys.modules)
