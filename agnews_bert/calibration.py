@@ -157,7 +157,7 @@ def run_calibration(run_dir) -> dict:
     """results["test"]["calibration"] of a finished run; a run trained before it was recorded is told what to do."""
     from pathlib import Path
 
-    from .runs import load_results
+    from .lab.folders import load_results
 
     calibration = load_results(Path(run_dir).expanduser())["test"].get("calibration")
     if not calibration:

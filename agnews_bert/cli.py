@@ -18,7 +18,7 @@ from dataclasses import fields, replace
 from .config import METHODS, PRESETS, RunConfig
 from .errors import AgNewsError, TrainingInterrupted
 from .hub import check_hub_names
-from .runs.folders import package_version
+from .lab.folders import package_version
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's code for a program stopped by Ctrl-C
@@ -166,7 +166,7 @@ def _train(arguments) -> int:
               "batch_size", "max_length", "seed", "method", "lora_r", "lora_alpha", "lora_dropout",
               "early_stopping_patience", "precision", "output_dir", "run_name", "checkpoint_dir",
               "trust_remote_code", "overwrite", "resume")
-    config = RunConfig.preset(arguments.preset, **{name: getattr(arguments, name) for name in fields})
+    config = RunConfig.from_preset(arguments.preset, **{name: getattr(arguments, name) for name in fields})
     if arguments.data is not None:
         config = sized_to_the_file(config, arguments)
     check_hub_names({config.model: "model", config.data: "data set", config.test_data: "data set"})
@@ -212,7 +212,7 @@ def evaluation_summary(report: dict, run_dir: str) -> str:
 
 
 def _predict(arguments) -> int:
-    from .predict import predict
+    from .prediction import predict
 
     texts = arguments.texts or _read_lines(arguments.file)
     for row in predict(texts, arguments.run_dir, batch_size=arguments.batch_size):
@@ -221,7 +221,7 @@ def _predict(arguments) -> int:
 
 
 def _push(arguments) -> int:
-    from .runs.sharing import push_to_hub  # huggingface_hub only, no torch
+    from .lab.sharing import push_to_hub  # huggingface_hub only, no torch
 
     try:
         url = push_to_hub(arguments.run_dir, arguments.repo_id, private=arguments.private)
@@ -243,7 +243,7 @@ def _runs(arguments) -> int:
     formats["run_name"] = lambda name: name.ljust(width)  # names line up on the left, as they are read
     print(view.to_string(index=False, formatters=formats, na_rep="-", justify="left"))
     print(f"{len(view)} finished run(s) in {arguments.output_dir}, best test macro-F1 first, with the settings that "
-          "differ between them; every column: agnews_bert.runs_table(output_dir)")
+          "differ between them; every column: ab.lab.runs_table(output_dir)")
     return 0
 
 

@@ -11,7 +11,7 @@ the run folder and can be read back with `RunConfig.from_json`. Three presets:
   tokenizer; no network, seconds on a CPU. Tests and CI use it.
 
 Example:
-    >>> config = RunConfig.preset("smoke", epochs=3)
+    >>> config = RunConfig.from_preset("smoke", epochs=3)
     >>> RunConfig.from_json(config.to_json()) == config
     True
 """
@@ -150,6 +150,13 @@ class RunConfig:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
+    def from_preset(cls, name: str = "colab", **overrides) -> "RunConfig":
+        """A validated preset, with any field overridden: `RunConfig.from_preset("cpu", epochs=1)`."""
+        if name not in PRESETS:
+            raise AgNewsError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+        return replace(PRESETS[name], preset=name).with_changes(**overrides)
+
+    @classmethod
     def from_json(cls, text: str) -> "RunConfig":
         """Read a config written by `to_json`; unknown keys are an error."""
         try:
@@ -187,21 +194,6 @@ def _canonical(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{float(value):.10g}"
     return value
-
-
-def _preset(cls, name: str = "colab", **overrides) -> RunConfig:
-    """A validated preset, with any field overridden.
-
-    Example: RunConfig.preset("cpu", epochs=1).train_size -> 2000
-    """
-    if name not in PRESETS:
-        raise AgNewsError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
-    return replace(PRESETS[name], preset=name).with_changes(**overrides)
-
-
-# Attached after the class is built: defined in the class body, the method would hide the
-# `preset` field's default ("colab") from the dataclass, and RunConfig() would hold the method.
-RunConfig.preset = classmethod(_preset)
 
 
 def _reject_unknown_fields(values: dict) -> None:

@@ -14,8 +14,8 @@ import datasets
 
 from .config import RunConfig
 from .data import load_agnews, read_test_rows
-from .predict import check_batch_size, load_saved_model, run_precision, score
-from .runs import load_run_config
+from .prediction import check_batch_size, load_saved_model, run_precision, score
+from .lab.folders import load_run_config
 from .tokenization import tokenize_dataset
 from .training import report_from_logits
 

@@ -16,7 +16,7 @@ adapter and the head (adapter_config.json, adapter_model.safetensors), and
 equal those of the run's own test pass.
 
 Example:
-    >>> model = apply_method(load_model("smoke"), RunConfig.preset("smoke", method="linear-probe"))
+    >>> model = apply_method(load_classifier("smoke"), RunConfig.from_preset("smoke", method="linear-probe"))
     >>> sorted({name.split(".")[0] for name, p in model.named_parameters() if p.requires_grad})
     ['classifier', 'head']
 """
@@ -104,7 +104,7 @@ def with_lora(model, config):
     """A peft model: LoRA of rank lora_r on the encoder's projections, the head trained in full.
 
     base_model_name_or_path is the run's own model name ("smoke", a Hub id), so
-    loading the adapter rebuilds the base through `load_model` wherever it runs.
+    loading the adapter rebuilds the base through `load_classifier` wherever it runs.
     """
     peft = require_peft()
     _compat.hide_peft_deprecation_warning()
@@ -140,15 +140,15 @@ def is_adapter_folder(model_dir) -> bool:
 
 
 def load_adapter_model(model_dir, trust_remote_code: bool = False):
-    """A LoRA run's classifier: the base model through `load_model` (4 labels), then the saved adapter and head.
+    """A LoRA run's classifier: the base model through `load_classifier` (4 labels), then the saved adapter and head.
 
     The adapter stays unmerged, as it was in the run's test pass: merged weights round differently,
     so the logits would no longer equal the test pass's exactly.
     """
-    from .modeling import load_model
+    from .modeling import load_classifier
 
     peft = require_peft()
     base_name = json.loads((Path(model_dir) / ADAPTER_CONFIG_FILE).read_text(encoding="utf-8"))[
         "base_model_name_or_path"]
-    base = load_model(base_name, trust_remote_code=trust_remote_code)
+    base = load_classifier(base_name, trust_remote_code=trust_remote_code)
     return peft.PeftModel.from_pretrained(base, str(model_dir), is_trainable=False)

@@ -8,7 +8,7 @@ them, and code from the Hub runs only if `trust_remote_code=True`. "smoke" is
 a checkpoint folder like any other (see smoke.py).
 
 Example:
-    >>> model = load_model("smoke")
+    >>> model = load_classifier("smoke")
     >>> model.config.id2label[3]
     'Sci/Tech'
 """
@@ -30,7 +30,7 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "*.model")
 MIN_VOCABULARY = 1_000  # tokens; real tokenizers have tens of thousands, the smoke model's 1,500
 
 
-def load_model(model: str, attention: str | None = None, trust_remote_code: bool = False):
+def load_classifier(model: str, attention: str | None = None, trust_remote_code: bool = False):
     """A sequence classifier for the four AG News classes.
 
     model: a Hub id (answerdotai/ModernBERT-base, bert-base-uncased, ...), a local
@@ -117,7 +117,7 @@ def _is_unsupported_attention(error: Exception) -> bool:
     return "attn_implementation" in text or "does not support" in text
 
 
-def load_model_for(config, hardware=None):
+def load_model(config, hardware=None):
     """The classifier a RunConfig asks for, with the attention kernel chosen for the hardware, ready for its method.
 
     'auto' on a GPU with FlashAttention 2 installed picks it; otherwise the
@@ -127,7 +127,7 @@ def load_model_for(config, hardware=None):
     hardware = hardware or detect_hardware()
     attention = choose_attention(config.attention, hardware, config.precision)
     explicit = None if config.attention == "auto" and attention == "sdpa" else attention
-    return apply_method(load_model(config.model, explicit, config.trust_remote_code), config)
+    return apply_method(load_classifier(config.model, explicit, config.trust_remote_code), config)
 
 
 def count_parameters(model) -> dict:

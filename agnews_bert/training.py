@@ -15,7 +15,7 @@ A run that learned nothing (a loss stuck near ln 4, validation at chance) is
 saved like any other, with `warnings` in its results saying so.
 
 Example:
-    >>> results = train(RunConfig.preset("smoke", output_dir="/tmp/runs"))
+    >>> results = train(RunConfig.from_preset("smoke", output_dir="/tmp/runs"))
     >>> results["test"]["accuracy"] > 0.9
     True
 """
@@ -31,7 +31,7 @@ import transformers
 from . import _compat
 from .analysis import error_analysis
 from .calibration import calibration_report
-from .runs.checkpoints import checkpoints_dir_for, train_resumably
+from .lab.checkpoints import checkpoints_dir_for, train_resumably
 from .collate import make_collator, sorted_by_length
 from .config import RunConfig
 from .data import describe_splits, load_agnews
@@ -40,14 +40,14 @@ from .labels import NUM_CLASSES
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
 from .methods import check_method_available
 from .metrics import classification_report, compute_metrics
-from .modeling import check_model_source, check_tokenizer_fits_model, count_parameters, load_model_for
-from .nan_guard import NonFiniteGuard, fp32_fallback, guard_of
-from .predict import precision_of, score, softmax
-from .runs.resilience import TrainingClock, is_out_of_memory, release_gpu_memory, smaller_batch
-from .runs import (check_output_dir, is_main_process, prepare_run_dir, refuse_finished_run, restore_replaced_run,
+from .modeling import check_model_source, check_tokenizer_fits_model, count_parameters, load_model
+from .lab.nan_guard import NonFiniteGuard, fp32_fallback, guard_of
+from .prediction import precision_of, score, softmax
+from .lab.resilience import TrainingClock, is_out_of_memory, release_gpu_memory, smaller_batch
+from .lab.folders import (check_output_dir, is_main_process, prepare_run_dir, refuse_finished_run, restore_replaced_run,
                    run_dir_for)
-from .runs.lock import acquire_run_lock, release_run_lock
-from .runs.saving import save_run
+from .lab.lock import acquire_run_lock, release_run_lock
+from .lab.saving import save_run
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
 
 LOG_POINTS_PER_RUN = 20
@@ -136,7 +136,7 @@ def early_stopper_of(trainer):
 def evaluate_on_test(trainer, test_split, texts=None) -> dict:
     """Score the test split once: the full classification report, plus rows and seconds.
 
-    The trainer's model is scored with `score` (predict.py), in the trainer's
+    The trainer's model is scored with `score` (prediction.py), in the trainer's
     precision and evaluation batch size, as `agnews-bert evaluate` scores it again later.
     With the test `texts` (in the order of `test_split`), the report also holds the
     most confidently wrong examples and the most confused class pairs (see analysis.py).
@@ -176,7 +176,7 @@ def train(config: RunConfig, say=print) -> dict:
     """Run one whole fine-tuning job and return its results (also in run_dir/results.json).
 
     Every input is checked before anything is written or tokenized; then the run
-    folder's lock is taken (a second writer is refused at once, see runs/lock.py)
+    folder's lock is taken (a second writer is refused at once, see lab/lock.py)
     and held until the run is saved or fails.
     """
     config = config.validated()
@@ -236,7 +236,7 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, sa
     while True:
         reset_gpu_memory_peak()
         transformers.set_seed(config.seed)
-        trainer = build_trainer(config, load_model_for(config, hardware), tokenizer, tokenized, run_dir,
+        trainer = build_trainer(config, load_model(config, hardware), tokenizer, tokenized, run_dir,
                                 hardware=hardware)
         guard = guard_of(trainer)
         guard.say, guard.fallback = _quiet, fallback  # fit says what happens instead

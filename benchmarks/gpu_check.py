@@ -12,7 +12,7 @@ what it measured):
   attention the package chooses there.
 - `default_job`: the seed recipe (seed_recipe.py: fp32, batch 16,
   `map(batch_size=4)`, no length grouping) against `agnews-bert train`'s
-  defaults (`RunConfig.preset("colab")`: mixed precision, batch 32, length
+  defaults (`RunConfig.from_preset("colab")`: mixed precision, batch 32, length
   grouping), each tokenizing, training 12,000 rows x 2 epochs with validation
   on 2,000 rows after each epoch, and keeping the best epoch (train_speed.py's
   `run_recipe`: for the package, `tokenize_dataset`, `build_trainer`,
@@ -33,7 +33,7 @@ what it measured):
   text with this classifier, which it must before it can be timed) and
   `torch_compile` (last: compiling takes the longest). `steady_*` figures
   leave out the first half of the steps, where compiling and warm-up happen.
-- `prediction`: texts/s of `agnews_bert.predict` against a plain
+- `prediction`: texts/s of `agnews_bert.prediction` against a plain
   `transformers.pipeline` (one text at a time) on 2,000 texts (predict_speed.py).
 - `targets`: package >= 4x the seed, package MFU >= 40%, fp16 and bf16 losses
   finite and falling; null where not measured (no CUDA, or a part skipped).
@@ -189,7 +189,7 @@ def prepare_job(sizes: dict, work_dir: Path) -> dict:
     tokenizer = ab.load_tokenizer("smoke")
     pool_rows = math.ceil((sizes["train_rows"] + sizes["validation_rows"]) / (1 - HELD_OUT_TEST_SHARE)) + 8
     data = write_synthetic_csv(work_dir / "synthetic_ag_news.csv", pool_rows, tokenizer)
-    config = ab.RunConfig.preset("colab", model=model_name_for_config(sizes["model"]), data=str(data),
+    config = ab.RunConfig.from_preset("colab", model=model_name_for_config(sizes["model"]), data=str(data),
                                  train_size=sizes["train_rows"], validation_size=sizes["validation_rows"],
                                  epochs=sizes["epochs"], max_length=MAX_LENGTH, seed=SEED,
                                  output_dir=str(work_dir / "runs"))
@@ -209,7 +209,7 @@ def settings(job: dict, model) -> dict:
 
     architecture = model.config
     return {"model": job["model"], "layers": architecture.num_hidden_layers, "hidden_size": architecture.hidden_size,
-            "vocab_size": architecture.vocab_size, "parameters": ab.count_parameters(model),
+            "vocab_size": architecture.vocab_size, "parameters": ab.notebook.count_parameters(model),
             "weights": "random (the Hub cannot be reached; speed does not depend on them)",
             "tokenizer": "the bundled smoke WordPiece tokenizer", "data": "synthetic rows of AG News length",
             "train_rows": job["train_rows"], "validation_rows": job["validation_rows"], "epochs": job["epochs"],
@@ -353,7 +353,7 @@ def speed_row(model, arguments, steps: int, seconds: float, tokens: int, marks: 
     """Speed figures of a partial run; steady_* from the halfway step to the last."""
     import agnews_bert as ab
 
-    non_embedding = ab.count_parameters(model)["non_embedding_millions"] * 1e6
+    non_embedding = ab.notebook.count_parameters(model)["non_embedding_millions"] * 1e6
     batch = arguments.per_device_train_batch_size
     (start, start_tokens, start_step), (end, end_tokens, end_step) = marks[0], marks[-1]
     steady_seconds = end - start

@@ -1,4 +1,4 @@
-"""Prediction speed: `agnews_bert.predict` against a plain `transformers.pipeline("text-classification")`.
+"""Prediction speed: `agnews_bert.prediction` against a plain `transformers.pipeline("text-classification")`.
 
 Both score the same texts with the same saved model on the same device and
 return every class's probability (`top_k=None` for the pipeline). Loading is
@@ -51,7 +51,7 @@ def saved_model_folder(model: str, work_dir: str) -> str:
     import transformers
 
     transformers.set_seed(0)  # the same fresh head every run
-    classifier, tokenizer = ab.load_model(name), ab.load_tokenizer(name)
+    classifier, tokenizer = ab.modeling.load_classifier(name), ab.load_tokenizer(name)
     classifier.save_pretrained(work_dir)
     tokenizer.save_pretrained(work_dir)
     return work_dir
@@ -84,12 +84,12 @@ def time_plain_pipeline(folder: str, texts: list, max_length: int):
 
 
 def time_package_predict(folder: str, texts: list, max_length: int):
-    """(seconds, probabilities) of agnews_bert.predict with the same model, on the GPU if there is one."""
+    """(seconds, probabilities) of agnews_bert.prediction with the same model, on the GPU if there is one."""
     import torch
 
     import agnews_bert as ab
 
-    model, tokenizer = ab.load_saved_model(folder)
+    model, tokenizer = ab.prediction.load_saved_model(folder)
     model.to("cuda" if torch.cuda.is_available() else "cpu")
     ab.predict(texts[:WARM_UP_TEXTS], model=model, tokenizer=tokenizer, max_length=max_length)
     started = time.perf_counter()
@@ -125,7 +125,7 @@ def main(argv=None) -> dict:
     settings = {"model": arguments.model, "texts": len(texts), "max_length": arguments.max_length,
                 "mean_characters": round(sum(map(len, texts)) / len(texts)),
                 "seed": "transformers.pipeline('text-classification'), default batch size (1 text)",
-                "package": "agnews_bert.predict, batch 64, texts sorted by length"}
+                "package": "agnews_bert.prediction, batch 64, texts sorted by length"}
     seed, package = row(plain_seconds, len(texts)), row(package_seconds, len(texts))
     result = common.summary("predict_speed", settings, seed, package, round(seed["seconds"] / package["seconds"], 2))
     result.update(agreement(plain_probabilities, package_probabilities))

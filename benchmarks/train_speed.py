@@ -91,14 +91,14 @@ def build_model(model: str, tokenizer, recipe: str, attention: str | None = None
         ids = dict(pad_token_id=tokenizer.pad_token_id, cls_token_id=tokenizer.cls_token_id,
                    sep_token_id=tokenizer.sep_token_id, bos_token_id=tokenizer.cls_token_id,
                    eos_token_id=tokenizer.sep_token_id)
-        config = transformers.ModernBertConfig(num_labels=4, id2label=ab.ID2LABEL, label2id=ab.LABEL2ID, **ids)
+        config = transformers.ModernBertConfig(num_labels=4, id2label=ab.ID2LABEL, label2id=ab.labels.LABEL2ID, **ids)
         if attention:
             config._attn_implementation = attention
         return transformers.ModernBertForSequenceClassification(config)
     if recipe == "package":
-        return ab.load_model(model, None if attention == "sdpa" else attention)
+        return ab.modeling.load_classifier(model, None if attention == "sdpa" else attention)
     if model == "smoke":
-        return ab.load_model("smoke")
+        return ab.modeling.load_classifier("smoke")
     return transformers.AutoModelForSequenceClassification.from_pretrained(model, num_labels=4)
 
 
@@ -127,11 +127,11 @@ def run_recipe(arguments, recipe: str, work_dir: str) -> dict:
     if recipe == "seed":
         trainer = seed_recipe.seed_trainer(model, tokenizer, tokenized, work_dir, arguments.epochs, arguments.seed)
     else:
-        config = ab.RunConfig.preset("colab", model=_config_model(model_name), data=arguments.data,
+        config = ab.RunConfig.from_preset("colab", model=_config_model(model_name), data=arguments.data,
                                      train_size=arguments.rows, validation_size=arguments.validation_rows,
                                      epochs=arguments.epochs, max_length=arguments.max_length, seed=arguments.seed,
                                      output_dir=work_dir)
-        trainer = ab.build_trainer(config, model, tokenizer, tokenized, Path(work_dir) / "run")
+        trainer = ab.training.build_trainer(config, model, tokenizer, tokenized, Path(work_dir) / "run")
     output = trainer.train()
     # Read before the final evaluate(), whose eval_runtime lands in the same log but not in train_runtime.
     epoch_validation_seconds = per_epoch_validation_seconds(trainer.state.log_history)
@@ -175,7 +175,7 @@ def measurements(arguments, trainer, model, tokenized, output, tokenize_seconds,
     training_seconds = training_seconds_without_validation(output.metrics["train_runtime"], epoch_validation_seconds)
     samples = len(tokenized["train"]) * arguments.epochs
     tokens = sum(len(ids) for ids in tokenized["train"]["input_ids"]) * arguments.epochs
-    non_embedding = ab.count_parameters(model)["non_embedding_millions"] * 1e6
+    non_embedding = ab.notebook.count_parameters(model)["non_embedding_millions"] * 1e6
     wall = tokenize_seconds + output.metrics["train_runtime"] + validation_seconds
     on_gpu = torch.cuda.is_available()
     return {

@@ -28,7 +28,7 @@
 # the `TrainingArguments`, the `Trainer`, `trainer.train()` and `trainer.predict()`. The same steps
 # fine-tune any encoder on any labelled texts. The run takes about 4 minutes of computing on Colab's free
 # T4 GPU with the default settings (12,000 training rows, 2 epochs): an **estimate**, computed by
-# `ab.colab.estimated_minutes` from the model's size, the number of tokens and an assumed T4 speed, not a
+# `ab.notebook.estimated_minutes` from the model's size, the number of tokens and an assumed T4 speed, not a
 # measurement. Installing the package and downloading the model add a few minutes the first time. Run
 # the cells from top to bottom (Runtime > Run all works); the exercises at the end take longer.
 
@@ -53,7 +53,7 @@ if "google.colab" in sys.modules:
 
 import agnews_bert as ab
 
-print(ab.colab.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
+print(ab.notebook.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
 
 import evaluate
 import transformers
@@ -71,7 +71,7 @@ import transformers
 
 # %%
 hardware = ab.detect_hardware()
-print(ab.colab.runtime_report(hardware))
+print(ab.notebook.runtime_report(hardware))
 
 # %% [markdown]
 # ## 2. Where the run is saved
@@ -81,7 +81,7 @@ print(ab.colab.runtime_report(hardware))
 # you to allow access. Anywhere else it goes to a local `runs/` folder.
 
 # %%
-OUTPUT_DIR = ab.colab.output_dir()
+OUTPUT_DIR = ab.notebook.output_dir()
 
 # %% [markdown]
 # ## 3. The settings
@@ -107,7 +107,7 @@ OUTPUT_DIR = ab.colab.output_dir()
 # instead of training again; tick **train again** to replace it.
 
 # %%
-form = ab.settings_form(OUTPUT_DIR, hardware)
+form = ab.notebook.settings_form(OUTPUT_DIR, hardware)
 form
 
 # %%
@@ -136,7 +136,7 @@ splits = ab.load_agnews(config)
 splits
 
 # %%
-summary = ab.describe_splits(splits)
+summary = ab.notebook.describe_splits(splits)
 print({name: info["rows"] for name, info in summary.items() if name != "test_origin"})
 summary["train"]["per_class"]
 
@@ -146,7 +146,7 @@ summary["train"]["per_class"]
 # %%
 preview = splits["train"].select(range(5)).to_pandas()
 preview["label"] = preview["label"].map(ab.ID2LABEL)
-ab.whole_texts(preview)
+ab.notebook.whole_texts(preview)
 
 # %% [markdown]
 # ## 5. Tokens
@@ -167,7 +167,7 @@ ab.whole_texts(preview)
 
 # %%
 tokenizer = ab.load_tokenizer(config.model)
-ab.check_max_length(tokenizer, config.max_length, config.model)
+ab.notebook.check_max_length(tokenizer, config.max_length, config.model)
 encoded = tokenizer("Chipmakers rally as quarterly earnings beat forecasts")
 print("input_ids:", encoded["input_ids"])
 print("tokens:   ", tokenizer.convert_ids_to_tokens(encoded["input_ids"]))
@@ -205,7 +205,7 @@ tokenized
 # How long the texts are, in tokens, and what share reached `max_length` (cut, or just fitting):
 
 # %%
-ab.token_length_summary(tokenized["train"], config.max_length)
+ab.notebook.token_length_summary(tokenized["train"], config.max_length)
 
 # %% [markdown]
 # ## 6. Batches and dynamic padding
@@ -239,7 +239,7 @@ print("attention_mask:\n", batch["attention_mask"])
 # means nothing with four classes. Predict what happens, then run:
 
 # %%
-f1 = evaluate.load(ab.metric_path("f1"))  # like evaluate.load("f1"), from a folder in the package
+f1 = evaluate.load(ab.notebook.metric_path("f1"))  # like evaluate.load("f1"), from a folder in the package
 try:
     f1.compute(predictions=[0, 1, 2, 3, 3], references=[0, 1, 2, 2, 3])
 except ValueError as error:
@@ -268,14 +268,14 @@ ab.compute_metrics((always_world, true_labels))
 # with exactly these settings has finished before, this cell says so and the run is loaded, not trained.
 
 # %%
-run_dir = ab.prepare_run_dir(config)
+run_dir = ab.lab.prepare_run_dir(config)
 training_args = ab.build_training_args(config, run_dir, len(tokenized["train"]), hardware)
-ab.training_args_table(training_args)
+ab.notebook.training_args_table(training_args)
 
 # %% [markdown]
 # ## 9. The model and the `Trainer`
 #
-# `load_model_for` loads the pretrained encoder with `AutoModelForSequenceClassification`, which puts a
+# `ab.load_model` loads the pretrained encoder with `AutoModelForSequenceClassification`, which puts a
 # new, random layer on top, `classifier`, that maps one vector per text to four class scores; fine-tuning
 # trains both. Which vector depends on the model's config: ModernBERT-base's sets
 # `classifier_pooling="mean"`, the average of all the text's token outputs, passed through its `head` (a
@@ -296,7 +296,7 @@ ab.training_args_table(training_args)
 
 # %%
 transformers.set_seed(config.seed)
-model = ab.load_model_for(config, hardware)
+model = ab.load_model(config, hardware)
 trainer = transformers.Trainer(
     model=model,
     args=training_args,
@@ -305,9 +305,9 @@ trainer = transformers.Trainer(
     data_collator=collator,
     compute_metrics=ab.compute_metrics,
     processing_class=tokenizer,
-    callbacks=[ab.NonFiniteGuard()],  # stops at the first nan loss (fp16 can overflow) and says what to do
+    callbacks=[ab.lab.NonFiniteGuard()],  # stops at the first nan loss (fp16 can overflow) and says what to do
 )
-print(f"{ab.count_parameters(model)['total_millions']} million parameters; run folder {run_dir}")
+print(f"{ab.notebook.count_parameters(model)['total_millions']} million parameters; run folder {run_dir}")
 print("classifier_pooling:", getattr(model.config, "classifier_pooling",
                                      "not in this config: the classifier reads the [CLS] output"))
 
@@ -322,11 +322,11 @@ print("classifier_pooling:", getattr(model.config, "classifier_pooling",
 
 # %%
 checkpoint = None
-if ab.is_finished(run_dir):
-    train_output = ab.load_finished_run(trainer, run_dir)
+if ab.lab.is_finished(run_dir):
+    train_output = ab.lab.load_finished_run(trainer, run_dir)
 else:
-    checkpoint = ab.resume_checkpoint(config, run_dir)  # None, or the checkpoint to continue from
-    with ab.saving_on_stop(trainer, config, run_dir):
+    checkpoint = ab.lab.resume_checkpoint(config, run_dir)  # None, or the checkpoint to continue from
+    with ab.lab.saving_on_stop(trainer, config, run_dir):
         train_output = trainer.train(resume_from_checkpoint=checkpoint)
 train_output
 
@@ -346,7 +346,7 @@ train_output
 #   memorise the training rows (overfitting); the star marks the epoch the trainer keeps.
 
 # %%
-ab.plot_learning_curves(trainer.state.log_history)
+ab.notebook.plot_learning_curves(trainer.state.log_history)
 
 # %% [markdown]
 # ## 11. Predict and score the test split, once
@@ -372,7 +372,7 @@ sample.metrics
 # %%
 test_report = ab.evaluate_on_test(trainer, tokenized["test"], texts=splits["test"]["text"])
 print(f"test accuracy {test_report['accuracy']:.3f}, macro-F1 {test_report['macro_f1']:.3f}")
-ab.plot_confusion_matrix(test_report)
+ab.notebook.plot_confusion_matrix(test_report)
 
 # %% [markdown]
 # ## 12. Save the run
@@ -382,8 +382,8 @@ ab.plot_confusion_matrix(test_report)
 # in section 10 is already saved, and this cell says so.
 
 # %%
-results = ab.collect_results(trainer, config, splits, test_report, train_output, run_dir, resumed_from=checkpoint)
-results = ab.save_run(trainer, run_dir, config, results)
+results = ab.lab.collect_results(trainer, config, splits, test_report, train_output, run_dir, resumed_from=checkpoint)
+results = ab.lab.save_run(trainer, run_dir, config, results)
 sorted(path.name for path in run_dir.iterdir())
 
 # %% [markdown]
@@ -400,7 +400,7 @@ headlines = [
     "New chip promises faster phones with longer battery life",
     "Leaders meet to discuss the ceasefire",
 ]
-ab.prediction_table(ab.predict(headlines, run_dir))
+ab.notebook.prediction_table(ab.predict(headlines, run_dir))
 
 # %% [markdown]
 # ## 14. All your runs
@@ -408,10 +408,10 @@ ab.prediction_table(ab.predict(headlines, run_dir))
 # Every finished run in the output folder, best test macro-F1 first: its name, its scores, and the
 # settings in which the runs differ (with one run, its main settings). This is the lab loop: change one
 # setting in the form (section 3), run the cells below it again, and compare here. Every setting and
-# timing of every run: `ab.runs_table(OUTPUT_DIR)`.
+# timing of every run: `ab.lab.runs_table(OUTPUT_DIR)`.
 
 # %%
-ab.runs_view(OUTPUT_DIR)
+ab.notebook.runs_view(OUTPUT_DIR)
 
 # %% [markdown]
 # ## Exercises
@@ -428,7 +428,7 @@ ab.runs_view(OUTPUT_DIR)
 
 # %%
 print("the form's starting learning rate:", form.base_config.learning_rate)
-ab.plot_training_loss(ab.loss_histories(OUTPUT_DIR))
+ab.notebook.plot_training_loss(ab.notebook.loss_histories(OUTPUT_DIR))
 
 # %% [markdown]
 # **2. More data or not.** Train with 1,000 and with 12,000 training rows (same epochs). Predict the gap
@@ -436,7 +436,7 @@ ab.plot_training_loss(ab.loss_histories(OUTPUT_DIR))
 # the runs with their training time.
 
 # %%
-ab.runs_view(OUTPUT_DIR, also=["train_rows", "train_seconds"])
+ab.notebook.runs_view(OUTPUT_DIR, also=["train_rows", "train_seconds"])
 
 # %% [markdown]
 # **3. Short texts.** With `max_length` 32, what share of the training texts will be cut? Predict a
@@ -445,7 +445,7 @@ ab.runs_view(OUTPUT_DIR, also=["train_rows", "train_seconds"])
 
 # %%
 short = ab.tokenize_dataset(splits, tokenizer, 32)
-ab.token_length_summary(short["train"], 32)
+ab.notebook.token_length_summary(short["train"], 32)
 
 # %% [markdown]
 # **4. A model that always says Sports.** Work out by hand its accuracy and macro-F1 on the balanced test
@@ -463,7 +463,7 @@ ab.compute_metrics((always_sports, splits["test"]["label"]))
 # few such texts in notebook 03 and explain why they are hard.
 
 # %%
-ab.confused_pairs(test_report["confusion_matrix"])
+ab.notebook.confused_pairs(test_report["confusion_matrix"])
 
 # %% [markdown]
 # **6. No warm-up.** Train two runs at learning rate 1e-4 that differ only in the warm-up share: set the
@@ -473,7 +473,7 @@ ab.confused_pairs(test_report["confusion_matrix"])
 # is missing while you have fewer than two.
 
 # %%
-ab.first_losses(OUTPUT_DIR, lr=1e-4)
+ab.notebook.first_losses(OUTPUT_DIR, lr=1e-4)
 
 # %% [markdown]
 # ## Keep your model
@@ -484,4 +484,4 @@ ab.first_losses(OUTPUT_DIR, lr=1e-4)
 # says where the run is kept.
 
 # %%
-ab.colab.download_run(run_dir, OUTPUT_DIR)
+ab.notebook.download_run(run_dir, OUTPUT_DIR)

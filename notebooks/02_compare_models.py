@@ -26,7 +26,7 @@
 # size, max length, seed) and put them in one table next to a classic baseline that needs no GPU: TF-IDF
 # word weights and logistic regression. The table and the plot show what each model buys you in test
 # accuracy and macro-F1, and what it costs in training time, throughput and GPU memory. On Colab's free
-# T4 the three runs take about 6 minutes of computing: an **estimate** (`ab.colab.estimated_minutes`:
+# T4 the three runs take about 6 minutes of computing: an **estimate** (`ab.notebook.estimated_minutes`:
 # model size x tokens / an assumed T4 speed), not a measurement; downloading the three models (about
 # 1.3 GB) adds a few minutes. A model that already finished is read back from Drive, not trained again,
 # so after a disconnect just run all cells again. Then you adapt one model three ways (every weight, LoRA
@@ -54,12 +54,12 @@ if "google.colab" in sys.modules:
 
 import agnews_bert as ab
 
-print(ab.colab.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
+print(ab.notebook.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
 
 # %%
 hardware = ab.detect_hardware()
-print(ab.colab.runtime_report(hardware))
-OUTPUT_DIR = ab.colab.output_dir()
+print(ab.notebook.runtime_report(hardware))
+OUTPUT_DIR = ab.notebook.output_dir()
 
 # %% [markdown]
 # ## 1. The contestants and the budget
@@ -79,7 +79,7 @@ OUTPUT_DIR = ab.colab.output_dir()
 
 # %%
 MODELS = ["answerdotai/ModernBERT-base", "bert-base-uncased", "distilbert-base-uncased"]
-MODELS, base_config = ab.colab.comparison_plan(MODELS, OUTPUT_DIR, hardware)
+MODELS, base_config = ab.notebook.comparison_plan(MODELS, OUTPUT_DIR, hardware)
 print(f"{len(MODELS)} models; each on {base_config.train_size or 'all'} training rows, "
       f"{base_config.epochs:g} epoch(s), batch size {base_config.batch_size}, max length {base_config.max_length}")
 print("learning rates:", {model: base_config.with_changes(model=model).learning_rate for model in MODELS})
@@ -98,7 +98,7 @@ print("learning rates:", {model: base_config.with_changes(model=model).learning_
 # has learned nothing: check its learning rate and its loss in notebook 03's run folder.
 
 # %%
-table = ab.compare_models(MODELS, base_config)
+table = ab.notebook.compare_models(MODELS, base_config)
 table
 
 # %% [markdown]
@@ -109,7 +109,7 @@ table
 # batch size fits (it is empty on a CPU and for the baseline).
 
 # %%
-ab.plot_comparison(table)
+ab.notebook.plot_comparison(table)
 
 # %% [markdown]
 # ## 4. Three ways to adapt one model: full fine-tuning, LoRA, a linear probe
@@ -126,7 +126,7 @@ ab.plot_comparison(table)
 #
 # Each method trains at its own usual learning rate (the table's `lr` column): full fine-tuning at the model
 # family's (ModernBERT 5e-5, BERT 2e-5, Google's compact BERTs 1e-4), LoRA at 5e-4 and the probe at 1e-3 (`compare_methods` passes
-# `lr=None`, so `ab.default_learning_rate(model, method)` decides). Fewer trained weights can take bigger
+# `lr=None`, so `ab.notebook.default_learning_rate(model, method)` decides). Fewer trained weights can take bigger
 # steps. The model is the one notebook 01 trains on this runtime: with a GPU, ModernBERT-base, so the
 # full run is the one trained above and is read back, not trained again; on a CPU runtime, BERT-mini
 # (11 million parameters), so the three runs take a few minutes.
@@ -140,7 +140,7 @@ ab.plot_comparison(table)
 # %%
 METHOD_MODEL = base_config.model  # notebook 01's model on this runtime
 print(f"{METHOD_MODEL}: full fine-tuning, LoRA and a linear probe, each on the budget above")
-methods = ab.compare_methods(METHOD_MODEL, base_config)
+methods = ab.notebook.compare_methods(METHOD_MODEL, base_config)
 methods
 
 # %% [markdown]
@@ -187,13 +187,13 @@ for share in (0.25, 0.5, 1.0):
     fewer = splits.copy()
     fewer["train"] = splits["train"].select(range(int(share * len(splits["train"]))))
     print(f"{len(fewer['train']):>6,} training rows: baseline test macro-F1 "
-          f"{ab.tfidf_baseline(fewer)['test']['macro_f1']:.3f}")
+          f"{ab.notebook.tfidf_baseline(fewer)['test']['macro_f1']:.3f}")
 
 # %% [markdown]
 # **2. One learning rate for all.** Here each model trained at the rate printed under the plan (on a GPU,
 # its family's usual rate; on a CPU runtime one rate for all already). If all three trained at
 # ModernBERT's 5e-5, which would gain and which would lose? Predict, then run
-# `ab.compare_models(MODELS, one_rate_config)` in a new cell (it trains every model once more) and compare
+# `ab.notebook.compare_models(MODELS, one_rate_config)` in a new cell (it trains every model once more) and compare
 # with the table above. The cell shows each model's rate now and with one rate for all.
 
 # %%
@@ -208,22 +208,22 @@ one_rate_config = base_config.with_changes(lr=5e-5)
 # instead: what would you change to make it earn its training time?
 
 # %%
-ab.price_of_a_point(table)
+ab.notebook.price_of_a_point(table)
 
 # %% [markdown]
 # **4. Does the ranking hold?** Predict whether the order of the models changes with 2 epochs, or with
 # 2,000 training rows. Change the `comparison_plan` cell above (for example
-# `ab.colab.comparison_plan(MODELS, OUTPUT_DIR, hardware, epochs=2)`) and run the cells again. Where do the
+# `ab.notebook.comparison_plan(MODELS, OUTPUT_DIR, hardware, epochs=2)`) and run the cells again. Where do the
 # best model's errors go? Open notebook 03 on its run folder. The cell lists the finished runs.
 
 # %%
-ab.runs_view(OUTPUT_DIR)
+ab.notebook.runs_view(OUTPUT_DIR)
 
 # %% [markdown]
 # **5. LoRA's rank.** LoRA above trained adapters of rank r = 8. Predict how the trainable parameters and
 # the test macro-F1 change at r = 2 and at r = 32 (alpha = 2r each time, so the scale alpha / r stays 2):
 # does the score follow the parameter count? Then run
-# `ab.compare_methods(METHOD_MODEL, rank_configs[32], methods=["lora"])` in a new cell (one LoRA run;
+# `ab.notebook.compare_methods(METHOD_MODEL, rank_configs[32], methods=["lora"])` in a new cell (one LoRA run;
 # the other methods are not trained again), and the same for r = 2. The cell shows LoRA's row above and
 # the two settings.
 
@@ -237,14 +237,14 @@ print(methods.set_index("method").loc["lora", ["trainable_parameters", "trainabl
 # **6. Is the probe only slow to learn?** The probe's features never change, but its head could train for
 # longer: an epoch of it costs about a third of a full fine-tuning epoch. Predict whether three epochs of
 # the probe reach LoRA's one-epoch score, then run
-# `ab.compare_methods(METHOD_MODEL, base_config.with_changes(epochs=3), methods=["linear-probe"])` in a new
+# `ab.notebook.compare_methods(METHOD_MODEL, base_config.with_changes(epochs=3), methods=["linear-probe"])` in a new
 # cell. If it stays below, explain with what the head can and cannot change. The cell shows the estimated
 # training minutes for each (an estimate from the model's size, not a measurement) next to the seconds
 # the runs above took.
 
 # %%
 longer_probe = base_config.with_changes(model=METHOD_MODEL, method="linear-probe", epochs=3)
-estimates = {f"{method}, {config.epochs:g} epoch(s)": ab.colab.estimated_minutes(config, hardware)["train"]
+estimates = {f"{method}, {config.epochs:g} epoch(s)": ab.notebook.estimated_minutes(config, hardware)["train"]
              for method, config in [("lora", base_config.with_changes(model=METHOD_MODEL, method="lora")),
                                     ("linear-probe", longer_probe)]}
 print("estimated training minutes:", estimates)

@@ -52,23 +52,23 @@ import pandas as pd
 
 import agnews_bert as ab
 
-print(ab.colab.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
+print(ab.notebook.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
 
 # %%
-OUTPUT_DIR = ab.colab.output_dir()
-ab.runs_view(OUTPUT_DIR)
+OUTPUT_DIR = ab.notebook.output_dir()
+ab.notebook.runs_view(OUTPUT_DIR)
 
 # %% [markdown]
 # ## 1. Pick a run
 #
 # Leave `RUN_NAME` empty to open the run with the best test macro-F1 in the table above (its first row),
 # or paste a `run_name` from its first column. The table shows only the settings in which your runs
-# differ; `ab.runs_table(OUTPUT_DIR)` shows every setting of every run.
+# differ; `ab.lab.runs_table(OUTPUT_DIR)` shows every setting of every run.
 
 # %%
 RUN_NAME = ""
-run_dir = ab.colab.pick_run(OUTPUT_DIR, RUN_NAME)
-results = ab.load_results(run_dir)
+run_dir = ab.notebook.pick_run(OUTPUT_DIR, RUN_NAME)
+results = ab.lab.load_results(run_dir)
 test = results["test"]
 print(f"{run_dir.name}: {results['model']}, test accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f}")
 
@@ -81,10 +81,10 @@ print(f"{run_dir.name}: {results['model']}, test accuracy {test['accuracy']:.3f}
 # plot lists its most confused pairs.
 
 # %%
-ab.plot_confusion_matrix(test)
+ab.notebook.plot_confusion_matrix(test)
 
 # %%
-pd.DataFrame(ab.confused_pairs(test["confusion_matrix"]))
+pd.DataFrame(ab.notebook.confused_pairs(test["confusion_matrix"]))
 
 # %% [markdown]
 # ## 3. Scores per class
@@ -93,7 +93,7 @@ pd.DataFrame(ab.confused_pairs(test["confusion_matrix"]))
 # of a class, the share the model found. F1 combines the two; macro-F1 is their average over classes.
 
 # %%
-ab.plot_per_class(test)
+ab.notebook.plot_per_class(test)
 
 # %%
 pd.DataFrame(test["per_class"]).T.loc[list(ab.CLASS_NAMES)]
@@ -106,7 +106,7 @@ pd.DataFrame(test["per_class"]).T.loc[list(ab.CLASS_NAMES)]
 
 # %%
 mistakes = pd.DataFrame(test["most_confident_errors"], columns=["text", "true_label", "predicted_label", "probability"])
-ab.whole_texts(mistakes)
+ab.notebook.whole_texts(mistakes)
 
 # %% [markdown]
 # ## 5. Try your own headlines
@@ -114,7 +114,7 @@ ab.whole_texts(mistakes)
 # Type a headline and press **Predict**: the bars show the model's probability for each class.
 
 # %%
-ab.prediction_widget(run_dir)
+ab.notebook.prediction_widget(run_dir)
 
 # %% [markdown]
 # ## Exercises
@@ -132,7 +132,7 @@ my_headlines = [
     "Star striker signs sponsorship deal with phone maker",
     "Government bans exports of rare metals used in batteries",
 ]
-ab.whole_texts(ab.prediction_table(ab.predict(my_headlines, run_dir)))
+ab.notebook.whole_texts(ab.notebook.prediction_table(ab.predict(my_headlines, run_dir)))
 
 # %% [markdown]
 # **2. Is the label wrong, or the model?** For the three most confident mistakes of section 4, decide
@@ -140,7 +140,7 @@ ab.whole_texts(ab.prediction_table(ab.predict(my_headlines, run_dir)))
 # think the data set got wrong. What does that say about the highest accuracy any model can reach here?
 
 # %%
-ab.whole_texts(mistakes.head(3)[["text", "true_label"]])
+ab.notebook.whole_texts(mistakes.head(3)[["text", "true_label"]])
 
 # %% [markdown]
 # **3. The weakest class.** Predict which class has the lowest recall, and to which class its missed
@@ -150,4 +150,4 @@ ab.whole_texts(mistakes.head(3)[["text", "true_label"]])
 per_class = pd.DataFrame(test["per_class"]).T
 weakest = per_class["recall"].idxmin()
 print(f"lowest recall: {weakest} ({per_class.loc[weakest, 'recall']:.3f})")
-[pair for pair in ab.confused_pairs(test["confusion_matrix"], top=12) if pair["true"] == weakest]
+[pair for pair in ab.notebook.confused_pairs(test["confusion_matrix"], top=12) if pair["true"] == weakest]

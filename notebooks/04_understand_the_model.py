@@ -53,7 +53,7 @@ import pandas as pd
 
 import agnews_bert as ab
 
-print(ab.colab.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
+print(ab.notebook.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
 
 # %%
 # Set-up, part 2: captum computes the token attributions of section 4. Colab does not ship it: install it there.
@@ -70,8 +70,8 @@ import captum
 print(f"captum {captum.__version__}")
 
 # %%
-OUTPUT_DIR = ab.colab.output_dir()
-ab.runs_table(OUTPUT_DIR)
+OUTPUT_DIR = ab.notebook.output_dir()
+ab.lab.runs_table(OUTPUT_DIR)
 
 # %% [markdown]
 # ## 1. Pick a run
@@ -81,9 +81,9 @@ ab.runs_table(OUTPUT_DIR)
 
 # %%
 RUN_NAME = ""
-run_dir = ab.colab.pick_run(OUTPUT_DIR, RUN_NAME)
-results = ab.load_results(run_dir)
-calibration = ab.run_calibration(run_dir)
+run_dir = ab.notebook.pick_run(OUTPUT_DIR, RUN_NAME)
+results = ab.lab.load_results(run_dir)
+calibration = ab.notebook.run_calibration(run_dir)
 print(f"{run_dir.name}: {results['model']}, test accuracy {results['test']['accuracy']:.3f}")
 
 # %% [markdown]
@@ -105,7 +105,7 @@ print(f"{run_dir.name}: {results['model']}, test accuracy {results['test']['accu
 # confidence: most texts sit in the last bin, and the ECE is a few hundredths.
 
 # %%
-ab.plot_reliability(calibration)
+ab.notebook.plot_reliability(calibration)
 
 # %% [markdown]
 # ## 3. Temperature scaling: one number that repairs the probabilities
@@ -145,7 +145,7 @@ pd.DataFrame({"as trained": ab.predict([headline], run_dir)[0]["probabilities"],
 # how it went.
 
 # %%
-attribution = ab.explain("The striker scored twice as the home side won the cup final", run_dir)
+attribution = ab.notebook.explain("The striker scored twice as the home side won the cup final", run_dir)
 attribution
 
 # %%
@@ -160,13 +160,13 @@ pd.DataFrame({name: attribution.top_tokens(name, k=5) for name in ab.CLASS_NAMES
 # chose.
 
 # %%
-ab.explain_mistakes(run_dir, k=5)
+ab.notebook.explain_mistakes(run_dir, k=5)
 
 # %% [markdown]
 # The prediction box of notebook 03 shades your own headlines the same way, under its answer.
 
 # %%
-ab.prediction_widget(run_dir)
+ab.notebook.prediction_widget(run_dir)
 
 # %% [markdown]
 # ## 5. The embedding map: what fine-tuning did to the representation
@@ -180,10 +180,10 @@ ab.prediction_widget(run_dir)
 # near 1 each class is its own tight group.
 
 # %%
-embedding = ab.embedding_map(run_dir)
+embedding = ab.notebook.embedding_map(run_dir)
 print(f"projection: {embedding['method']}; silhouette before {embedding['before']['silhouette']:.3f}, "
       f"after {embedding['after']['silhouette']:.3f}")
-ab.plot_embedding_map(embedding)
+ab.notebook.plot_embedding_map(embedding)
 
 # %% [markdown]
 # ## Exercises
@@ -209,7 +209,7 @@ by_class.join(pd.DataFrame(calibration["after"]["by_predicted_class"]).T[["confi
 
 # %%
 my_headline = "Apple shares jump after the company unveils a faster chip"  # replace with your own
-surprise = ab.explain(my_headline, run_dir)
+surprise = ab.notebook.explain(my_headline, run_dir)
 print(surprise.label, surprise.top_tokens(k=3))
 surprise
 
@@ -231,7 +231,7 @@ print(f"silhouette: pretrained {before:.3f} -> fine-tuned {after:.3f} ({embeddin
 
 # %%
 text = "Stocks fell as oil prices rose"
-pd.DataFrame({steps: {name: check["gap"] for name, check in ab.explain(text, run_dir, n_steps=steps, max_steps=None)
+pd.DataFrame({steps: {name: check["gap"] for name, check in ab.notebook.explain(text, run_dir, n_steps=steps, max_steps=None)
                       .completeness().items()} for steps in (2, 10, 50)})
 
 # %% [markdown]

@@ -18,17 +18,17 @@ def test_most_confident_errors_keeps_only_errors_most_confident_first():
         [0.30, 0.20, 0.10, 0.40],  # Sci/Tech, right
         [0.10, 0.45, 0.40, 0.05],  # Sci/Tech predicted Sports, 0.45
     ]
-    errors = ab.most_confident_errors(texts, labels, probabilities, k=2)
+    errors = ab.analysis.most_confident_errors(texts, labels, probabilities, k=2)
     assert list(errors.columns) == ERROR_COLUMNS
     assert errors.to_dict("records") == [
         {"text": "wrong, very sure", "true_label": "Business", "predicted_label": "Sci/Tech", "probability": 0.95},
         {"text": "wrong, a bit sure", "true_label": "Sports", "predicted_label": "World", "probability": 0.70},
     ]
-    assert len(ab.most_confident_errors(texts, labels, probabilities, k=10)) == 3
+    assert len(ab.analysis.most_confident_errors(texts, labels, probabilities, k=10)) == 3
 
 
 def test_most_confident_errors_of_a_perfect_model_is_an_empty_table():
-    errors = ab.most_confident_errors(["a", "b"], [0, 1], np.eye(4)[:2])
+    errors = ab.analysis.most_confident_errors(["a", "b"], [0, 1], np.eye(4)[:2])
     assert errors.empty and list(errors.columns) == ERROR_COLUMNS
 
 
@@ -37,12 +37,12 @@ def test_confused_pairs_counts_off_diagonal_cells_most_first():
               [0, 10, 0, 0],
               [0, 0, 7, 3],
               [0, 0, 2, 8]]
-    assert ab.confused_pairs(matrix, top=2) == [
+    assert ab.notebook.confused_pairs(matrix, top=2) == [
         {"true": "Business", "predicted": "Sci/Tech", "count": 3, "share_of_true": 0.3},
         {"true": "Sci/Tech", "predicted": "Business", "count": 2, "share_of_true": 0.2},
     ]
-    assert len(ab.confused_pairs(matrix, top=10)) == 3  # cells with no errors are not pairs
-    assert ab.confused_pairs(np.diag([5, 5, 5, 5]).tolist()) == []
+    assert len(ab.notebook.confused_pairs(matrix, top=10)) == 3  # cells with no errors are not pairs
+    assert ab.notebook.confused_pairs(np.diag([5, 5, 5, 5]).tolist()) == []
 
 
 def test_smoke_run_stores_its_errors_and_confused_pairs(smoke_run):
@@ -53,7 +53,7 @@ def test_smoke_run_stores_its_errors_and_confused_pairs(smoke_run):
     assert len(errors) == min(10, wrong)
     assert all(row["true_label"] != row["predicted_label"] for row in errors)
     assert [row["probability"] for row in errors] == sorted((row["probability"] for row in errors), reverse=True)
-    test_split = ab.load_agnews(ab.RunConfig.preset("smoke"))["test"]
+    test_split = ab.load_agnews(ab.RunConfig.from_preset("smoke"))["test"]
     true_label_of = dict(zip(test_split["text"], test_split["label"]))
     assert [row["true_label"] for row in errors] == [ab.ID2LABEL[true_label_of[row["text"]]] for row in errors]
     if errors:  # each row's prediction is the saved model's for that very text: texts and predictions line up

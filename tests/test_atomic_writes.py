@@ -10,13 +10,13 @@ import subprocess
 import sys
 import time
 
-from agnews_bert.runs import write_json_atomic
+from agnews_bert.lab.folders import write_json_atomic
 
 # Writes a large payload with write_json_atomic and stalls halfway through it: json asks
 # the inner mapping for its items only after the 200 kB string before it was written out.
 STALLED_WRITE = """
 import pathlib, sys, time
-from agnews_bert.runs import write_json_atomic
+from agnews_bert.lab.folders import write_json_atomic
 
 class StallsHalfway(dict):
     def items(self):

@@ -9,23 +9,23 @@ import numpy as np
 import pytest
 
 import agnews_bert as ab
-from agnews_bert.attributions import shaded_text_html, tolerance_for
+from agnews_bert.notebook.attributions import shaded_text_html, tolerance_for
 
 
 @pytest.fixture(scope="module")
 def model_and_tokenizer(smoke_run):
-    return ab.load_saved_model(smoke_run["run_dir"])
+    return ab.prediction.load_saved_model(smoke_run["run_dir"])
 
 
 @pytest.fixture(scope="module")
 def test_texts():
-    return ab.load_agnews(ab.RunConfig.preset("smoke"))["test"]["text"][:6]
+    return ab.load_agnews(ab.RunConfig.from_preset("smoke"))["test"]["text"][:6]
 
 
 def test_attributions_add_up_to_the_logit_difference(model_and_tokenizer, test_texts):
     model, tokenizer = model_and_tokenizer
     for text in test_texts:
-        attribution = ab.explain(text, model=model, tokenizer=tokenizer)
+        attribution = ab.notebook.explain(text, model=model, tokenizer=tokenizer)
         assert attribution.scores.shape == (4, len(attribution.tokens))
         for row, class_id in enumerate(attribution.classes):
             difference = attribution.logits[class_id] - attribution.baseline_logits[class_id]
@@ -38,17 +38,17 @@ def test_attributions_add_up_to_the_logit_difference(model_and_tokenizer, test_t
 def test_too_few_steps_fail_the_completeness_check(model_and_tokenizer, test_texts):
     """The check can fail: an integral taken in 2 steps misses by more than the tolerance for some class."""
     model, tokenizer = model_and_tokenizer
-    rough = [ab.explain(text, model=model, tokenizer=tokenizer, n_steps=2, max_steps=None) for text in test_texts[:3]]
+    rough = [ab.notebook.explain(text, model=model, tokenizer=tokenizer, n_steps=2, max_steps=None) for text in test_texts[:3]]
     assert not all(check["passes"] for attribution in rough for check in attribution.completeness().values())
     assert {attribution.n_steps for attribution in rough} == {2}
     # Left to double its steps, explain goes on until the check passes.
-    refined = [ab.explain(text, model=model, tokenizer=tokenizer, n_steps=2) for text in test_texts[:3]]
+    refined = [ab.notebook.explain(text, model=model, tokenizer=tokenizer, n_steps=2) for text in test_texts[:3]]
     assert all(check["passes"] for attribution in refined for check in attribution.completeness().values())
     assert max(attribution.n_steps for attribution in refined) > 2
 
 
 def test_explain_agrees_with_predict(smoke_run, test_texts):
-    attribution = ab.explain(test_texts[0], smoke_run["run_dir"])
+    attribution = ab.notebook.explain(test_texts[0], smoke_run["run_dir"])
     assert attribution.label == ab.predict([test_texts[0]], smoke_run["run_dir"])[0]["label"]
     top = attribution.top_tokens(k=3)
     assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
@@ -73,7 +73,7 @@ def test_the_shaded_text_is_the_text_itself_with_every_token_shaded():
 
 def test_the_mistakes_table_shades_each_mistake_towards_its_wrong_class(smoke_run):
     mistakes = smoke_run["test"]["most_confident_errors"]
-    table = ab.explain_mistakes(smoke_run["run_dir"], k=3)
+    table = ab.notebook.explain_mistakes(smoke_run["run_dir"], k=3)
     assert table._repr_html_() == str(table)
     if not mistakes:
         assert "got every test text right" in table
@@ -84,13 +84,13 @@ def test_the_mistakes_table_shades_each_mistake_towards_its_wrong_class(smoke_ru
 
 
 def test_the_prediction_box_shows_the_shaded_text(smoke_run, test_texts):
-    text_box, button, answer, *rows = ab.prediction_widget(smoke_run["run_dir"]).children
+    text_box, button, answer, *rows = ab.notebook.prediction_widget(smoke_run["run_dir"]).children
     text_box.value = test_texts[1]
     button.click()
     label = ab.predict([test_texts[1]], smoke_run["run_dir"])[0]["label"]
     assert f"towards {label}" in answer.value
     assert answer.value.count("<span style=\"background:rgb(") >= 2
-    quiet_box, quiet_button, quiet_answer, *_ = ab.prediction_widget(smoke_run["run_dir"], explain=False).children
+    quiet_box, quiet_button, quiet_answer, *_ = ab.notebook.prediction_widget(smoke_run["run_dir"], explain=False).children
     quiet_button.click()
     assert "towards" not in quiet_answer.value and "Predicted class" in quiet_answer.value
 
@@ -98,15 +98,15 @@ def test_the_prediction_box_shows_the_shaded_text(smoke_run, test_texts):
 def test_without_captum_explain_says_how_to_install_it(smoke_run, monkeypatch):
     monkeypatch.setitem(sys.modules, "captum.attr", None)  # what Python does for a package not installed
     with pytest.raises(ab.AgNewsError, match=r"pip install \"captum"):
-        ab.explain("Oil prices rose", smoke_run["run_dir"])
-    text_box, button, answer, *rows = ab.prediction_widget(smoke_run["run_dir"]).children
+        ab.notebook.explain("Oil prices rose", smoke_run["run_dir"])
+    text_box, button, answer, *rows = ab.notebook.prediction_widget(smoke_run["run_dir"]).children
     button.click()
     assert "Predicted class" in answer.value and "pip install" in answer.value
 
 
 def test_an_empty_text_is_refused(smoke_run):
     with pytest.raises(ab.AgNewsError, match="non-empty headline"):
-        ab.explain("  ", smoke_run["run_dir"])
+        ab.notebook.explain("  ", smoke_run["run_dir"])
 
 
 def test_notebook_04_installs_captum_only_on_colab(monkeypatch):

@@ -19,7 +19,7 @@ ANY_VALUE = st.one_of(
     st.text(max_size=30), st.lists(st.integers(), max_size=3),
 )
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-SMOKE = ab.RunConfig.preset("smoke")
+SMOKE = ab.RunConfig.from_preset("smoke")
 
 # What each RunConfig field takes, written out here by hand rather than read from the
 # annotations the check itself uses; "?" means None is allowed too.
@@ -173,7 +173,7 @@ def test_arbitrary_bytes_as_csv_accept_or_explain(tmp_path_factory, data):
 
 @pytest.fixture(scope="module")
 def smoke_model(smoke_run):
-    return ab.load_saved_model(smoke_run["run_dir"])
+    return ab.prediction.load_saved_model(smoke_run["run_dir"])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

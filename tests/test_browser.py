@@ -78,7 +78,7 @@ def test_the_lab_loop_through_the_page(lab, page):
     assert {name for name in first if first[name] != second[name]} == {"batch_size"}
     assert {first["batch_size"], second["batch_size"]} == {int(before), int(NEW_BATCH_SIZE)}
 
-    runs_view = cell(page, code_cell_with(notebook, "ab.runs_view(")).locator(".jp-OutputArea-output").last
+    runs_view = cell(page, code_cell_with(notebook, "ab.notebook.runs_view(")).locator(".jp-OutputArea-output").last
     runs_view.screenshot(path=str(ARTIFACTS / "runs_view_two_runs.png"))
     assert all(run.name in runs_view.inner_text() for run in runs)
     print(f"\nscreenshots of the form and the runs view: {ARTIFACTS}")
@@ -138,7 +138,7 @@ def test_prediction_widget_labels_a_headline_and_shades_its_words(lab, page):
     print(f"\nscreenshot of the prediction widget, its headline shaded: {screenshot}")
 
     runs_dir = Path(lab[2]) / "runs"
-    expected = ab.predict([HEADLINE], runs_dir / ab.runs_table(runs_dir)["run_name"][0])[0]
+    expected = ab.predict([HEADLINE], runs_dir / ab.lab.runs_table(runs_dir)["run_name"][0])[0]
     assert f"Predicted class: {expected['label']}" in widget.inner_text()
     shown = widget.locator(".widget-hbox > .widget-label").all_inner_texts()
     assert shown == [f"{expected['probabilities'][name]:.1%}" for name in ab.CLASS_NAMES]

@@ -29,15 +29,15 @@ def test_a_perfectly_calibrated_toy_has_ece_zero():
     high, high_labels = calibrated_rows(0.7, rows=10, correct=7)
     low, low_labels = calibrated_rows(0.4, rows=5, correct=2)
     probabilities, labels = np.vstack([high, low]), np.concatenate([high_labels, low_labels])
-    assert ab.expected_calibration_error(probabilities, labels) == 0.0
+    assert ab.calibration.expected_calibration_error(probabilities, labels) == 0.0
 
 
 def test_ece_by_hand():
     # Row 1: confidence 0.9, right (gap 0.1); row 2: confidence 0.6, wrong (gap 0.6); other bins.
     probabilities = [[0.9, 0.05, 0.03, 0.02], [0.6, 0.2, 0.1, 0.1]]
-    assert ab.expected_calibration_error(probabilities, [0, 1]) == pytest.approx(0.5 * 0.1 + 0.5 * 0.6)
+    assert ab.calibration.expected_calibration_error(probabilities, [0, 1]) == pytest.approx(0.5 * 0.1 + 0.5 * 0.6)
     # Both in one bin (0.8, 0.8667]: accuracy 0.5, mean confidence 0.84 -> 0.34.
-    assert ab.expected_calibration_error([[0.82, 0.18], [0.86, 0.14]], [0, 1]) == pytest.approx(0.34)
+    assert ab.calibration.expected_calibration_error([[0.82, 0.18], [0.86, 0.14]], [0, 1]) == pytest.approx(0.34)
 
 
 def test_bins_are_equal_widths_closed_on_the_right():
@@ -58,23 +58,23 @@ def test_confidence_by_predicted_class_by_hand():
 
 
 def test_brier_by_hand():
-    assert ab.brier_score([[1, 0, 0, 0]], [0]) == 0.0
-    assert ab.brier_score([[0.25] * 4], [2]) == pytest.approx(0.75)
-    assert ab.brier_score([[0.5, 0.5, 0, 0], [0, 0, 0, 1]], [0, 0]) == pytest.approx((0.5 + 2) / 2)
+    assert ab.calibration.brier_score([[1, 0, 0, 0]], [0]) == 0.0
+    assert ab.calibration.brier_score([[0.25] * 4], [2]) == pytest.approx(0.75)
+    assert ab.calibration.brier_score([[0.5, 0.5, 0, 0], [0, 0, 0, 1]], [0, 0]) == pytest.approx((0.5 + 2) / 2)
 
 
 def test_logits_scaled_by_three_give_a_temperature_near_three():
     logits = np.random.default_rng(1).normal(scale=2, size=(20_000, 4))
     labels = drawn_from(logits)
-    assert ab.fit_temperature(3 * logits, labels) == pytest.approx(3, abs=0.15)
-    assert ab.fit_temperature(logits, labels) == pytest.approx(1, abs=0.05)
-    assert ab.fit_temperature(logits / 2, labels) == pytest.approx(0.5, abs=0.03)
+    assert ab.calibration.fit_temperature(3 * logits, labels) == pytest.approx(3, abs=0.15)
+    assert ab.calibration.fit_temperature(logits, labels) == pytest.approx(1, abs=0.05)
+    assert ab.calibration.fit_temperature(logits / 2, labels) == pytest.approx(0.5, abs=0.03)
 
 
 def test_scaling_keeps_accuracy_and_mends_over_confidence():
     logits = np.random.default_rng(2).normal(scale=2, size=(8_000, 4))
     labels = drawn_from(logits, seed=3)
-    report = ab.calibration_report(3 * logits[:4000], labels[:4000], 3 * logits[4000:], labels[4000:])
+    report = ab.calibration.calibration_report(3 * logits[:4000], labels[:4000], 3 * logits[4000:], labels[4000:])
     before, after = report["before"], report["after"]
     assert after["accuracy"] == before["accuracy"]
     assert (scaled_probabilities(3 * logits, report["temperature"]).argmax(1) == logits.argmax(1)).all()
@@ -103,7 +103,7 @@ def test_every_finished_run_records_its_calibration(smoke_run):
 
 def test_predict_calibrated_divides_the_logits_by_the_run_temperature(smoke_run):
     run_dir = smoke_run["run_dir"]
-    texts = ab.load_agnews(ab.RunConfig.preset("smoke"))["test"]["text"][:8]
+    texts = ab.load_agnews(ab.RunConfig.from_preset("smoke"))["test"]["text"][:8]
     temperature = smoke_run["test"]["calibration"]["temperature"]
     plain = ab.predict(texts, run_dir)
     calibrated = ab.predict(texts, run_dir, calibrated=True)
@@ -116,7 +116,7 @@ def test_predict_calibrated_divides_the_logits_by_the_run_temperature(smoke_run)
 
 
 def test_calibrated_needs_a_run_with_a_temperature(smoke_run, tmp_path):
-    model, tokenizer = ab.load_saved_model(smoke_run["run_dir"])
+    model, tokenizer = ab.prediction.load_saved_model(smoke_run["run_dir"])
     with pytest.raises(ab.AgNewsError, match="calibrated=True needs the run folder"):
         ab.predict(["Oil prices rose"], model=model, tokenizer=tokenizer, calibrated=True)
     old_run = tmp_path / "old-run"
@@ -126,13 +126,13 @@ def test_calibrated_needs_a_run_with_a_temperature(smoke_run, tmp_path):
     with pytest.raises(ab.AgNewsError, match="holds no calibration or fitted temperature.*train it again"):
         ab.predict(["Oil prices rose"], old_run, calibrated=True)
     with pytest.raises(ab.AgNewsError, match="holds no calibration"):
-        ab.run_calibration(old_run)
-    assert ab.run_calibration(smoke_run["run_dir"]) == smoke_run["test"]["calibration"]
+        ab.notebook.run_calibration(old_run)
+    assert ab.notebook.run_calibration(smoke_run["run_dir"]) == smoke_run["test"]["calibration"]
 
 
 def test_the_reliability_diagram_draws_each_bin_accuracy_before_and_after(smoke_run):
     calibration = smoke_run["test"]["calibration"]
-    figure = ab.plot_reliability(calibration)
+    figure = ab.notebook.plot_reliability(calibration)
     assert len(figure.axes) == 2
     for axes, when in zip(figure.axes, ("before", "after")):
         heights = [bar.get_height() for bar in axes.patches]

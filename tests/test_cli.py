@@ -130,7 +130,7 @@ def test_evaluate_refuses_a_zero_batch_size(smoke_run, capsys):
 
 
 def test_overwrite_replaces_the_run_and_its_index_row(tmp_path):
-    from agnews_bert.runs import read_index
+    from agnews_bert.lab.folders import read_index
 
     arguments = ["train", "--preset", "smoke", "--epochs", "1", "--output-dir", str(tmp_path), "--run-name", "again"]
     assert main(arguments) == 0 and main([*arguments, "--overwrite"]) == 0

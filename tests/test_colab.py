@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import agnews_bert as ab
-from agnews_bert import colab
+from agnews_bert.notebook import colab
 from agnews_bert.hardware import Hardware
 
 T4 = Hardware("cuda", "Tesla T4", (7, 5))
@@ -47,7 +47,7 @@ def test_on_colab_runs_go_to_drive(fake_colab):
 
 def test_a_run_on_drive_lives_in_myDrive_agnews_bert_run_name(fake_colab):
     config = colab.notebook_config(colab.output_dir(say=lambda _: None), hardware=T4)
-    assert str(ab.run_dir_for(config)).startswith("/content/drive/MyDrive/agnews_bert/modernbert-base_n12000_lr5e-05_ep2_seed42_")
+    assert str(ab.lab.folders.run_dir_for(config)).startswith("/content/drive/MyDrive/agnews_bert/modernbert-base_n12000_lr5e-05_ep2_seed42_")
     assert config.checkpoint_dir == "/content/checkpoints"  # fast local disk, mirrored to Drive
 
 
@@ -150,9 +150,9 @@ def test_smoke_mode_follows_the_environment(monkeypatch, value, expected):
 def test_notebook_config_in_smoke_mode_is_the_smoke_preset(monkeypatch):
     monkeypatch.setenv(colab.SMOKE_ENV, "1")
     config = colab.notebook_config("some/runs", epochs=2)
-    assert config == ab.RunConfig.preset("smoke", output_dir="some/runs", epochs=2)  # a finished run is loaded
+    assert config == ab.RunConfig.from_preset("smoke", output_dir="some/runs", epochs=2)  # a finished run is loaded
     monkeypatch.setenv(colab.SMOKE_ENV, "0")
-    assert colab.notebook_config("some/runs", hardware=T4) == ab.RunConfig.preset("colab", output_dir="some/runs")
+    assert colab.notebook_config("some/runs", hardware=T4) == ab.RunConfig.from_preset("colab", output_dir="some/runs")
 
 
 def test_runtime_report_names_the_gpu_and_its_precision():
@@ -181,7 +181,7 @@ def test_runtime_report_without_gpu_says_why_the_form_starts_small_and_how_to_sw
 
 def test_without_gpu_the_notebooks_start_from_the_cpu_preset(no_gpu):
     config = colab.notebook_config("runs")
-    assert config == ab.RunConfig.preset("cpu", output_dir="runs")
+    assert config == ab.RunConfig.from_preset("cpu", output_dir="runs")
     assert colab.estimated_minutes(config, no_gpu)["total"] < 10  # a few minutes on 2 CPU cores
     assert colab.notebook_config("runs", hardware=T4).preset == "colab"  # with a GPU, ModernBERT-base
 
@@ -194,7 +194,7 @@ def test_a_tpu_runtime_is_named_and_trains_the_cpu_preset(no_gpu, monkeypatch):
 
 
 def test_the_estimate_warns_before_a_run_over_30_minutes():
-    default = ab.RunConfig.preset("colab")
+    default = ab.RunConfig.from_preset("colab")
     on_cpu = colab.describe_estimate(default, CPU)
     assert "hours" in on_cpu and "over 30 minutes" in on_cpu and "T4 GPU" in on_cpu
     on_t4 = colab.describe_estimate(default, T4)
@@ -204,12 +204,12 @@ def test_the_estimate_warns_before_a_run_over_30_minutes():
 
 
 def test_on_drive_only_long_runs_copy_their_checkpoints_there():
-    short = colab.keep_checkpoints(ab.RunConfig.preset("colab", output_dir=colab.DRIVE_RUNS_DIR), T4)
+    short = colab.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir=colab.DRIVE_RUNS_DIR), T4)
     assert (short.checkpoint_dir, short.mirror_checkpoints) == ("/content/checkpoints", False)
-    long = colab.keep_checkpoints(ab.RunConfig.preset("colab", output_dir=colab.DRIVE_RUNS_DIR, train_size=0.9,
+    long = colab.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir=colab.DRIVE_RUNS_DIR, train_size=0.9,
                                                       epochs=4), T4)
     assert (long.checkpoint_dir, long.mirror_checkpoints) == ("/content/checkpoints", True)
-    local = colab.keep_checkpoints(ab.RunConfig.preset("colab", output_dir="runs"), T4)
+    local = colab.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir="runs"), T4)
     assert local.checkpoint_dir is None
 
 
@@ -217,7 +217,7 @@ def test_find_run_picks_the_best_run_or_the_named_one(smoke_run):
     output_dir = Path(smoke_run["run_dir"]).parent
     assert colab.find_run(output_dir) == Path(smoke_run["run_dir"])
     assert colab.find_run(output_dir, smoke_run["run_name"]) == Path(smoke_run["run_dir"])
-    with pytest.raises(ab.AgNewsError, match="is not a finished run; pick a run_name from ab.runs_table"):
+    with pytest.raises(ab.AgNewsError, match="is not a finished run; pick a run_name from ab.lab.runs_table"):
         colab.find_run(output_dir, "no-such-run")
 
 

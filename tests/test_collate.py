@@ -38,10 +38,10 @@ def test_scoring_keeps_row_order_while_training_batches_are_grouped(tmp_path):
     import agnews_bert as ab
     from agnews_bert.training import score_with
 
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=1)
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=1)
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "run")
+    trainer = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, tmp_path / "run")
     grouped = ab._compat.length_grouping_kwargs(True)
     assert {name: getattr(trainer.args, name) for name in grouped} == grouped  # training batches stay grouped
     rows = tokenized["test"]

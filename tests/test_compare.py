@@ -14,7 +14,7 @@ def test_comparison_reuses_a_finished_run_and_adds_the_baseline(smoke_run, monke
     output_dir = Path(smoke_run["run_dir"]).parent
     monkeypatch.setattr(compare, "train", lambda *_: pytest.fail("a finished run must not be trained again"))
     said = []
-    table = ab.compare_models(["smoke"], ab.RunConfig.preset("smoke", output_dir=str(output_dir)), say=said.append)
+    table = ab.notebook.compare_models(["smoke"], ab.RunConfig.from_preset("smoke", output_dir=str(output_dir)), say=said.append)
     assert list(table.columns) == list(compare.COLUMNS)
     assert list(table["model"]) == ["smoke", "TF-IDF + logistic regression"]
     saved = json.loads((Path(smoke_run["run_dir"]) / "results.json").read_text())
@@ -28,8 +28,8 @@ def test_comparison_reuses_a_finished_run_and_adds_the_baseline(smoke_run, monke
 
 
 def test_comparison_trains_each_model_on_the_same_budget(tmp_path):
-    base = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2, run_name="ignored")
-    table = ab.compare_models(["smoke"], base, baseline=False, say=lambda *_: None)
+    base = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=2, run_name="ignored")
+    table = ab.notebook.compare_models(["smoke"], base, baseline=False, say=lambda *_: None)
     assert len(table) == 1
     run_dir = Path(table.iloc[0]["run_dir"])
     assert run_dir.parent == tmp_path and run_dir.name.startswith("smoke_nall_lr3e-03_ep2_seed42_")  # its own name, not base.run_name
@@ -39,7 +39,7 @@ def test_comparison_trains_each_model_on_the_same_budget(tmp_path):
 
 
 def test_config_for_keeps_the_budget_and_the_base_lr_if_set():
-    base = ab.RunConfig.preset("colab", train_size=4_000, epochs=1, run_name="mine")
+    base = ab.RunConfig.from_preset("colab", train_size=4_000, epochs=1, run_name="mine")
     bert = compare.config_for("bert-base-uncased", base)
     assert (bert.model, bert.train_size, bert.epochs, bert.run_name) == ("bert-base-uncased", 4_000, 1, None)
     assert bert.learning_rate == 2e-5 and compare.config_for("answerdotai/ModernBERT-base", base).learning_rate == 5e-5
@@ -57,7 +57,7 @@ def test_comparison_row_reads_run_results_and_baseline_results():
 def test_the_price_of_a_point_is_a_sentence_when_an_encoder_does_not_beat_the_baseline():
     table = pd.DataFrame({"model": ["good", "level", "worse", "TF-IDF + logistic regression"],
                           "test_macro_f1": [0.92, 0.90, 0.8855, 0.90], "train_seconds": [60.0, 50.0, 40.0, 2.0]})
-    priced = ab.price_of_a_point(table).set_index("model")
+    priced = ab.notebook.price_of_a_point(table).set_index("model")
     assert priced.loc["good", "points_above_baseline"] == 2.0 and priced.loc["good", "seconds_per_point"] == 30.0
     assert priced.loc["worse", "points_above_baseline"] == -1.45
     for model in ("level", "worse"):  # no negative (or infinite) seconds per point, a sentence instead
@@ -87,15 +87,15 @@ def test_methods_train_on_one_budget_each_at_its_usual_rate(monkeypatch, tmp_pat
         return fake_method_results(config, counts[config.method])
 
     monkeypatch.setattr(compare, "train", fake_train)
-    base = ab.RunConfig.preset("cpu", output_dir=str(tmp_path), epochs=1, run_name="mine")  # the cpu preset's lr 1e-4
-    table = ab.compare_methods("bert-base-uncased", base, say=lambda *_: None)
+    base = ab.RunConfig.from_preset("cpu", output_dir=str(tmp_path), epochs=1, run_name="mine")  # the cpu preset's lr 1e-4
+    table = ab.notebook.compare_methods("bert-base-uncased", base, say=lambda *_: None)
     assert list(table.columns) == list(compare.METHOD_COLUMNS)
     assert list(table["method"]) == ["full", "lora", "linear-probe"] == [config.method for config in trained]
     assert list(table["lr"]) == [2e-5, 5e-4, 1e-3]  # each method's usual rate, not the base's 1e-4
     budgets = {(config.model, config.train_size, config.epochs, config.batch_size, config.max_length, config.seed)
                for config in trained}
     assert budgets == {("bert-base-uncased", 2_000, 1, 32, 64, 42)}
-    assert len({ab.run_dir_for(config) for config in trained}) == 3  # three run folders, none named "mine"
+    assert len({ab.lab.folders.run_dir_for(config) for config in trained}) == 3  # three run folders, none named "mine"
     assert list(table["trainable_parameters"]) == [4_000_000, 150_000, 1_028]
     assert list(table["total_parameters"]) == [4_000_000] * 3
     probe = table.set_index("method").loc["linear-probe"]
@@ -108,7 +108,7 @@ def test_a_finished_run_is_reused_for_its_method(smoke_run, monkeypatch):
     monkeypatch.setattr(compare, "train", lambda *_: pytest.fail("a finished run must not be trained again"))
     output_dir = str(Path(smoke_run["run_dir"]).parent)
     said = []
-    table = ab.compare_methods("smoke", ab.RunConfig.preset("smoke", output_dir=output_dir), methods=("full",),
+    table = ab.notebook.compare_methods("smoke", ab.RunConfig.from_preset("smoke", output_dir=output_dir), methods=("full",),
                                say=said.append)
     saved = json.loads((Path(smoke_run["run_dir"]) / "results.json").read_text())
     row = table.iloc[0]
@@ -126,7 +126,7 @@ def test_memory_of_weights_and_optimizer_is_counted_in_bytes_per_parameter():
 
 
 def test_method_row_of_an_old_run_without_parameter_counts():
-    config = ab.RunConfig.preset("smoke")
+    config = ab.RunConfig.from_preset("smoke")
     results = {"model": "smoke", "test": {"accuracy": 0.5, "macro_f1": 0.4}, "parameters": {"total_millions": 0.2},
                "timing": {"train_seconds": 3.0}}
     row = compare.method_row(config, results)

@@ -2,12 +2,14 @@ import json
 
 import pytest
 
-from agnews_bert import AgNewsError, RunConfig, default_learning_rate
+from agnews_bert import AgNewsError, RunConfig
+
+from agnews_bert.notebook import default_learning_rate
 from agnews_bert.config import PRESETS
 
 
 def test_default_preset_is_the_notebooks_job():
-    config = RunConfig.preset()
+    config = RunConfig.from_preset()
     assert config.model == "answerdotai/ModernBERT-base"
     assert config.data == "fancyzhx/ag_news"
     assert config.train_size == 12_000 and config.epochs == 2
@@ -17,18 +19,18 @@ def test_default_preset_is_the_notebooks_job():
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_is_valid_and_round_trips_through_json(name):
-    config = RunConfig.preset(name)
+    config = RunConfig.from_preset(name)
     assert config.preset == name
     assert RunConfig.from_json(config.to_json()) == config
 
 
 def test_smoke_preset_is_offline():
-    config = RunConfig.preset("smoke")
+    config = RunConfig.from_preset("smoke")
     assert (config.model, config.data) == ("smoke", "smoke")
 
 
 def test_overrides_apply_and_none_means_not_given():
-    config = RunConfig.preset("cpu", epochs=3, lr=None)
+    config = RunConfig.from_preset("cpu", epochs=3, lr=None)
     assert config.epochs == 3
     assert config.lr == PRESETS["cpu"].lr
 
@@ -54,20 +56,20 @@ def test_overrides_apply_and_none_means_not_given():
 )
 def test_bad_values_name_the_field(field, value, fragment):
     with pytest.raises(AgNewsError) as error:
-        RunConfig.preset("smoke", **{field: value})
+        RunConfig.from_preset("smoke", **{field: value})
     assert fragment in str(error.value)
 
 
 def test_range_message_says_what_to_use():
     with pytest.raises(AgNewsError, match=r"use a number from 1e-07 to 1 \(try 5e-5"):
-        RunConfig.preset("colab", lr=5)
+        RunConfig.from_preset("colab", lr=5)
 
 
 def test_unknown_preset_and_unknown_field():
     with pytest.raises(AgNewsError, match="unknown preset 'gpu'; choose one of: colab, cpu, smoke"):
-        RunConfig.preset("gpu")
+        RunConfig.from_preset("gpu")
     with pytest.raises(AgNewsError, match="unknown RunConfig field"):
-        RunConfig.preset("smoke", learning_rate=1e-3)
+        RunConfig.from_preset("smoke", learning_rate=1e-3)
     with pytest.raises(AgNewsError, match="unknown RunConfig field"):
         RunConfig.from_json(json.dumps({"colour": "red"}))
 
@@ -89,20 +91,20 @@ def test_from_json_rejects_broken_json():
 )
 def test_family_default_learning_rate(model, expected):
     assert default_learning_rate(model) == expected
-    assert RunConfig.preset(model=model).learning_rate == expected
-    assert RunConfig.preset(model=model, lr=1e-4).learning_rate == 1e-4
+    assert RunConfig.from_preset(model=model).learning_rate == expected
+    assert RunConfig.from_preset(model=model, lr=1e-4).learning_rate == 1e-4
 
 
 def test_run_name_is_built_from_the_settings():
-    config = RunConfig.preset("colab")
+    config = RunConfig.from_preset("colab")
     assert config.resolved_run_name == f"modernbert-base_n12000_lr5e-05_ep2_seed42_{config.settings_fingerprint}"
-    assert RunConfig.preset("colab", run_name="mine").resolved_run_name == "mine"
-    assert RunConfig.preset("colab", seed=7).resolved_run_name != config.resolved_run_name
+    assert RunConfig.from_preset("colab", run_name="mine").resolved_run_name == "mine"
+    assert RunConfig.from_preset("colab", seed=7).resolved_run_name != config.resolved_run_name
 
 
 def test_eval_batch_defaults_to_four_times_training_batch():
-    assert RunConfig.preset("smoke", batch_size=16).per_device_eval_batch_size == 64
-    assert RunConfig.preset("smoke", eval_batch_size=10).per_device_eval_batch_size == 10
+    assert RunConfig.from_preset("smoke", batch_size=16).per_device_eval_batch_size == 64
+    assert RunConfig.from_preset("smoke", eval_batch_size=10).per_device_eval_batch_size == 10
 
 
 def test_a_config_built_directly_has_the_default_preset_name():

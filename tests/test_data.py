@@ -3,7 +3,9 @@ import json
 import datasets
 import pytest
 
-from agnews_bert import CLASS_NAMES, AgNewsError, describe_splits, load_agnews
+from agnews_bert import CLASS_NAMES, AgNewsError, load_agnews
+
+from agnews_bert.notebook import describe_splits
 from agnews_bert.readers import read_local_source
 
 from conftest import balanced_original_rows, write_original_csv

@@ -16,7 +16,7 @@ import pytest
 import transformers
 
 import agnews_bert as ab
-from agnews_bert.runs import checkpoints
+from agnews_bert.lab import checkpoints
 from agnews_bert.labels import ID2LABEL, LABEL2ID
 
 MODERNBERT_BASE_VOCAB = 50368
@@ -42,7 +42,7 @@ def modernbert_base_folder(tmp_path_factory):
 
 
 def drive_run(model_folder, tmp_path, **changes):
-    return ab.RunConfig.preset(
+    return ab.RunConfig.from_preset(
         "smoke", model=str(model_folder), train_size=16, validation_size=16, test_size=16, epochs=2, batch_size=8,
         max_length=32, lr=1e-5, output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
         mirror_checkpoints=True, **changes)
@@ -89,7 +89,7 @@ def test_a_full_drive_warns_and_the_run_finishes_locally(tmp_path, monkeypatch, 
     monkeypatch.setattr(checkpoints, "mirror_checkpoint", drive_is_full)
     monkeypatch.setattr(transformers.Trainer, "save_model", save_unless_on_drive)
     said = []
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
                                  epochs=2, mirror_checkpoints=True)
     results = ab.train(config, say=said.append)
     warnings = [line for line in said if line.startswith("Warning: could not copy")]
@@ -98,8 +98,8 @@ def test_a_full_drive_warns_and_the_run_finishes_locally(tmp_path, monkeypatch, 
     assert str(tmp_path / "local") in warnings[0]  # where the checkpoints are now
     assert not any((tmp_path / "drive").rglob("checkpoint-*"))  # the half copy is gone
 
-    saved_locally = tmp_path / "local" / "saved_runs" / ab.run_dir_for(config).name
-    assert results["run_dir"] == str(saved_locally) and ab.is_finished(saved_locally)
+    saved_locally = tmp_path / "local" / "saved_runs" / ab.lab.folders.run_dir_for(config).name
+    assert results["run_dir"] == str(saved_locally) and ab.lab.is_finished(saved_locally)
     assert results["test"]["accuracy"] >= 0.9
     message = capsys.readouterr().out
     assert f"It is saved on this runtime instead, in {saved_locally}" in message
@@ -111,7 +111,7 @@ def test_a_new_runtime_resumes_from_the_drive_copy(tmp_path):
     config, run_dir, trainer = train_notebook_style(tmp_path, epochs=2, mirror_checkpoints=True)
     shutil.rmtree(tmp_path / "local")  # a new runtime: the local disk is empty
     said = []
-    checkpoint = ab.resume_checkpoint(config, run_dir, say=said.append)
+    checkpoint = ab.lab.resume_checkpoint(config, run_dir, say=said.append)
     assert Path(checkpoint).name == f"checkpoint-{trainer.state.global_step}"
     assert said[0].startswith(f"Resuming from {Path(checkpoint).name}")
     restored = sorted(path.name for path in (tmp_path / "local" / run_dir.name).iterdir())
@@ -127,14 +127,14 @@ def test_without_mirroring_nothing_is_copied_to_drive(tmp_path):
 
 def train_notebook_style(tmp_path, **changes):
     """A smoke run trained the way notebook 01 does it, on "Drive" with checkpoints on "local disk"."""
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
                                  **changes)
-    run_dir = ab.prepare_run_dir(config)
+    run_dir = ab.lab.prepare_run_dir(config)
     tokenizer = ab.load_tokenizer(config.model)
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
     transformers.set_seed(config.seed)
-    trainer = ab.build_trainer(config, ab.load_model_for(config), tokenizer, tokenized, run_dir)
-    with ab.saving_on_stop(trainer, config, run_dir):
+    trainer = ab.training.build_trainer(config, ab.load_model(config), tokenizer, tokenized, run_dir)
+    with ab.lab.saving_on_stop(trainer, config, run_dir):
         trainer.train()
     return config, run_dir, trainer
 

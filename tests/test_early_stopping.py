@@ -12,7 +12,7 @@ import transformers
 
 import agnews_bert as ab
 from agnews_bert import training
-from agnews_bert.runs.checkpoints import latest_checkpoint, stopped_early_at
+from agnews_bert.lab.checkpoints import latest_checkpoint, stopped_early_at
 from test_cli import run_cli
 
 STEPS_PER_EPOCH = 13
@@ -20,7 +20,7 @@ STEPS_PER_EPOCH = 13
 
 def frozen_config(tmp_path, **changes):
     """A smoke run of 6 epochs with patience 2 whose validation score cannot improve."""
-    return ab.RunConfig.preset("smoke", output_dir=str(tmp_path), lr=1e-7, early_stopping_patience=2, **changes)
+    return ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), lr=1e-7, early_stopping_patience=2, **changes)
 
 
 def validation_scores(results) -> list:
@@ -52,7 +52,7 @@ def test_a_run_that_cannot_improve_stops_at_patience_plus_one_epochs(tmp_path):
 
 
 def test_a_run_that_improves_every_epoch_trains_every_epoch(tmp_path):
-    results = ab.train(ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2, early_stopping_patience=1),
+    results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=2, early_stopping_patience=1),
                        say=lambda *_: None)
     scores = [score for _, score in validation_scores(results)]
     assert len(scores) == 2 and scores[0] < scores[1]  # it did improve every epoch
@@ -62,13 +62,13 @@ def test_a_run_that_improves_every_epoch_trains_every_epoch(tmp_path):
 
 
 def test_without_patience_there_is_no_early_stopping(tmp_path):
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path))
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path))
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path)
+    trainer = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, tmp_path)
     assert training.early_stopper_of(trainer) is None and training.early_stopping_record(trainer, 6) is None
     assert not trainer.args.restore_callback_states_from_checkpoint
-    patient = ab.build_trainer(config.with_changes(early_stopping_patience=3), ab.load_model("smoke"), tokenizer,
+    patient = ab.training.build_trainer(config.with_changes(early_stopping_patience=3), ab.modeling.load_classifier("smoke"), tokenizer,
                                tokenized, tmp_path)
     assert training.early_stopper_of(patient).early_stopping_patience == 3
     assert patient.args.restore_callback_states_from_checkpoint

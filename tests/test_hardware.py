@@ -1,6 +1,8 @@
 import pytest
 
-from agnews_bert import AgNewsError, Hardware, choose_attention, choose_precision, describe_choice
+from agnews_bert import AgNewsError
+
+from agnews_bert.hardware import Hardware, choose_attention, choose_precision, describe_choice
 
 CPU = Hardware("cpu", "CPU")
 T4 = Hardware("cuda", "Tesla T4", (7, 5), flash_attn_installed=True)
@@ -61,11 +63,11 @@ def test_detect_hardware_reads_a_faked_gpu(monkeypatch):
 def test_trainer_settings_on_a_t4_and_on_the_cpu(tmp_path):
     import agnews_bert as ab
 
-    config = ab.RunConfig.preset("smoke", precision="auto", output_dir=str(tmp_path))
+    config = ab.RunConfig.from_preset("smoke", precision="auto", output_dir=str(tmp_path))
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    on_t4 = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "t4", hardware=T4)
-    on_cpu = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "cpu", hardware=CPU)
+    on_t4 = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, tmp_path / "t4", hardware=T4)
+    on_cpu = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, tmp_path / "cpu", hardware=CPU)
     assert (on_t4.args.fp16, on_t4.args.bf16, on_t4.args.dataloader_pin_memory) == (True, False, True)
     assert (on_cpu.args.fp16, on_cpu.args.bf16, on_cpu.args.dataloader_pin_memory) == (False, False, False)
     assert on_t4.data_collator.pad_to_multiple_of == 8 and on_cpu.data_collator.pad_to_multiple_of is None

@@ -12,11 +12,11 @@ def parts(widget):
 
 @pytest.fixture(scope="module")
 def test_texts():
-    return ab.load_agnews(ab.RunConfig.preset("smoke"))["test"]["text"][:3]
+    return ab.load_agnews(ab.RunConfig.from_preset("smoke"))["test"]["text"][:3]
 
 
 def test_widget_predicts_from_a_smoke_run_folder(smoke_run, test_texts):
-    widget = ab.prediction_widget(smoke_run["run_dir"])
+    widget = ab.notebook.prediction_widget(smoke_run["run_dir"])
     text_box, button, answer, rows = parts(widget)
     assert [bar.description for bar, _ in rows] == list(CLASS_NAMES)
     for text in test_texts:
@@ -32,15 +32,15 @@ def test_widget_predicts_from_a_smoke_run_folder(smoke_run, test_texts):
 
 
 def test_widget_takes_a_model_and_tokenizer_in_memory(smoke_run, test_texts):
-    model, tokenizer = ab.load_saved_model(smoke_run["run_dir"])
-    text_box, button, answer, rows = parts(ab.prediction_widget((model, tokenizer)))
+    model, tokenizer = ab.prediction.load_saved_model(smoke_run["run_dir"])
+    text_box, button, answer, rows = parts(ab.notebook.prediction_widget((model, tokenizer)))
     text_box.value = test_texts[0]
     button.click()
     assert f"<b>{ab.predict([test_texts[0]], smoke_run['run_dir'])[0]['label']}</b>" in answer.value
 
 
 def test_an_empty_text_box_clears_the_last_answer_and_says_what_to_do(smoke_run):
-    text_box, button, answer, rows = parts(ab.prediction_widget(smoke_run["run_dir"]))
+    text_box, button, answer, rows = parts(ab.notebook.prediction_widget(smoke_run["run_dir"]))
     button.click()  # the example headline first: bars on screen
     assert sum(bar.value for bar, _ in rows) == pytest.approx(1, abs=1e-3)
     text_box.value = "   "
@@ -51,6 +51,6 @@ def test_an_empty_text_box_clears_the_last_answer_and_says_what_to_do(smoke_run)
 
 def test_a_folder_without_a_model_is_refused(tmp_path):
     with pytest.raises(ab.AgNewsError, match="holds no saved model"):
-        ab.prediction_widget(tmp_path)
+        ab.notebook.prediction_widget(tmp_path)
     with pytest.raises(ab.AgNewsError, match="run folder or a \\(model, tokenizer\\) pair"):
-        ab.prediction_widget(42)
+        ab.notebook.prediction_widget(42)

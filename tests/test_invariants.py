@@ -34,19 +34,19 @@ import transformers
 import agnews_bert as ab
 from agnews_bert.metrics import load_metric
 from agnews_bert.notebook import colab
-from agnews_bert.predict import prediction_arguments, score, softmax
+from agnews_bert.prediction import prediction_arguments, score, softmax
 from agnews_bert.resources.make_smoke_sample import HARD_SHARES, write_hard_fixture
-from agnews_bert.runs import read_index
-from agnews_bert.runs.checkpoints import MIRROR_MARKER, latest_checkpoint, restore_from_mirror
-from agnews_bert.runs.saving import index_row
+from agnews_bert.lab.folders import read_index
+from agnews_bert.lab.checkpoints import MIRROR_MARKER, latest_checkpoint, restore_from_mirror
+from agnews_bert.lab.saving import index_row
 from agnews_bert.tokenization import tokenize_texts
 from conftest import out_of_memory_above
 
 MAX_LENGTH = 64  # the smoke preset's
-CPU = ab.Hardware("cpu", "CPU")
-T4 = ab.Hardware("cuda", "Tesla T4", (7, 5))
-A100 = ab.Hardware("cuda", "NVIDIA A100-SXM4-40GB", (8, 0))
-H100 = ab.Hardware("cuda", "NVIDIA H100 80GB HBM3", (9, 0), flash_attn_installed=True)
+CPU = ab.hardware.Hardware("cpu", "CPU")
+T4 = ab.hardware.Hardware("cuda", "Tesla T4", (7, 5))
+A100 = ab.hardware.Hardware("cuda", "NVIDIA A100-SXM4-40GB", (8, 0))
+H100 = ab.hardware.Hardware("cuda", "NVIDIA H100 80GB HBM3", (9, 0), flash_attn_installed=True)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def hard_data(tmp_path_factory) -> str:
 
 def hard_config(data: str, output_dir, **changes) -> ab.RunConfig:
     """The smoke preset on the hard fixture, lr and precision left at their defaults (the preset sets both)."""
-    config = ab.RunConfig.preset("smoke", data=data, output_dir=str(output_dir), **changes)
+    config = ab.RunConfig.from_preset("smoke", data=data, output_dir=str(output_dir), **changes)
     return replace(config, lr=None, precision="auto").validated()
 
 
@@ -121,8 +121,8 @@ def test_splits_keep_each_class_share_and_never_train_on_a_test_text(hard_data):
 @pytest.mark.parametrize("preset", ["colab", "cpu", "smoke"])
 def test_identity_and_index_treat_lr_none_as_the_family_default_of_every_preset(preset, hard_run):
     # Real use: most students never set lr; the family default must be recorded, not "null".
-    left_default = replace(ab.RunConfig.preset(preset), lr=None).validated()
-    default = ab.default_learning_rate(left_default.model)
+    left_default = replace(ab.RunConfig.from_preset(preset), lr=None).validated()
+    default = ab.notebook.default_learning_rate(left_default.model)
     explicit = replace(left_default, lr=default)
     assert left_default.learning_rate == default
     assert left_default.identity == explicit.identity and left_default.resolved_run_name == explicit.resolved_run_name
@@ -138,7 +138,7 @@ def test_macro_f1_is_the_mean_over_all_four_classes_never_the_weighted_mean(hard
     always_world[:, 0] = 1.0
     # World: precision 0.6, recall 1 -> F1 0.75; the other three 0; the mean over four: 0.1875 (weighted: 0.45).
     assert ab.compute_metrics((always_world, labels)) == {"accuracy": 0.6, "macro_f1": 0.1875}
-    report = ab.classification_report(labels, always_world.argmax(axis=1))
+    report = ab.metrics.classification_report(labels, always_world.argmax(axis=1))
     assert report["macro_f1"] == 0.1875
     assert [row["support"] for row in report["per_class"].values()] == [120, 50, 20, 10]
     assert report["confusion_matrix"] == [[120, 0, 0, 0], [50, 0, 0, 0], [20, 0, 0, 0], [10, 0, 0, 0]]
@@ -159,7 +159,7 @@ def test_macro_f1_counts_a_class_absent_from_both_predictions_and_labels():
 
 def test_score_returns_logits_in_the_rows_order(hard_run):
     # Real use: texts of very different lengths, which score sorts by length and must put back.
-    model, tokenizer = ab.load_saved_model(hard_run["results"]["run_dir"])
+    model, tokenizer = ab.prediction.load_saved_model(hard_run["results"]["run_dir"])
     rows = hard_run["tokenized"]["test"].select(range(48))
     lengths = rows["length"]
     assert lengths != sorted(lengths)  # the fixture's order is not already the sorted one
@@ -178,7 +178,7 @@ def test_texts_are_cut_to_the_run_max_length_in_training_and_in_predict(hard_run
     for text, ids in zip(hard_run["splits"]["test"]["text"], hard_run["tokenized"]["test"]["input_ids"]):
         assert ids[:-1] == tokenizer(text)["input_ids"][:len(ids) - 1]  # the start kept: AG News's title
     texts = [text for text in hard_run["splits"]["test"]["text"] if len(tokenizer(text)["input_ids"]) > 100][:8]
-    model, _ = ab.load_saved_model(hard_run["results"]["run_dir"])
+    model, _ = ab.prediction.load_saved_model(hard_run["results"]["run_dir"])
     expected = softmax(score(model, tokenizer, tokenize_texts(texts, tokenizer, MAX_LENGTH)).predictions)
     uncut = softmax(score(model, tokenizer, tokenize_texts(texts, tokenizer, 128)).predictions)
     predicted = ab.predict(texts, hard_run["results"]["run_dir"])
@@ -202,8 +202,8 @@ def test_score_builds_the_16_bit_arguments_it_is_given_on_a_gpu(precision, hard_
         asked.append((batch_size, precision, device))
         return prediction_arguments(batch_size)  # what can run on this CPU machine
 
-    monkeypatch.setattr(importlib.import_module("agnews_bert.predict"), "prediction_arguments", spy)
-    model, tokenizer = ab.load_saved_model(hard_run["results"]["run_dir"])
+    monkeypatch.setattr(importlib.import_module("agnews_bert.prediction"), "prediction_arguments", spy)
+    model, tokenizer = ab.prediction.load_saved_model(hard_run["results"]["run_dir"])
     output = score(model, tokenizer, hard_run["tokenized"]["test"].select(range(8)), batch_size=32,
                    precision=precision, device="cuda")
     assert asked == [(32, precision, "cuda")] and output.predictions.shape == (8, 4)
@@ -213,10 +213,10 @@ def test_the_test_pass_scores_in_the_trainers_precision(hard_run, monkeypatch, t
     # Real use: on a T4 the Trainer trains in fp16, and the test pass must score in fp16 too.
     from agnews_bert.training import score_with
 
-    model, tokenizer = ab.load_saved_model(hard_run["results"]["run_dir"])
-    trainer = ab.build_trainer(hard_run["config"], model, tokenizer, hard_run["tokenized"], tmp_path, hardware=T4)
+    model, tokenizer = ab.prediction.load_saved_model(hard_run["results"]["run_dir"])
+    trainer = ab.training.build_trainer(hard_run["config"], model, tokenizer, hard_run["tokenized"], tmp_path, hardware=T4)
     asked = []
-    monkeypatch.setattr(importlib.import_module("agnews_bert.predict"), "prediction_arguments",
+    monkeypatch.setattr(importlib.import_module("agnews_bert.prediction"), "prediction_arguments",
                         lambda batch_size, precision="fp32", device="cpu": asked.append((batch_size, precision))
                         or prediction_arguments(batch_size))
     score_with(trainer, hard_run["tokenized"]["test"].select(range(8)), "test")
@@ -227,7 +227,7 @@ def test_a_run_is_rescored_in_its_training_precision_on_a_gpu(hard_run, monkeypa
     # Real use: `agnews-bert evaluate` on the Colab T4 the run trained on.
     import torch
 
-    from agnews_bert.predict import run_precision
+    from agnews_bert.prediction import run_precision
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: T4.name)
@@ -251,9 +251,9 @@ def test_training_arguments_carry_the_precision_chosen_for_each_gpu(hardware, pr
     # Real use: Colab's T4, a rented A100 or H100; only the CPU branch runs on this machine.
     turned_on = []
     monkeypatch.setattr("agnews_bert._compat.enable_tf32_matmuls", lambda: turned_on.append(True))
-    config = ab.RunConfig.preset("smoke", precision="auto", output_dir=str(tmp_path))
-    assert ab.choose_precision("auto", hardware) == precision
-    assert ab.choose_attention("auto", hardware) == attention
+    config = ab.RunConfig.from_preset("smoke", precision="auto", output_dir=str(tmp_path))
+    assert ab.hardware.choose_precision("auto", hardware) == precision
+    assert ab.hardware.choose_attention("auto", hardware) == attention
     arguments = ab.build_training_args(config, tmp_path / "run", 416, hardware)
     assert (arguments.fp16, arguments.bf16) == (precision == "fp16", precision == "bf16")
     assert (arguments.use_cpu, arguments.dataloader_pin_memory) == (hardware.device == "cpu",
@@ -274,7 +274,7 @@ def test_training_arguments_carry_the_precision_chosen_for_each_gpu(hardware, pr
 ])
 def test_run_length_estimate_is_pinned_for_the_t4_and_cpu_tables(preset, hardware, minutes):
     # Real use: the form's estimate decides whether checkpoints are mirrored to Drive; it must not drift.
-    assert colab.estimated_minutes(ab.RunConfig.preset(preset), hardware) == minutes
+    assert colab.estimated_minutes(ab.RunConfig.from_preset(preset), hardware) == minutes
 
 
 # --- checkpoints and resume -----------------------------------------------------------------------
@@ -317,7 +317,7 @@ def test_a_resumed_run_continues_from_its_newest_checkpoint_and_evaluates_each_e
     monkeypatch.setattr(transformers.Trainer, "training_step", crash_at_step_200)
     with pytest.raises(SimulatedCrash):
         ab.train(config, say=quiet)
-    checkpoints = Path(ab.run_dir_for(config), "checkpoints")
+    checkpoints = Path(ab.lab.folders.run_dir_for(config), "checkpoints")
     assert sorted(path.name for path in checkpoints.iterdir()) == ["checkpoint-168", "checkpoint-84"]
     steps_after_resuming = []
 
@@ -382,7 +382,7 @@ def test_the_runs_index_row_equals_what_ran_lr_included(hard_run):
     assert config.lr is None
     row = next(row for row in read_index(config.output_dir) if row["run_name"] == results["run_name"])
     trained_lrs = [entry["learning_rate"] for entry in results["log_history"] if "learning_rate" in entry]
-    assert row["lr"] == ab.default_learning_rate("smoke") == 3e-3
+    assert row["lr"] == ab.notebook.default_learning_rate("smoke") == 3e-3
     assert 0.5 * row["lr"] < max(trained_lrs) <= row["lr"]  # the scheduler peaked at the recorded lr
     assert (row["train_rows"], row["validation_rows"], row["test_rows"]) == (336, 64, 200)
     assert (row["batch_size"], row["gradient_accumulation_steps"], row["epochs"], row["max_length"]) == (8, 1, 3, 64)

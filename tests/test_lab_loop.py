@@ -64,14 +64,14 @@ def test_change_a_setting_run_again_then_run_all(notebook_kernel):
     rows = index_rows(runs_dir)
     assert len(rows) == 2 and len({row["run_name"] for row in rows}) == 2
     assert sorted((row["batch_size"], row["max_length"]) for row in rows) == [(16, 32), (32, 64)]
-    assert kernel_value(client, "len(ab.runs_table(OUTPUT_DIR))") == 2
+    assert kernel_value(client, "len(ab.lab.runs_table(OUTPUT_DIR))") == 2
 
     third = run_cells(client, cells)  # 3. Run all again: the form remembers, the run is loaded
     assert kernel_value(client, "(form.batch_size.value, form.max_length.value)") == (16, 32)
     assert any("Already trained with these settings" in text for text in third)
     assert not any("--" in text and "overwrite" in text for text in third)  # no command-line flags in a notebook
     assert len(index_rows(runs_dir)) == 2
-    assert kernel_value(client, "len(ab.runs_table(OUTPUT_DIR))") == 2
+    assert kernel_value(client, "len(ab.lab.runs_table(OUTPUT_DIR))") == 2
 
 
 def index_rows(runs_dir: Path) -> list:

@@ -23,10 +23,10 @@ import agnews_bert as ab
 import agnews_bert.training
 from agnews_bert.errors import AgNewsError
 from agnews_bert.methods import FAMILIES, head_modules, lora_target_modules
-from agnews_bert.modeling import count_parameters, load_model
+from agnews_bert.modeling import count_parameters, load_classifier
 from agnews_bert.notebook.widgets import MODEL_CHOICES
-from agnews_bert.predict import class_probabilities, load_saved_model, score
-from agnews_bert.runs import read_index
+from agnews_bert.prediction import class_probabilities, load_saved_model, score
+from agnews_bert.lab.folders import read_index
 
 CONSOLE_SCRIPT = shutil.which("agnews-bert") or str(Path(sys.executable).parent / "agnews-bert")
 METHODS = ("full", "lora", "linear-probe")
@@ -88,7 +88,7 @@ def test_lora_targets_every_attention_and_mlp_projection_and_no_head_layer(model
 
 
 def test_the_smoke_model_is_a_modernbert_with_its_layers():
-    model = load_model("smoke")
+    model = load_classifier("smoke")
     assert {re.sub(r"^.*\.layers\.\d+\.", "", name) for name in lora_target_modules(model)} == EXPECTED["modernbert"][0]
     assert head_modules(model) == ["head", "classifier"]
 
@@ -115,7 +115,7 @@ def api_runs(tmp_path_factory):
             passes.setdefault(metric_key_prefix, output.predictions)
             return output
 
-        config = ab.RunConfig.preset("smoke", output_dir=str(output_dir), method=method, epochs=EPOCHS)
+        config = ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), method=method, epochs=EPOCHS)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(agnews_bert.training, "score_with", recording_score_with)
             results = ab.train(config, say=quiet)
@@ -140,7 +140,7 @@ def test_a_reloaded_run_scores_the_logits_of_its_own_test_pass(api_runs, method)
 
 def test_trainable_parameters_probe_is_the_head_and_lora_is_fewer_than_full(api_runs):
     counts = {method: api_runs[method]["results"]["parameters"] for method in METHODS}
-    fresh = load_model("smoke")
+    fresh = load_classifier("smoke")
     head_size = sum(parameter.numel() for name in head_modules(fresh)
                     for parameter in fresh.get_submodule(name).parameters())
     assert counts["full"]["trainable"] == counts["full"]["total"] == count_parameters(fresh)["total"]
@@ -165,8 +165,8 @@ def test_a_finished_run_loads_into_the_trainer_as_notebook_01_does_when_run_agai
     config, run_dir = run["config"], run["results"]["run_dir"]
     tokenizer = ab.load_tokenizer(config.model)
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    trainer = agnews_bert.training.build_trainer(config, ab.load_model_for(config), tokenizer, tokenized, tmp_path)
-    ab.load_finished_run(trainer, run_dir, say=quiet)
+    trainer = agnews_bert.training.build_trainer(config, ab.load_model(config), tokenizer, tokenized, tmp_path)
+    ab.lab.load_finished_run(trainer, run_dir, say=quiet)
     report = ab.evaluate_on_test(trainer, tokenized["test"])
     for key in ("accuracy", "macro_f1", "confusion_matrix"):
         assert report[key] == run["results"]["test"][key], key
@@ -207,7 +207,7 @@ def test_each_method_trains_through_the_console_script_and_evaluate_equals_its_t
 
 def test_lora_without_peft_says_how_to_install_it_before_writing_anything(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "peft", None)  # what `import peft` meets when peft is not installed
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), method="lora")
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), method="lora")
     with pytest.raises(AgNewsError, match=r'pip install "agnews_bert\[lora\]" \(in Colab: %pip install peft\)'):
         ab.train(config, say=quiet)
     assert list(tmp_path.iterdir()) == []
@@ -226,7 +226,7 @@ class SimulatedCrash(RuntimeError):
 def test_an_interrupted_lora_run_resumes_from_its_checkpoint_adapter(tmp_path, monkeypatch):
     from safetensors.torch import load_file
 
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), method="lora", epochs=3)  # 13 steps an epoch
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), method="lora", epochs=3)  # 13 steps an epoch
     real_step = transformers.Trainer.training_step
 
     def crash_at_step_30(self, *args, **kwargs):
@@ -237,7 +237,7 @@ def test_an_interrupted_lora_run_resumes_from_its_checkpoint_adapter(tmp_path, m
     monkeypatch.setattr(transformers.Trainer, "training_step", crash_at_step_30)
     with pytest.raises(SimulatedCrash):
         ab.train(config, say=quiet)
-    checkpoint = Path(ab.run_dir_for(config), "checkpoints", "checkpoint-26")
+    checkpoint = Path(ab.lab.folders.run_dir_for(config), "checkpoints", "checkpoint-26")
     saved = load_file(checkpoint / "adapter_model.safetensors")
     # Copies: the file is memory-mapped, and the finished run deletes its checkpoints.
     lora_b = {name: tensor.clone() for name, tensor in saved.items() if "lora_B" in name}

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from transformers import EvalPrediction
 
-from agnews_bert import AgNewsError, CLASS_NAMES, classification_report, compute_metrics
+from agnews_bert import AgNewsError, CLASS_NAMES, compute_metrics
+
+from agnews_bert.metrics import classification_report
 from agnews_bert import metrics
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import agnews_bert as ab
-from agnews_bert.runs import load_run_config
-from agnews_bert.runs.sharing import hub_token
+from agnews_bert.lab.folders import load_run_config
+from agnews_bert.lab.sharing import hub_token
 from test_cli_errors import CONSOLE_SCRIPT, closed_loopback_port, offline_environment
 
 FAKE_TOKEN = "hf_fakeTokenForTests0123456789abcdefXYZ"
@@ -76,11 +76,11 @@ def test_a_lora_card_names_its_adapter_settings_trainable_share_and_early_stop(r
 
     config = replace(load_run_config(run_copy), method="lora", lora_r=4, lora_alpha=32, lora_dropout=0.05,
                      model="answerdotai/ModernBERT-base")
-    results = ab.load_results(run_copy)
+    results = ab.lab.load_results(run_copy)
     results["parameters"].update(trainable=12_345, total=150_000, trainable_share=12_345 / 150_000)
     results["early_stopping"] = {"patience": 2, "stopped": True, "stopped_at_epoch": 5.0, "best_epoch": 3.0,
                                  "epochs_planned": 10.0, "reason": "validation macro-F1 did not improve for 2 epochs"}
-    card = ModelCard.load(ab.write_model_card(run_copy, config, results))
+    card = ModelCard.load(ab.lab.model_card.write_model_card(run_copy, config, results))
     assert (card.data.library_name, card.data.base_model) == ("peft", "answerdotai/ModernBERT-base")
     assert "r = 4, alpha = 32 (a scale of alpha / r = 8)" in card.text and "dropout 0.05" in card.text
     assert "Trainable parameters: 12,345 of 150,000 (8.23%)" in card.text
@@ -92,7 +92,7 @@ def test_a_linear_probe_card_from_a_local_folder_has_no_base_model(run_copy):
     from huggingface_hub import ModelCard
 
     config = replace(load_run_config(run_copy), method="linear-probe", model=str(run_copy / "model"))
-    card = ModelCard.load(ab.write_model_card(run_copy, config, ab.load_results(run_copy)))
+    card = ModelCard.load(ab.lab.model_card.write_model_card(run_copy, config, ab.lab.load_results(run_copy)))
     assert (card.data.library_name, card.data.base_model) == ("transformers", None)
     assert "encoder stayed frozen" in card.text and "the local model folder `model`" in card.text
 

@@ -1,7 +1,11 @@
 import pytest
 import transformers
 
-from agnews_bert import AgNewsError, ID2LABEL, count_parameters, load_model, load_tokenizer
+from agnews_bert import AgNewsError, ID2LABEL, load_tokenizer
+
+from agnews_bert.notebook import count_parameters
+
+from agnews_bert.modeling import load_classifier as load_model
 
 
 def _save_tiny_bert(folder, model_class, **config):

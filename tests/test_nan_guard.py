@@ -14,9 +14,9 @@ import torch
 import transformers
 
 import agnews_bert as ab
-from agnews_bert.nan_guard import NonFiniteGuard, guard_of
+from agnews_bert.lab.nan_guard import NonFiniteGuard, guard_of
 
-T4 = ab.Hardware("cuda", "Tesla T4", (7, 5))
+T4 = ab.hardware.Hardware("cuda", "Tesla T4", (7, 5))
 NAN_AFTER_STEP = 20  # smoke: 13 steps an epoch, a log every 4 steps, so the guard sees it at step 24
 
 
@@ -41,14 +41,14 @@ def nan_loss_at(monkeypatch):
 
 def test_weights_saved_in_fp16_load_as_float32_for_fp16_training(tmp_path):
     fp16_checkpoint = tmp_path / "saved-in-fp16"
-    ab.load_model("smoke").half().save_pretrained(fp16_checkpoint)
+    ab.modeling.load_classifier("smoke").half().save_pretrained(fp16_checkpoint)
     ab.load_tokenizer("smoke").save_pretrained(fp16_checkpoint)
-    config = ab.RunConfig.preset("smoke", model=str(fp16_checkpoint), precision="fp16", output_dir=str(tmp_path))
-    model = ab.load_model_for(config, T4)
+    config = ab.RunConfig.from_preset("smoke", model=str(fp16_checkpoint), precision="fp16", output_dir=str(tmp_path))
+    model = ab.load_model(config, T4)
     assert {parameter.dtype for parameter in model.parameters()} == {torch.float32}
     tokenizer = ab.load_tokenizer(str(fp16_checkpoint))
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    trainer = ab.build_trainer(config, model, tokenizer, tokenized, tmp_path / "run", hardware=T4)
+    trainer = ab.training.build_trainer(config, model, tokenizer, tokenized, tmp_path / "run", hardware=T4)
     assert trainer.args.fp16 and not trainer.args.bf16  # fp16 autocast ...
     assert {parameter.dtype for parameter in trainer.model.parameters()} == {torch.float32}  # ... over fp32 weights
 
@@ -56,7 +56,7 @@ def test_weights_saved_in_fp16_load_as_float32_for_fp16_training(tmp_path):
 def test_a_nan_loss_in_16_bit_continues_in_fp32_from_the_last_finite_checkpoint(tmp_path, nan_loss_at):
     nan_loss_at(NAN_AFTER_STEP)
     said = []
-    results = ab.train(ab.RunConfig.preset("smoke", precision="bf16", output_dir=str(tmp_path)), say=said.append)
+    results = ab.train(ab.RunConfig.from_preset("smoke", precision="bf16", output_dir=str(tmp_path)), say=said.append)
     assert results["precision_fallback"] == {"from": "bf16", "to": "fp32", "step": 24, "what": "training loss",
                                              "value": "nan", "resumed_from": "checkpoint-13"}
     assert results["hardware"]["precision"] == "fp32"
@@ -65,7 +65,7 @@ def test_a_nan_loss_in_16_bit_continues_in_fp32_from_the_last_finite_checkpoint(
     losses = [row["loss"] for row in results["log_history"] if "loss" in row]
     assert len(losses) >= 15 and all(math.isfinite(loss) for loss in losses)
     assert results["test"]["accuracy"] >= 0.9
-    assert all(torch.isfinite(parameter).all() for parameter in ab.load_model(str(Path(results["run_dir"]) / "model"))
+    assert all(torch.isfinite(parameter).all() for parameter in ab.modeling.load_classifier(str(Path(results["run_dir"]) / "model"))
                .parameters())
 
 
@@ -73,15 +73,15 @@ def test_a_nan_loss_in_fp32_stops_the_run_with_the_fix(tmp_path, nan_loss_at):
     nan_loss_at(NAN_AFTER_STEP, precisions=("fp32",))
     with pytest.raises(ab.AgNewsError, match=r"training stopped at step 24: the training loss is nan in fp32, so "
                                              r"the learning rate is most likely too high: lower lr"):
-        ab.train(ab.RunConfig.preset("smoke", output_dir=str(tmp_path)), say=lambda *_: None)
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)), say=lambda *_: None)
 
 
 def test_in_the_notebook_the_guard_stops_saves_nothing_more_and_names_the_fix(tmp_path, nan_loss_at, capsys):
     nan_loss_at(NAN_AFTER_STEP, precisions=("fp32",))
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path))
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path))
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "run")
+    trainer = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, tmp_path / "run")
     trainer.train()
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Training stopped")]
     assert printed == ["Training stopped at step 24: the training loss is nan in fp32, so the learning rate is most "
@@ -109,9 +109,9 @@ def test_a_nan_validation_score_is_never_the_best_epoch():
 
 
 def test_every_trainer_the_library_builds_has_the_guard_and_logs_nan_as_nan(tmp_path):
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path))
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path))
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, tmp_path / "run")
+    trainer = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, tmp_path / "run")
     assert isinstance(guard_of(trainer), NonFiniteGuard)
     assert trainer.args.logging_nan_inf_filter is False  # the Trainer's default would hide a nan loss

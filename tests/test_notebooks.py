@@ -91,7 +91,7 @@ def test_editing_a_py_twin_without_syncing_is_caught(tmp_path):
     for path in (NOTEBOOKS[0], NOTEBOOKS[0].with_suffix(".py")):
         shutil.copy(path, tmp_path / path.name)
     twin = tmp_path / NOTEBOOKS[0].with_suffix(".py").name
-    twin.write_text(twin.read_text().replace("OUTPUT_DIR = ab.colab.output_dir()", "OUTPUT_DIR = 'elsewhere'"))
+    twin.write_text(twin.read_text().replace("OUTPUT_DIR = ab.notebook.output_dir()", "OUTPUT_DIR = 'elsewhere'"))
     problems = pair_problems(tmp_path / NOTEBOOKS[0].name)
     assert len(problems) == 1 and "OUTPUT_DIR = 'elsewhere'" in problems[0] and "jupytext --sync" in problems[0]
 
@@ -200,7 +200,7 @@ def test_notebook_01_reads_the_form_it_shows(monkeypatch, tmp_path):
     for source in cells[: form_index + 1]:
         exec(source, namespace)
     exec(cells[form_index + 1], namespace)
-    assert namespace["config"] == ab.RunConfig.preset("smoke", output_dir=str(tmp_path))
+    assert namespace["config"] == ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path))
 
     form = namespace["form"]
     form.epochs.value, form.lr.value, form.seed.value, form.train_size.value = 2, 1e-3, 7, 1_000
@@ -228,14 +228,14 @@ def test_notebook_01_step_by_step_writes_the_same_run_folder_as_train(monkeypatc
     assert sorted(saved) == sorted(json.loads((Path(smoke_run["run_dir"]) / "results.json").read_text()))
     assert ab.RunConfig.from_json((run_dir / "config.json").read_text()) == namespace["config"]
     assert saved["test"]["rows"] == 160 and saved["test"]["accuracy"] >= 0.9
-    assert list(namespace["ab"].runs_table(str(tmp_path))["run_name"]) == [run_dir.name]
+    assert list(namespace["ab"].lab.runs_table(str(tmp_path))["run_name"]) == [run_dir.name]
     assert (run_dir / "model" / "config.json").exists()
 
 
 # --- what the notebooks teach ---------------------------------------------------------------------------------
 
 HF_STEPS_IN_NOTEBOOK_01 = ("def tokenize(batch)", ".map(tokenize, batched=True)", "DataCollatorWithPadding",
-                           "ab.make_collator(", "ab.build_training_args(", "ab.training_args_table(training_args)",
+                           "ab.make_collator(", "ab.build_training_args(", "ab.notebook.training_args_table(training_args)",
                            "transformers.Trainer(", "processing_class=tokenizer", "compute_metrics=ab.compute_metrics",
                            "trainer.train(", "trainer.predict(", "evaluate.load(")
 
@@ -254,7 +254,7 @@ def test_the_helpers_return_the_hugging_face_objects_the_notebook_shows(tmp_path
     import datasets
     import transformers
 
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path))
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path))
     splits = ab.load_agnews(config)
     tokenizer = ab.load_tokenizer(config.model)
     tokenized = ab.tokenize_dataset(splits, tokenizer, config.max_length)
@@ -266,22 +266,22 @@ def test_the_helpers_return_the_hugging_face_objects_the_notebook_shows(tmp_path
     longest = max(tokenized["train"][:3]["length"])
     assert tuple(batch["input_ids"].shape) == (3, longest)
     assert batch["attention_mask"].sum(dim=1).tolist() == tokenized["train"][:3]["length"]
-    run_dir = ab.prepare_run_dir(config)
+    run_dir = ab.lab.prepare_run_dir(config)
     training_args = ab.build_training_args(config, run_dir, len(tokenized["train"]))
     assert isinstance(training_args, transformers.TrainingArguments)
-    table = ab.training_args_table(training_args)
+    table = ab.notebook.training_args_table(training_args)
     shown = dict(zip(table["field"], table["value"]))
     assert shown["learning_rate"] == config.learning_rate and shown["metric_for_best_model"] == "macro_f1"
     assert shown["eval_strategy"] == "epoch" and shown["num_train_epochs"] == config.epochs
     assert all(why for why in table["why"])
-    trainer = ab.build_trainer(config, ab.load_model_for(config), tokenizer, tokenized, run_dir)
+    trainer = ab.training.build_trainer(config, ab.load_model(config), tokenizer, tokenized, run_dir)
     assert type(trainer) is transformers.Trainer
     output = trainer.predict(tokenized["test"].select(range(4)))
     assert isinstance(output, transformers.trainer_utils.PredictionOutput) and output.predictions.shape == (4, 4)
 
 
 def test_the_tokenize_function_of_notebook_01_gives_the_ids_of_tokenize_dataset():
-    config = ab.RunConfig.preset("smoke")
+    config = ab.RunConfig.from_preset("smoke")
     namespace = {"tokenizer": ab.load_tokenizer(config.model), "config": config, "splits": ab.load_agnews(config)}
     exec(next(source for source in _sources(EXPECTED[0], "code") if "def tokenize(batch)" in source), namespace)
     by_library = ab.tokenize_dataset(ab.load_agnews(config), namespace["tokenizer"], config.max_length)
@@ -339,7 +339,7 @@ def test_whole_texts_shows_every_character_where_pandas_cuts():
 
     frame = pd.DataFrame({"text": [LONG_TEXT], "label": ["Business"]})
     assert LONG_TEXT not in repr(frame) and LONG_TEXT not in frame._repr_html_()  # pandas' 50-character cut
-    shown = ab.whole_texts(frame)
+    shown = ab.notebook.whole_texts(frame)
     assert LONG_TEXT in repr(shown) and LONG_TEXT in shown._repr_html_()
     assert list(shown["label"]) == ["Business"] and len(shown) == 1
     assert pd.get_option("display.max_colwidth") == 50  # the student's own settings are left alone
@@ -347,42 +347,42 @@ def test_whole_texts_shows_every_character_where_pandas_cuts():
 
 @pytest.mark.parametrize("name, table", [(EXPECTED[0], "preview"), (EXPECTED[2], "mistakes")])
 def test_tables_of_texts_to_read_are_shown_whole(name, table):
-    assert any(f"ab.whole_texts({table})" in source for source in _sources(name, "code"))
+    assert any(f"ab.notebook.whole_texts({table})" in source for source in _sources(name, "code"))
 
 
 # --- the set-up helpers that keep smoke mode and runtime choices out of notebooks 02 and 03 ---------------------
 
-T4 = ab.Hardware("cuda", "Tesla T4", (7, 5))
-CPU = ab.Hardware("cpu", "CPU")
+T4 = ab.hardware.Hardware("cuda", "Tesla T4", (7, 5))
+CPU = ab.hardware.Hardware("cpu", "CPU")
 ENCODERS = ["answerdotai/ModernBERT-base", "bert-base-uncased"]
 
 
 def test_comparison_plan_keeps_the_encoders_on_a_gpu_and_swaps_in_small_berts_on_a_cpu(monkeypatch, tmp_path):
     monkeypatch.delenv("AGNEWS_BERT_SMOKE", raising=False)
     said = []
-    models, config = ab.colab.comparison_plan(ENCODERS, str(tmp_path), T4, say=said.append)
+    models, config = ab.notebook.colab.comparison_plan(ENCODERS, str(tmp_path), T4, say=said.append)
     assert models == ENCODERS and config.epochs == 1 and config.preset == "colab" and said == []
-    models, config = ab.colab.comparison_plan(ENCODERS, str(tmp_path), CPU, say=said.append, epochs=2)
-    assert models == list(ab.colab.CPU_COMPARISON_MODELS) and config.preset == "cpu" and config.epochs == 2
+    models, config = ab.notebook.colab.comparison_plan(ENCODERS, str(tmp_path), CPU, say=said.append, epochs=2)
+    assert models == list(ab.notebook.colab.CPU_COMPARISON_MODELS) and config.preset == "cpu" and config.epochs == 2
     assert len(said) == 1 and "No GPU" in said[0] and "Change runtime type" in said[0]
 
 
 def test_comparison_plan_in_smoke_mode_compares_the_tiny_model(monkeypatch, tmp_path):
     monkeypatch.setenv("AGNEWS_BERT_SMOKE", "1")
-    models, config = ab.colab.comparison_plan(ENCODERS, str(tmp_path), T4)
+    models, config = ab.notebook.colab.comparison_plan(ENCODERS, str(tmp_path), T4)
     assert models == ["smoke"] and config.model == "smoke" and config.epochs == 1
 
 
 def test_pick_run_trains_the_tiny_run_only_in_smoke_mode(monkeypatch, tmp_path):
     monkeypatch.delenv("AGNEWS_BERT_SMOKE", raising=False)
     with pytest.raises(ab.AgNewsError, match="train one with notebook 01 first"):
-        ab.colab.pick_run(str(tmp_path))
+        ab.notebook.colab.pick_run(str(tmp_path))
     monkeypatch.setenv("AGNEWS_BERT_SMOKE", "1")
     said = []
-    run_dir = ab.colab.pick_run(str(tmp_path), say=said.append)
-    assert ab.is_finished(run_dir) and run_dir.parent == tmp_path
+    run_dir = ab.notebook.colab.pick_run(str(tmp_path), say=said.append)
+    assert ab.lab.is_finished(run_dir) and run_dir.parent == tmp_path
     assert any("training the tiny offline model first" in line for line in said)
-    assert ab.colab.pick_run(str(tmp_path), say=said.append) == run_dir  # the second time it only finds it
+    assert ab.notebook.colab.pick_run(str(tmp_path), say=said.append) == run_dir  # the second time it only finds it
     assert sum("training the tiny" in line for line in said) == 1
 
 
@@ -428,8 +428,8 @@ def test_regenerating_after_a_one_line_edit_changes_one_cell(tmp_path):
     copy = copy_of_the_repository(tmp_path / "copy")
     before = nbformat.read(copy / NOTEBOOKS[0].relative_to(ROOT), as_version=4).cells
     twin = copy / NOTEBOOKS[0].with_suffix(".py").relative_to(ROOT)
-    twin.write_text(twin.read_text().replace("OUTPUT_DIR = ab.colab.output_dir()",
-                                             "OUTPUT_DIR = ab.colab.output_dir()  # where runs go"), encoding="utf-8")
+    twin.write_text(twin.read_text().replace("OUTPUT_DIR = ab.notebook.output_dir()",
+                                             "OUTPUT_DIR = ab.notebook.output_dir()  # where runs go"), encoding="utf-8")
     regenerate = next(line for line in readme_block_after("Teachers: point the notebooks").splitlines()
                       if line.startswith("jupytext"))
     done = subprocess.run(["bash", "-e", "-c", regenerate], cwd=copy, capture_output=True, text=True, timeout=300)
@@ -452,14 +452,14 @@ def run_cell(source: str, namespace: dict):
 
 def runs_differing_in_one_setting_each(output_dir: Path, smoke_run) -> list:
     """Five finished runs (the smoke run copied, with its real log history): the defaults, then one change each."""
-    from agnews_bert.runs import read_index
+    from agnews_bert.lab.folders import read_index
 
     source = Path(smoke_run["run_dir"])
     real = read_index(source.parent)[0]
     changes = [{}, {"batch_size": 16}, {"max_length": 32}, {"warmup_ratio": 0.0}, {"seed": 7}]
     rows = []
     for change in changes:
-        config = ab.RunConfig.preset("smoke", output_dir=str(output_dir), **change)
+        config = ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), **change)
         shutil.copytree(source, output_dir / config.resolved_run_name, ignore=shutil.ignore_patterns("model"))
         rows.append({**real, **change, "run_name": config.resolved_run_name})
     (output_dir / "runs.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
@@ -471,7 +471,7 @@ def test_exercise_1_draws_one_curve_per_finished_run(tmp_path, smoke_run):
 
     rows = runs_differing_in_one_setting_each(tmp_path, smoke_run)
     source = next(cell for cell in _code_cells(EXPECTED[0]) if "plot_training_loss(" in cell)
-    form = ab.RunForm(ab.RunConfig.preset("smoke", output_dir=str(tmp_path)), Hardware("cpu", "CPU"))
+    form = ab.notebook.widgets.RunForm(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)), Hardware("cpu", "CPU"))
     figure = run_cell(source, {"ab": ab, "OUTPUT_DIR": str(tmp_path), "form": form})
     axes = figure.axes[0]
     labels = [line.get_label() for line in axes.lines if not line.get_label().startswith("ln 4")]
@@ -487,7 +487,7 @@ def test_exercise_6_puts_both_runs_side_by_side_and_says_what_is_missing(tmp_pat
     shown = run_cell(source.replace("lr=1e-4", "lr=3e-3, batch_size=32, max_length=64, seed=42"),
                      {"ab": ab, "OUTPUT_DIR": str(tmp_path)})
     assert set(shown.columns) == {"warmup_ratio 0.1", "warmup_ratio 0"} and len(shown) == 5
-    lonely = ab.first_losses(str(tmp_path), lr=1e-4, say=said.append)
+    lonely = ab.notebook.first_losses(str(tmp_path), lr=1e-4, say=said.append)
     assert lonely.empty and "0 finished run(s) with lr=0.0001" in said[0]
 
 
@@ -506,5 +506,5 @@ def test_notebook_01_tells_the_real_modernberts_facts_and_prints_its_pooling():
     prose = " ".join(cell.source for cell in cells if cell.cell_type == "markdown")
     assert "`head.*`" not in prose  # the real checkpoint has them: only classifier.* is new
     assert 'classifier_pooling="mean"' in prose and "`classifier.weight` and `classifier.bias`" in prose
-    model_cell = next(cell.source for cell in cells if "load_model_for(" in cell.source)
+    model_cell = next(cell.source for cell in cells if "ab.load_model(" in cell.source)
     assert 'getattr(model.config, "classifier_pooling"' in model_cell

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import agnews_bert as ab
-from agnews_bert.plots import PLOT_FILES, row_shares
+from agnews_bert.notebook.plots import PLOT_FILES, row_shares
 
 REPORT = {
     "accuracy": 0.75,
@@ -36,7 +36,7 @@ def test_smoke_run_saves_its_plots_as_png_files_that_decode(smoke_run):
 
 def test_confusion_matrix_shows_the_test_counts_and_row_shares(smoke_run):
     report = smoke_run["test"]
-    figure = ab.plot_confusion_matrix(report)
+    figure = ab.notebook.plot_confusion_matrix(report)
     counts_axes, shares_axes = figure.axes[:2]
     counts = [int(text.get_text()) for text in counts_axes.texts]
     assert sum(counts) == report["rows"] == smoke_run["data"]["test"]["rows"]
@@ -52,7 +52,7 @@ def test_row_shares_divides_each_row_by_its_total():
 
 def test_learning_curves_plot_every_logged_loss_and_each_epoch(smoke_run):
     history = smoke_run["log_history"]
-    figure = ab.plot_learning_curves(history)
+    figure = ab.notebook.plot_learning_curves(history)
     loss_axes, score_axes = figure.axes
     lines = {line.get_label(): line for axes in (loss_axes, score_axes) for line in axes.get_lines()}
     training = lines["training loss (per logging step)"]
@@ -66,11 +66,11 @@ def test_learning_curves_plot_every_logged_loss_and_each_epoch(smoke_run):
 
 def test_learning_curves_need_a_logged_loss():
     with pytest.raises(ab.AgNewsError, match="holds no training or validation losses"):
-        ab.plot_learning_curves([{"epoch": 1.0, "train_runtime": 3.0}])
+        ab.notebook.plot_learning_curves([{"epoch": 1.0, "train_runtime": 3.0}])
 
 
 def test_per_class_bars_are_the_report_scores():
-    figure = ab.plot_per_class(REPORT)
+    figure = ab.notebook.plot_per_class(REPORT)
     axes = figure.axes[0]
     heights = [[bar.get_height() for bar in bars] for bars in axes.containers]
     assert heights == [[REPORT["per_class"][name][metric] for name in REPORT["class_names"]]
@@ -87,7 +87,7 @@ def test_comparison_draws_one_panel_per_measured_metric():
         "train_samples_per_second": [40.0, 57.1, None],
         "peak_gpu_memory_gb": [None, None, None],  # a CPU run: nothing to draw
     })
-    figure = ab.plot_comparison(table)
+    figure = ab.notebook.plot_comparison(table)
     titles = [axes.get_title() for axes in figure.axes]
     assert titles == ["test macro-F1", "test accuracy", "training time (s)", "training rows per second"]
     macro_f1_axes = figure.axes[0]
@@ -95,13 +95,13 @@ def test_comparison_draws_one_panel_per_measured_metric():
     assert [label.get_text() for label in macro_f1_axes.get_xticklabels()] == [
         "ModernBERT-base", "bert-base-uncased", "TF-IDF + logistic regression"]
     with pytest.raises(ab.AgNewsError, match="nothing to compare"):
-        ab.plot_comparison(table[["model"]])
+        ab.notebook.plot_comparison(table[["model"]])
 
 
 def test_plots_leave_no_figure_open_in_pyplot():
     before = plt.get_fignums()
-    ab.plot_per_class(REPORT)
-    ab.plot_confusion_matrix(REPORT)
+    ab.notebook.plot_per_class(REPORT)
+    ab.notebook.plot_confusion_matrix(REPORT)
     assert plt.get_fignums() == before  # so a notebook draws each returned figure once, not twice
 
 
@@ -111,7 +111,7 @@ def test_a_returned_figure_is_drawn_once_in_a_notebook():
 
     manager, client = start_new_kernel(kernel_name="python3")
     try:
-        code = f"import agnews_bert.plots as plots\nplots.plot_per_class({REPORT!r})"
+        code = f"import agnews_bert.notebook.plots as plots\nplots.plot_per_class({REPORT!r})"
         outputs = run_in_kernel(client, code)
     finally:
         client.stop_channels()
@@ -139,10 +139,10 @@ def run_in_kernel(client, code: str) -> list:
 def test_training_loss_of_several_runs_on_one_axes_with_the_guessing_line():
     runs = {"lr 1e-3": [{"epoch": 0.5, "loss": 1.4}, {"epoch": 1.0, "loss": 1.39}, {"epoch": 1.0, "eval_loss": 1.4}],
             "lr 5e-5": [{"epoch": 0.5, "loss": 0.9}, {"epoch": 1.0, "loss": 0.4}]}
-    axes = ab.plot_training_loss(runs).axes[0]
+    axes = ab.notebook.plot_training_loss(runs).axes[0]
     lines = {line.get_label(): line for line in axes.lines}
     assert list(lines["lr 5e-5"].get_ydata()) == [0.9, 0.4]
     assert list(lines["lr 1e-3"].get_xdata()) == [0.5, 1.0]  # the validation row is not a training loss
     assert lines["ln 4 = 1.39 (guessing)"].get_ydata()[0] == pytest.approx(np.log(4))
     with pytest.raises(ab.AgNewsError, match="train for at least one epoch"):
-        ab.plot_training_loss({"empty": [{"epoch": 1.0, "eval_loss": 1.0}]})
+        ab.notebook.plot_training_loss({"empty": [{"epoch": 1.0, "eval_loss": 1.0}]})

@@ -25,7 +25,7 @@ def test_batching_does_not_change_the_answer(smoke_run):
 
 
 def test_predict_with_an_in_memory_model_matches_the_saved_run(smoke_run):
-    model, tokenizer = ab.load_saved_model(smoke_run["run_dir"])
+    model, tokenizer = ab.prediction.load_saved_model(smoke_run["run_dir"])
     texts = ["shares rose after the earnings report", "the striker scored twice"]
     in_memory = ab.predict(texts, model=model, tokenizer=tokenizer, max_length=64)
     from_folder = ab.predict(texts, smoke_run["run_dir"])
@@ -58,6 +58,6 @@ def test_predict_takes_the_model_folder_itself(smoke_run):
 
 
 def test_a_non_positive_batch_size_is_refused(smoke_run):
-    model, tokenizer = ab.load_saved_model(smoke_run["run_dir"])
+    model, tokenizer = ab.prediction.load_saved_model(smoke_run["run_dir"])
     with pytest.raises(ab.AgNewsError, match="batch_size=0 must be a whole number of at least 1"):
         ab.predict(["text"], model=model, tokenizer=tokenizer, batch_size=0)

@@ -15,8 +15,8 @@ import transformers
 
 import agnews_bert as ab
 from conftest import out_of_memory_above
-from agnews_bert.runs.checkpoints import is_complete_checkpoint, latest_checkpoint, remove_without_trash
-from agnews_bert.runs import read_index
+from agnews_bert.lab.checkpoints import is_complete_checkpoint, latest_checkpoint, remove_without_trash
+from agnews_bert.lab.folders import read_index
 
 LONG_SMOKE = ["train", "--preset", "smoke", "--epochs", "60", "--run-name", "long"]
 
@@ -45,10 +45,10 @@ def eval_epochs(results) -> list:
 def two_epoch_checkpoints(tmp_path_factory):
     """A checkpoints folder with the Trainer's real checkpoint-13 and checkpoint-26."""
     run_dir = tmp_path_factory.mktemp("checkpointed")
-    config = ab.RunConfig.preset("smoke", epochs=2)
+    config = ab.RunConfig.from_preset("smoke", epochs=2)
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, run_dir)
+    trainer = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, run_dir)
     trainer.train()
     return run_dir / "checkpoints"
 
@@ -164,7 +164,7 @@ def test_remove_without_trash_empties_files_before_deleting(tmp_path, monkeypatc
 def test_out_of_memory_on_the_first_step_halves_the_batch_and_finishes(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(16))
     messages = []
-    results = ab.train(ab.RunConfig.preset("smoke", output_dir=str(tmp_path)), say=messages.append)
+    results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)), say=messages.append)
     assert results["batch"] == {"per_device": 16, "devices": 1, "gradient_accumulation_steps": 2}
     assert any("retrying with batch_size=16 and gradient_accumulation_steps=2" in m for m in messages)
     assert results["test"]["accuracy"] >= 0.9
@@ -174,7 +174,7 @@ def test_out_of_memory_on_the_first_step_halves_the_batch_and_finishes(tmp_path,
 def test_out_of_memory_below_batch_one_gives_up_clearly(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(0))
     with pytest.raises(ab.AgNewsError, match=r"even with batch_size=1; lower max_length"):
-        ab.train(ab.RunConfig.preset("smoke", output_dir=str(tmp_path), batch_size=4), say=lambda *_: None)
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), batch_size=4), say=lambda *_: None)
     assert read_index(tmp_path) == []
 
 
@@ -191,7 +191,7 @@ def test_hub_token_is_never_written_or_printed(tmp_path):
 
 
 def test_trust_remote_code_is_off_by_default():
-    assert ab.RunConfig.preset().trust_remote_code is False
+    assert ab.RunConfig.from_preset().trust_remote_code is False
 
 
 def free_port() -> int:
@@ -289,13 +289,13 @@ def test_two_process_run_writes_one_run_folder_from_rank_0_alone(tmp_path, launc
 
 
 def test_rerunning_the_training_cell_after_a_stop_finishes_the_run(tmp_path):
-    from agnews_bert.runs.resilience import StopAndSave
+    from agnews_bert.lab.resilience import StopAndSave
 
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2)
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=2)
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
-    run_dir = ab.prepare_run_dir(config)
-    trainer = ab.build_trainer(config, ab.load_model("smoke"), tokenizer, tokenized, run_dir)
+    run_dir = ab.lab.prepare_run_dir(config)
+    trainer = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, run_dir)
 
     class PressStop(transformers.TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
@@ -304,27 +304,27 @@ def test_rerunning_the_training_cell_after_a_stop_finishes_the_run(tmp_path):
 
     trainer.add_callback(PressStop())
     with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
-        ab.train_resumably(trainer, config, run_dir)
+        ab.lab.checkpoints.train_resumably(trainer, config, run_dir)
     trainer.pop_callback(PressStop)
-    _, resumed_from = ab.train_resumably(trainer, config, run_dir)  # the same cell, run again
+    _, resumed_from = ab.lab.checkpoints.train_resumably(trainer, config, run_dir)  # the same cell, run again
     assert resumed_from.name == "checkpoint-3"
     assert trainer.state.global_step == 26
     assert sum(isinstance(c, StopAndSave) for c in trainer.callback_handler.callbacks) == 1
 
 
 def test_an_unfinished_run_is_not_resumed_with_other_settings(tmp_path):
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), run_name="same-folder")
-    ab.prepare_run_dir(config)
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="same-folder")
+    ab.lab.prepare_run_dir(config)
     with pytest.raises(ab.AgNewsError, match=r"other settings \(batch_size\).*resume=False"):
-        ab.prepare_run_dir(config.with_changes(batch_size=8))
-    assert ab.prepare_run_dir(config.with_changes(resume=False, batch_size=8)).name == "same-folder"
+        ab.lab.prepare_run_dir(config.with_changes(batch_size=8))
+    assert ab.lab.prepare_run_dir(config.with_changes(resume=False, batch_size=8)).name == "same-folder"
 
 
 # Trains through ab.train, as a notebook cell or the CLI does, with the run folder on "Drive".
 MIRRORED_RUN = """
 import sys
 import agnews_bert as ab
-config = ab.RunConfig.preset("smoke", output_dir=sys.argv[1], checkpoint_dir=sys.argv[2], epochs=int(sys.argv[3]),
+config = ab.RunConfig.from_preset("smoke", output_dir=sys.argv[1], checkpoint_dir=sys.argv[2], epochs=int(sys.argv[3]),
                              run_name="mirrored")
 ab.train(config)
 """
@@ -354,7 +354,7 @@ def test_a_killed_run_on_drive_resumes_on_a_new_runtime_from_the_mirror(tmp_path
     shutil.rmtree(local)  # a new runtime: the local disk is empty, Drive is not
 
     said = []
-    config = ab.RunConfig.preset("smoke", output_dir=str(drive), checkpoint_dir=str(local), epochs=epochs,
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(drive), checkpoint_dir=str(local), epochs=epochs,
                                  run_name="mirrored")
     results = ab.train(config, say=said.append)
     assert results["resumed_from"] is not None and int(results["resumed_from"].split("-")[1]) >= 13
@@ -380,7 +380,7 @@ def _interrupt_at_step_3(times: int):
 
 def test_one_interrupt_saves_a_checkpoint_then_stops(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=1))
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), run_name="stop", epochs=2)
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="stop", epochs=2)
     with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
         ab.train(config, say=lambda *_: None)
     assert [path.name for path in tmp_path.rglob("checkpoint-*")] == ["checkpoint-3"]
@@ -388,7 +388,7 @@ def test_one_interrupt_saves_a_checkpoint_then_stops(tmp_path, monkeypatch):
 
 def test_a_second_interrupt_stops_at_once_without_saving(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=2))
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), run_name="stop", epochs=2)
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="stop", epochs=2)
     with pytest.raises(KeyboardInterrupt):
         ab.train(config, say=lambda *_: None)
     assert list(tmp_path.rglob("checkpoint-*")) == []  # it did not wait to save step 3
@@ -398,7 +398,7 @@ def test_a_second_interrupt_stops_at_once_without_saving(tmp_path, monkeypatch):
 def test_no_resume_starts_over_instead_of_resuming(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=1))
     with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
-        ab.train(ab.RunConfig.preset("smoke", output_dir=str(tmp_path), run_name="again", epochs=2),
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="again", epochs=2),
                  say=lambda *_: None)
     rerun = start_cli("train", "--preset", "smoke", "--epochs", "2", "--run-name", "again", "--output-dir",
                       str(tmp_path), "--no-resume")
@@ -411,9 +411,9 @@ def test_no_resume_starts_over_instead_of_resuming(tmp_path, monkeypatch):
 
 
 def test_a_resumed_run_records_its_whole_time_loss_and_only_epoch_end_validation(tmp_path, monkeypatch):
-    from agnews_bert.runs.resilience import TrainingClock
+    from agnews_bert.lab.resilience import TrainingClock
 
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), run_name="resumed", epochs=2)
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="resumed", epochs=2)
     with monkeypatch.context() as patched:
         patched.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=1))
         with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):

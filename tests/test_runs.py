@@ -19,8 +19,8 @@ from agnews_bert.config import BOOKKEEPING_FIELDS
 import agnews_bert.training
 from agnews_bert.cli import main
 from agnews_bert.errors import TrainingInterrupted
-from agnews_bert.runs import read_index
-from agnews_bert.runs.saving import index_row
+from agnews_bert.lab.folders import read_index
+from agnews_bert.lab.saving import index_row
 from conftest import write_original_csv
 
 ISSUE_COLUMNS = {  # what the runs table promises: name, model, sizes, hyperparameters, precision, GPU, time, scores
@@ -57,7 +57,7 @@ def stop_training_at(monkeypatch, step: int, how: str) -> None:
 
 
 def smoke(output_dir, **changes):
-    return ab.RunConfig.preset("smoke", output_dir=str(output_dir), **changes)
+    return ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), **changes)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def two_runs(tmp_path_factory):
 
 def test_each_finished_run_adds_one_row_with_the_issue_columns(two_runs):
     output_dir, results = two_runs
-    table = ab.runs_table(output_dir)
+    table = ab.lab.runs_table(output_dir)
     assert sorted(table["run_name"]) == sorted(result["run_name"] for result in results)
     assert ISSUE_COLUMNS <= set(table.columns)
     assert list(table["test_macro_f1"]) == sorted(table["test_macro_f1"], reverse=True)
@@ -111,7 +111,7 @@ def test_cli_runs_on_an_empty_folder_says_how_to_start(tmp_path, capsys):
 
 
 def test_index_row_reads_the_run_config_and_results(smoke_run):
-    config = ab.RunConfig.preset("smoke")
+    config = ab.RunConfig.from_preset("smoke")
     row = index_row(config, smoke_run)
     assert ISSUE_COLUMNS <= set(row)
     assert row["lr"] == config.learning_rate and row["precision"] == smoke_run["hardware"]["precision"]
@@ -135,21 +135,21 @@ BOOKKEEPING_VALUES = {
 
 
 def test_every_result_affecting_setting_gets_its_own_run_folder():
-    base = ab.RunConfig.preset("smoke", output_dir="runs")
+    base = ab.RunConfig.from_preset("smoke", output_dir="runs")
     settings = {field.name for field in dataclasses.fields(ab.RunConfig)} - set(BOOKKEEPING_FIELDS)
     assert set(OTHER_VALUES) | set(LORA_VALUES) == settings, "a new RunConfig field needs a value here"
     lora = dataclasses.replace(base, method="lora")
-    folders = {name: ab.run_dir_for(dataclasses.replace(base, **{name: value})).name
+    folders = {name: ab.lab.folders.run_dir_for(dataclasses.replace(base, **{name: value})).name
                for name, value in OTHER_VALUES.items()}
-    folders.update({name: ab.run_dir_for(dataclasses.replace(lora, **{name: value})).name
+    folders.update({name: ab.lab.folders.run_dir_for(dataclasses.replace(lora, **{name: value})).name
                     for name, value in LORA_VALUES.items()})
     assert base.resolved_run_name not in folders.values() and lora.resolved_run_name not in folders.values()
     assert len(set(folders.values())) == len(OTHER_VALUES) + len(LORA_VALUES), "two settings share a run folder"
-    assert ab.run_dir_for(ab.RunConfig.preset("smoke", output_dir="runs")) == ab.run_dir_for(base)  # same settings
+    assert ab.lab.folders.run_dir_for(ab.RunConfig.from_preset("smoke", output_dir="runs")) == ab.lab.folders.run_dir_for(base)  # same settings
 
 
 def test_settings_added_later_keep_the_names_of_older_runs_and_lora_settings_matter_only_for_lora():
-    smoke = ab.RunConfig.preset("smoke")
+    smoke = ab.RunConfig.from_preset("smoke")
     assert smoke.resolved_run_name == "smoke_nall_lr3e-03_ep6_seed42_42beec"  # the name 0.1.0 gave this run
     explicit = dataclasses.replace(smoke, method="full", lora_r=8, lora_alpha=16, lora_dropout=0.1,
                                    early_stopping_patience=None)
@@ -160,7 +160,7 @@ def test_settings_added_later_keep_the_names_of_older_runs_and_lora_settings_mat
 
 
 def test_bookkeeping_settings_and_equal_numbers_keep_the_run_folder():
-    base = ab.RunConfig.preset("smoke")
+    base = ab.RunConfig.from_preset("smoke")
     for name, value in BOOKKEEPING_VALUES.items():
         assert dataclasses.replace(base, **{name: value}).resolved_run_name == base.resolved_run_name, name
     assert dataclasses.replace(base, epochs=6.0, lr=None).resolved_run_name == base.with_changes(lr=3e-3).resolved_run_name
@@ -168,10 +168,10 @@ def test_bookkeeping_settings_and_equal_numbers_keep_the_run_folder():
 
 def test_a_finished_run_is_kept_by_prepare_run_dir_and_refused_by_the_cli(smoke_run, capsys):
     run_dir = Path(smoke_run["run_dir"])
-    config = ab.RunConfig.preset("smoke", output_dir=str(run_dir.parent))
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(run_dir.parent))
     before = (run_dir / "results.json").read_bytes()
     said = []
-    assert ab.prepare_run_dir(config, say=said.append) == run_dir
+    assert ab.lab.prepare_run_dir(config, say=said.append) == run_dir
     assert "Already trained with these settings" in said[0] and "tick 'train again'" in said[0]
     assert "--" not in said[0]  # a notebook user has no flags
     assert (run_dir / "results.json").read_bytes() == before
@@ -269,7 +269,7 @@ def test_version_and_the_evaluate_summary(smoke_run):
 
 HOLD_THE_LOCK = """
 import sys, time
-from agnews_bert.runs.lock import acquire_run_lock
+from agnews_bert.lab.lock import acquire_run_lock
 acquire_run_lock(sys.argv[1])
 print("holding", flush=True)
 time.sleep(600)
@@ -285,7 +285,7 @@ def test_a_notebook_meets_a_held_lock_with_a_message_and_takes_over_once_its_hol
         owner = json.loads((tmp_path / ".shared.owner.json").read_text())
         assert owner["pid"] == holder.pid
         with pytest.raises(ab.AgNewsError) as refused:  # at once: a second tab's cell must not hang
-            ab.prepare_run_dir(config, say=lambda *_: None)
+            ab.lab.prepare_run_dir(config, say=lambda *_: None)
         assert str(refused.value) == (
             f"run folder {tmp_path / 'shared'} is in use by another training run (pid {holder.pid} on "
             f"{owner['host']}, started {owner['started']}); wait for it to finish or stop it, or pass run_name=... "
@@ -295,12 +295,12 @@ def test_a_notebook_meets_a_held_lock_with_a_message_and_takes_over_once_its_hol
         holder.kill()
         holder.wait()
     said = []
-    assert ab.prepare_run_dir(config, say=said.append) == tmp_path / "shared"
+    assert ab.lab.prepare_run_dir(config, say=said.append) == tmp_path / "shared"
     assert said == [f"Note: taking over the lock of shared, left by a run that was stopped without releasing it "
                     f"(pid {holder.pid} on {owner['host']}, started {owner['started']}); that run is no longer running"]
     assert json.loads((tmp_path / ".shared.owner.json").read_text())["pid"] == os.getpid()
-    assert ab.prepare_run_dir(config, say=said.append) == tmp_path / "shared"  # the same cell again: no refusal
-    from agnews_bert.runs.lock import release_run_lock
+    assert ab.lab.prepare_run_dir(config, say=said.append) == tmp_path / "shared"  # the same cell again: no refusal
+    from agnews_bert.lab.lock import release_run_lock
 
     release_run_lock(tmp_path / "shared")
     assert not (tmp_path / ".shared.owner.json").exists()

@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 import agnews_bert as ab
-from agnews_bert.runs import read_index
+from agnews_bert.lab.folders import read_index
 
 LONGEST_MODEL = "google/bert_uncased_L-4_H-256_A-4"  # the form's longest run names
 
@@ -16,7 +16,7 @@ def write_three_runs(output_dir: Path, smoke_run) -> list:
     changes = [dict(), dict(batch_size=16, max_length=128, seed=7), dict(warmup_ratio=0.0, test_macro_f1=0.4321)]
     rows = []
     for number, change in enumerate(changes):
-        config = ab.RunConfig.preset("cpu", **{key: value for key, value in change.items() if key != "test_macro_f1"})
+        config = ab.RunConfig.from_preset("cpu", **{key: value for key, value in change.items() if key != "test_macro_f1"})
         rows.append({**real, "model": LONGEST_MODEL, **change, "epochs": float(config.epochs),
                      "run_name": config.resolved_run_name, "test_macro_f1": change.get("test_macro_f1", 0.9 - number / 10)})
     output_dir.mkdir()
@@ -41,15 +41,15 @@ def test_the_command_shows_name_and_test_f1_early_and_only_the_settings_that_dif
 
 def test_in_a_notebook_the_view_keeps_whole_names_and_the_table_keeps_every_column(tmp_path, smoke_run):
     rows = write_three_runs(tmp_path / "runs", smoke_run)
-    view = ab.runs_view(tmp_path / "runs")
+    view = ab.notebook.runs_view(tmp_path / "runs")
     for line, row in zip(repr(view).splitlines()[1:], sorted(rows, key=lambda row: -row["test_macro_f1"])):
         assert row["run_name"] in line[:100] and f"{row['test_macro_f1']:.4g}" in line[:100], line
     assert "..." not in view._repr_html_() and str(view["seed"].dtype) == "Int64"
-    assert len(ab.runs_table(tmp_path / "runs").columns) > len(view.columns) + 10
+    assert len(ab.lab.runs_table(tmp_path / "runs").columns) > len(view.columns) + 10
 
 
 def test_one_run_is_shown_with_its_main_settings(smoke_run):
-    view = ab.runs_view(Path(smoke_run["run_dir"]).parent)
+    view = ab.notebook.runs_view(Path(smoke_run["run_dir"]).parent)
     assert list(view.columns) == ["run_name", "test_macro_f1", "test_accuracy", "validation_macro_f1", "model",
                                   "train_rows", "epochs", "lr"]
     assert (view["epochs"][0], view["lr"][0]) == (6, "3e-3")

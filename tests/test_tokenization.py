@@ -1,6 +1,8 @@
 import pytest
 
-from agnews_bert import AgNewsError, check_max_length, load_agnews, load_tokenizer, token_length_summary, tokenize_dataset
+from agnews_bert import AgNewsError, load_agnews, load_tokenizer, tokenize_dataset
+
+from agnews_bert.notebook import check_max_length, token_length_summary
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import transformers
 
 import agnews_bert as ab
 from conftest import out_of_memory_above
-from agnews_bert.runs import read_index
+from agnews_bert.lab.folders import read_index
 
 
 def test_smoke_run_learns_the_sample(smoke_run):
@@ -26,7 +26,7 @@ def test_smoke_run_folder_holds_model_config_and_results(smoke_run):
     assert results["test"]["accuracy"] == smoke_run["test"]["accuracy"]
     assert {"accuracy", "macro_f1"} <= set(results["validation"])
     assert results["versions"]["transformers"]
-    assert ab.RunConfig.from_json((run_dir / "config.json").read_text()) == ab.RunConfig.preset(
+    assert ab.RunConfig.from_json((run_dir / "config.json").read_text()) == ab.RunConfig.from_preset(
         "smoke", output_dir=str(run_dir.parent)
     )
     assert (run_dir / "model" / "model.safetensors").exists()
@@ -45,13 +45,13 @@ def test_finished_run_is_indexed_and_not_overwritten(smoke_run):
     assert [row["run_name"] for row in read_index(run_dir.parent)] == [run_dir.name]
     before = (run_dir / "results.json").read_bytes()
     with pytest.raises(ab.AgNewsError, match="already holds a finished run with these settings; pass overwrite=True"):
-        ab.train(ab.RunConfig.preset("smoke", output_dir=str(run_dir.parent)), say=lambda *_: None)
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(run_dir.parent)), say=lambda *_: None)
     assert (run_dir / "results.json").read_bytes() == before
 
 
 def test_training_arguments_follow_the_config(tmp_path):
-    config = ab.RunConfig.preset("smoke", batch_size=8, epochs=2, lr=1e-3, warmup_ratio=0.2)
-    arguments = ab.build_training_args(config, tmp_path, train_rows=400, hardware=ab.Hardware("cpu", "CPU"))
+    config = ab.RunConfig.from_preset("smoke", batch_size=8, epochs=2, lr=1e-3, warmup_ratio=0.2)
+    arguments = ab.build_training_args(config, tmp_path, train_rows=400, hardware=ab.hardware.Hardware("cpu", "CPU"))
     assert arguments.per_device_train_batch_size == 8
     assert arguments.per_device_eval_batch_size == 32
     assert arguments.learning_rate == 1e-3
@@ -86,7 +86,7 @@ def watched_run(tmp_path_factory):
     _spy(monkeypatch, training, "save_run", saves)
     output_dir = tmp_path_factory.mktemp("watched")
     try:
-        results = ab.train(ab.RunConfig.preset("smoke", output_dir=str(output_dir), epochs=3), say=lambda *_: None)
+        results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), epochs=3), say=lambda *_: None)
     finally:
         monkeypatch.undo()
     test_pass = next(call for call in scores if call["kwargs"]["metric_key_prefix"] == "test")
@@ -107,10 +107,10 @@ def test_evaluate_command_rescores_the_saved_model_to_the_same_numbers(watched_r
 
 
 def test_predict_gives_the_test_pass_probabilities(watched_run):
-    from agnews_bert.predict import softmax
+    from agnews_bert.prediction import softmax
 
     results, test_pass, _ = watched_run
-    test = ab.load_agnews(ab.RunConfig.preset("smoke"))["test"]
+    test = ab.load_agnews(ab.RunConfig.from_preset("smoke"))["test"]
     expected = softmax(test_pass["result"].predictions)
     rows = ab.predict(test["text"], results["run_dir"])
     got = np.array([[row["probabilities"][name] for name in ab.CLASS_NAMES] for row in rows])
@@ -128,7 +128,7 @@ def test_save_run_returns_new_results_and_leaves_its_argument_alone(watched_run)
 
 def test_an_out_of_memory_retry_is_recorded_alike_in_config_results_and_index(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(16))
-    config = ab.RunConfig.preset("smoke", output_dir=str(tmp_path), epochs=2)
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=2)
     results = ab.train(config, say=lambda *_: None)
     run_dir = Path(results["run_dir"])
     saved_config = json.loads((run_dir / "config.json").read_text())
@@ -172,7 +172,7 @@ def _smoke_decisions(source: str) -> list:
 
 
 PIPELINE_MODULES = ["data.py", "readers.py", "tokenization.py", "collate.py", "modeling.py", "training.py",
-                    "predict.py", "evaluation.py", "runs/saving.py", "hardware.py", "cli.py"]
+                    "prediction.py", "evaluation.py", "lab/saving.py", "hardware.py", "cli.py"]
 
 
 def test_smoke_is_decided_in_smoke_py_alone():
@@ -187,7 +187,7 @@ def test_get_last_checkpoint_falls_short_on_a_cut_off_checkpoint(tmp_path):
     from safetensors.torch import save_file
     from transformers.trainer_utils import get_last_checkpoint
 
-    from agnews_bert.runs.checkpoints import latest_checkpoint
+    from agnews_bert.lab.checkpoints import latest_checkpoint
 
     for step in (13, 26):
         folder = tmp_path / f"checkpoint-{step}"

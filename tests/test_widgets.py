@@ -17,13 +17,13 @@ T4 = Hardware("cuda", "Tesla T4", (7, 5))
 
 @pytest.fixture
 def smoke_form():
-    return RunForm(ab.RunConfig.preset("smoke", output_dir="runs"), Hardware("cpu", "CPU"))
+    return RunForm(ab.RunConfig.from_preset("smoke", output_dir="runs"), Hardware("cpu", "CPU"))
 
 
 def test_untouched_form_gives_back_the_config_it_was_built_from(smoke_form):
-    assert smoke_form.config() == ab.RunConfig.preset("smoke", output_dir="runs")
-    colab_form = RunForm(ab.RunConfig.preset("colab"), T4)
-    assert colab_form.config() == ab.RunConfig.preset("colab", lr=5e-5)  # the lr the run would use anyway
+    assert smoke_form.config() == ab.RunConfig.from_preset("smoke", output_dir="runs")
+    colab_form = RunForm(ab.RunConfig.from_preset("colab"), T4)
+    assert colab_form.config() == ab.RunConfig.from_preset("colab", lr=5e-5)  # the lr the run would use anyway
 
 
 def test_each_widget_changes_its_field(smoke_form):
@@ -40,7 +40,7 @@ def test_each_widget_changes_its_field(smoke_form):
 
 
 def test_choosing_a_model_sets_its_usual_learning_rate():
-    form = RunForm(ab.RunConfig.preset("colab"), T4)
+    form = RunForm(ab.RunConfig.from_preset("colab"), T4)
     form.model.value = "bert-base-uncased"
     assert form.config().model == "bert-base-uncased"
     assert form.config().lr == pytest.approx(2e-5)
@@ -50,12 +50,12 @@ def test_choosing_a_model_sets_its_usual_learning_rate():
 
 
 def test_the_method_changes_the_run_folder_and_the_usual_learning_rate():
-    form = RunForm(ab.RunConfig.preset("colab", output_dir="runs"), T4)
-    full_folder = str(ab.run_dir_for(form.config()))
+    form = RunForm(ab.RunConfig.from_preset("colab", output_dir="runs"), T4)
+    full_folder = str(ab.lab.folders.run_dir_for(form.config()))
     form.method.value = "linear-probe"
     probe = form.config()
     assert (probe.method, probe.lr) == ("linear-probe", 1e-3)
-    assert f"run folder: <code>{ab.run_dir_for(probe)}</code>" in form.summary.value
+    assert f"run folder: <code>{ab.lab.folders.run_dir_for(probe)}</code>" in form.summary.value
     assert "modernbert-base_linear-probe_n12000_lr1e-03" in form.summary.value and full_folder not in form.summary.value
     form.method.value = "lora"
     assert (form.config().method, form.config().lr) == ("lora", 5e-4)
@@ -70,7 +70,7 @@ def test_lora_controls_show_only_for_lora_and_move_the_run_folder_only_then(smok
     folder = smoke_form.summary.value
     smoke_form.lora_r.value, smoke_form.lora_alpha.value, smoke_form.lora_dropout.value = 16, 32, 0.2
     assert smoke_form.summary.value == folder  # method full: LoRA's settings change nothing, nor the folder
-    assert ab.run_dir_for(smoke_form.config()) == ab.run_dir_for(ab.RunConfig.preset("smoke", output_dir="runs"))
+    assert ab.lab.folders.run_dir_for(smoke_form.config()) == ab.lab.folders.run_dir_for(ab.RunConfig.from_preset("smoke", output_dir="runs"))
     smoke_form.method.value = "lora"
     assert smoke_form.lora_controls.layout.display is None  # shown
     config = smoke_form.config()
@@ -92,17 +92,17 @@ def test_early_stopping_off_is_none_and_a_patience_reaches_the_config(smoke_form
 
 
 def test_the_estimate_is_shorter_for_the_methods_that_train_fewer_weights(cpu_runtime):
-    form = RunForm(ab.RunConfig.preset("cpu", output_dir="runs", train_size=60_000), cpu_runtime)
+    form = RunForm(ab.RunConfig.from_preset("cpu", output_dir="runs", train_size=60_000), cpu_runtime)
     minutes = {}
     for method in ab.config.METHODS:
         form.method.value = method
-        minutes[method] = ab.colab.estimated_minutes(form.config(), cpu_runtime)["train"]
+        minutes[method] = ab.notebook.colab.estimated_minutes(form.config(), cpu_runtime)["train"]
     assert minutes["full"] > minutes["lora"] > minutes["linear-probe"] > 0
     assert minutes["linear-probe"] == pytest.approx(minutes["full"] / 3, abs=0.1)  # forward only: 2 of 6
 
 
 def test_all_rows_means_no_train_size_limit():
-    form = RunForm(ab.RunConfig.preset("colab"), T4)
+    form = RunForm(ab.RunConfig.from_preset("colab"), T4)
     assert form.train_size.value == 12_000
     form.train_size.value = ALL_ROWS
     assert form.config().train_size is None
@@ -110,7 +110,7 @@ def test_all_rows_means_no_train_size_limit():
 
 
 def test_precision_is_shown_as_detected_not_chosen():
-    form = RunForm(ab.RunConfig.preset("colab"), T4)
+    form = RunForm(ab.RunConfig.from_preset("colab"), T4)
     assert form.precision() == "fp16"
     assert "precision: <b>fp16</b> (detected for Tesla T4)" in form.summary.value
     assert "precision" not in {control.description for control in form.inputs}
@@ -130,7 +130,7 @@ def test_an_invalid_value_is_explained_under_the_form_and_raised_by_config(smoke
 
 
 def test_a_model_or_size_outside_the_lists_is_offered_too():
-    form = RunForm(ab.RunConfig.preset("cpu", model="./my-checkpoint", train_size=1_500), T4)
+    form = RunForm(ab.RunConfig.from_preset("cpu", model="./my-checkpoint", train_size=1_500), T4)
     assert form.model.options[0] == ("./my-checkpoint", "./my-checkpoint")
     assert ("1,500", 1_500) in form.train_size.options
     assert form.config().model == "./my-checkpoint" and form.config().train_size == 1_500
@@ -139,7 +139,7 @@ def test_a_model_or_size_outside_the_lists_is_offered_too():
 def test_the_form_is_a_core_widget_and_builds_without_deprecation_warnings():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", category=DeprecationWarning, module="agnews_bert")  # ours, not ipywidgets 7's
-        form = RunForm(ab.RunConfig.preset("smoke"), T4)
+        form = RunForm(ab.RunConfig.from_preset("smoke"), T4)
     import ipywidgets
 
     assert isinstance(form, ipywidgets.VBox)
@@ -155,25 +155,25 @@ def test_tooltips_use_the_keyword_of_the_installed_ipywidgets(monkeypatch, major
 
 def test_summary_warns_when_these_settings_were_already_trained(smoke_run):
     output_dir = str(Path(smoke_run["run_dir"]).parent)
-    form = RunForm(ab.RunConfig.preset("smoke", output_dir=output_dir), Hardware("cpu", "CPU"))
+    form = RunForm(ab.RunConfig.from_preset("smoke", output_dir=output_dir), Hardware("cpu", "CPU"))
     assert "already trained</b> with these settings: the cells below load it" in form.summary.value
     form.seed.value = 43
     assert "already trained" not in form.summary.value
-    overwriting = RunForm(ab.RunConfig.preset("smoke", output_dir=output_dir, overwrite=True), Hardware("cpu", "CPU"))
+    overwriting = RunForm(ab.RunConfig.from_preset("smoke", output_dir=output_dir, overwrite=True), Hardware("cpu", "CPU"))
     assert "it will be trained again and replaced" in overwriting.summary.value
 
 
 @pytest.fixture
 def cpu_runtime(monkeypatch):
     """Smoke mode off (notebooks/conftest.py turns it on for the session) and no GPU."""
-    from agnews_bert import colab
+    from agnews_bert.notebook import colab
 
     monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
     return Hardware("cpu", "CPU")
 
 
 def test_rebuilding_the_form_keeps_the_students_values_until_reset(tmp_path, cpu_runtime):
-    form = ab.settings_form(str(tmp_path), cpu_runtime)
+    form = ab.notebook.settings_form(str(tmp_path), cpu_runtime)
     assert form.config().preset == "cpu"  # no GPU: the CPU-sized default
     form.batch_size.value = 16
     form.max_length.value = 96
@@ -182,34 +182,34 @@ def test_rebuilding_the_form_keeps_the_students_values_until_reset(tmp_path, cpu
     form.method.value = "lora"
     form.lora_r.value = 4
     form.early_stopping_patience.value = 2
-    again = ab.settings_form(str(tmp_path), cpu_runtime)  # the form cell run again, or Run all
+    again = ab.notebook.settings_form(str(tmp_path), cpu_runtime)  # the form cell run again, or Run all
     config = again.config()
     assert (config.batch_size, config.max_length, config.warmup_ratio, config.overwrite) == (16, 96, 0.2, True)
     assert (config.method, config.lora_r, config.early_stopping_patience, config.lr) == ("lora", 4, 2, 5e-4)
     assert again.lora_controls.layout.display is None
     again.reset_to_defaults()
-    assert again.config() == ab.RunConfig.preset("cpu", output_dir=str(tmp_path))
-    assert ab.settings_form(str(tmp_path), cpu_runtime).config() == again.config()  # the reset is remembered too
+    assert again.config() == ab.RunConfig.from_preset("cpu", output_dir=str(tmp_path))
+    assert ab.notebook.settings_form(str(tmp_path), cpu_runtime).config() == again.config()  # the reset is remembered too
 
 
 def test_a_damaged_settings_file_gives_the_defaults(tmp_path, cpu_runtime):
     from agnews_bert.notebook.widgets import SETTINGS_FILE
 
     (tmp_path / SETTINGS_FILE).write_text('{"batch_size": "sixteen", "lr": ', encoding="utf-8")
-    assert ab.settings_form(str(tmp_path), cpu_runtime).config() == ab.RunConfig.preset("cpu", output_dir=str(tmp_path))
+    assert ab.notebook.settings_form(str(tmp_path), cpu_runtime).config() == ab.RunConfig.from_preset("cpu", output_dir=str(tmp_path))
     (tmp_path / SETTINGS_FILE).write_text('{"batch_size": 0}', encoding="utf-8")  # valid JSON, invalid setting
-    assert ab.settings_form(str(tmp_path), cpu_runtime).config().batch_size == 32
+    assert ab.notebook.settings_form(str(tmp_path), cpu_runtime).config().batch_size == 32
 
 
 def test_the_form_shows_the_estimate_and_warns_before_a_long_run(tmp_path, cpu_runtime):
-    form = ab.settings_form(str(tmp_path), cpu_runtime)
+    form = ab.notebook.settings_form(str(tmp_path), cpu_runtime)
     assert "estimated time on CPU: about" in form.summary.value and "over 30 minutes" not in form.summary.value
     form.model.value = "answerdotai/ModernBERT-base"  # the GPU settings stay one click away
     assert "over 30 minutes" in form.summary.value
 
 
 def test_on_drive_the_form_says_where_checkpoints_go(monkeypatch):
-    from agnews_bert import colab
+    from agnews_bert.notebook import colab
 
     monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
     monkeypatch.setattr(RunForm, "_remember", lambda self: None)  # nothing may be written to /content here
@@ -270,19 +270,19 @@ FORM_STARTS = [(preset, model, {}) for preset in PRESETS for model in [None] + [
 
 @pytest.mark.parametrize("preset, model, start", FORM_STARTS)
 def test_the_browser_leaves_an_untouched_form_as_it_was(preset, model, start):
-    form = RunForm(ab.RunConfig.preset(preset, output_dir="runs", **start), T4)
+    form = RunForm(ab.RunConfig.from_preset(preset, output_dir="runs", **start), T4)
     if model:
         form.model.value = model  # and with it the usual learning rate of the family and the method
     before = form.config()
     assert before.method == start.get("method", "full")
-    if model and model != ab.RunConfig.preset(preset).model:
-        assert before.lr == ab.default_learning_rate(model, before.method)
+    if model and model != ab.RunConfig.from_preset(preset).model:
+        assert before.lr == ab.notebook.default_learning_rate(model, before.method)
     assert len(sliders(form)) == 4  # learning rate, epochs, max length, warm-up share
     assert len(dropdowns(form)) == 8  # model, method, LoRA r / alpha / dropout, batch size, rows, early stopping
     for control in sliders(form) + dropdowns(form):
         echo_front_end(control)
     assert form.config() == before
-    assert ab.run_dir_for(form.config()) == ab.run_dir_for(before)
+    assert ab.lab.folders.run_dir_for(form.config()) == ab.lab.folders.run_dir_for(before)
     if start:
         assert {name: getattr(before, name) for name in start} == start
 
@@ -308,7 +308,7 @@ def test_every_choice_of_every_dropdown_reaches_the_config_exactly(smoke_form):
 
 
 def test_values_off_the_usual_lists_are_added_to_the_sliders_and_survive_the_browser():
-    start = ab.RunConfig.preset("cpu", output_dir="runs", lr=2.5e-4, epochs=1.25, max_length=100, warmup_ratio=0.07,
+    start = ab.RunConfig.from_preset("cpu", output_dir="runs", lr=2.5e-4, epochs=1.25, max_length=100, warmup_ratio=0.07,
                                 method="lora", lora_r=12, lora_alpha=20, lora_dropout=0.15, early_stopping_patience=4)
     form = RunForm(start, T4)
     for control in sliders(form) + dropdowns(form):
@@ -327,15 +327,15 @@ def test_the_teachers_class_defaults_are_the_forms_starting_values(tmp_path, cpu
 
     monkeypatch.setattr(class_defaults, "CPU", {"train_size": 1_000, "epochs": 1, "max_length": 96})
     monkeypatch.setattr(class_defaults, "GPU", {"model": "bert-base-uncased", "train_size": 4_000})
-    form = ab.settings_form(str(tmp_path), cpu_runtime)
-    expected = ab.RunConfig.preset("cpu", output_dir=str(tmp_path), train_size=1_000, epochs=1, max_length=96)
+    form = ab.notebook.settings_form(str(tmp_path), cpu_runtime)
+    expected = ab.RunConfig.from_preset("cpu", output_dir=str(tmp_path), train_size=1_000, epochs=1, max_length=96)
     assert form.config() == expected
     form.seed.value = 3
     form.reset_to_defaults()
     assert form.config() == expected  # "back to defaults" means the class's defaults
-    on_t4 = ab.settings_form(str(tmp_path / "gpu"), T4).config()
+    on_t4 = ab.notebook.settings_form(str(tmp_path / "gpu"), T4).config()
     assert (on_t4.model, on_t4.train_size, on_t4.lr) == ("bert-base-uncased", 4_000, 2e-5)
-    models, budget = ab.colab.comparison_plan(["bert-base-uncased"], str(tmp_path), T4, say=lambda *_: None)
+    models, budget = ab.notebook.colab.comparison_plan(["bert-base-uncased"], str(tmp_path), T4, say=lambda *_: None)
     assert (budget.train_size, budget.epochs) == (4_000, 1)  # notebook 02 keeps its one epoch
 
 
@@ -344,11 +344,11 @@ def test_a_wrong_class_default_names_itself(tmp_path, cpu_runtime, monkeypatch):
 
     monkeypatch.setattr(class_defaults, "CPU", {"epoch": 1})
     with pytest.raises(ab.AgNewsError, match="unknown RunConfig field.*epoch"):
-        ab.settings_form(str(tmp_path), cpu_runtime)
+        ab.notebook.settings_form(str(tmp_path), cpu_runtime)
 
 
 def test_smoke_mode_ignores_the_class_defaults(monkeypatch):
-    from agnews_bert import colab
+    from agnews_bert.notebook import colab
     from agnews_bert.notebook import class_defaults
 
     monkeypatch.setenv(colab.SMOKE_ENV, "1")

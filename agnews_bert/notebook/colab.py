@@ -35,7 +35,7 @@ from pathlib import Path
 from ..config import SMOKE, RunConfig
 from ..errors import AgNewsError
 from ..hardware import choose_attention, choose_precision, describe_choice, detect_hardware
-from ..runs import is_finished, runs_table
+from ..lab.folders import is_finished, runs_table
 from ..smoke import SMOKE_ENV, smoke_mode  # noqa: F401  (smoke mode is decided in smoke.py)
 from .class_defaults import class_defaults
 
@@ -269,7 +269,7 @@ def notebook_config(output_dir: str, preset: str | None = None, hardware=None, *
     if preset is None:
         preset = notebook_preset("colab" if hardware.device == "cuda" else CPU_PRESET)
     starting = {**class_defaults(preset), **overrides}  # the teacher's fields (class_defaults.py), then the cell's
-    config = RunConfig.preset(preset, output_dir=str(output_dir), **starting)
+    config = RunConfig.from_preset(preset, output_dir=str(output_dir), **starting)
     return keep_checkpoints(config, hardware)
 
 
@@ -352,7 +352,7 @@ def find_run(output_dir: str, run_name: str = "") -> Path:
     if run_name:
         run_dir = Path(output_dir) / run_name
         if not is_finished(run_dir):
-            raise AgNewsError(f"{run_dir} is not a finished run; pick a run_name from ab.runs_table({output_dir!r})")
+            raise AgNewsError(f"{run_dir} is not a finished run; pick a run_name from ab.lab.runs_table({output_dir!r})")
         return run_dir
     table = runs_table(output_dir)
     if table.empty:

@@ -17,10 +17,10 @@ their gradients and Adam's two moments take (computed from the parameter
 counts, fp32): the part of training memory that the methods change most.
 
 Example:
-    >>> table = compare_models(["smoke"], RunConfig.preset("smoke", output_dir="/tmp/runs"))  # doctest: +SKIP
+    >>> table = compare_models(["smoke"], RunConfig.from_preset("smoke", output_dir="/tmp/runs"))  # doctest: +SKIP
     >>> list(table["model"])
     ['smoke', 'TF-IDF + logistic regression']
-    >>> list(compare_methods("smoke", RunConfig.preset("smoke", output_dir="/tmp/runs"))["method"])  # doctest: +SKIP
+    >>> list(compare_methods("smoke", RunConfig.from_preset("smoke", output_dir="/tmp/runs"))["method"])  # doctest: +SKIP
     ['full', 'lora', 'linear-probe']
 """
 
@@ -29,8 +29,8 @@ from dataclasses import replace
 from .baseline import tfidf_baseline
 from ..config import METHODS, RunConfig
 from ..data import load_agnews
-from ..runs.resilience import release_gpu_memory
-from ..runs import is_finished, load_results, run_dir_for
+from ..lab.resilience import release_gpu_memory
+from ..lab.folders import is_finished, load_results, run_dir_for
 from ..training import train
 
 COLUMNS = ("model", "test_accuracy", "test_macro_f1", "train_seconds", "train_samples_per_second",

@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import _compat
 from ..errors import AgNewsError
 from ..labels import CLASS_NAMES
-from ..predict import DEFAULT_MAX_LENGTH, load_saved_model, predict, run_max_length
+from ..prediction import DEFAULT_MAX_LENGTH, load_saved_model, predict, run_max_length
 
 EXAMPLE_TEXT = "The striker scored twice as the home side won the cup final"
 EMPTY_TEXT_HINT = "Type a headline first, then press <b>Predict</b>."
@@ -70,7 +70,7 @@ def prediction_widget(source, max_length: int | None = None, explain: bool = Tru
 
 def _why(row: dict, model, tokenizer, max_length: int) -> str:
     """The text shaded towards its predicted class, or why it cannot be (no captum) in grey."""
-    from ..attributions import explain
+    from .attributions import explain
 
     try:
         return explain(row["text"], model=model, tokenizer=tokenizer, max_length=max_length,

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..runs import runs_table
+from ..lab.folders import runs_table
 
 # (field, why) in the order a student reads them; a field this transformers version lacks is left out.
 TRAINING_ARGS_WHY = (
@@ -185,7 +185,7 @@ def first_losses(output_dir="runs", steps: int = 5, say=print, **settings) -> pd
 
 
 def _log_history(output_dir, run_name: str) -> list:
-    from ..runs import load_results
+    from ..lab.folders import load_results
 
     return load_results(Path(output_dir).expanduser() / run_name)["log_history"]
 

@@ -28,7 +28,7 @@ alpha and dropout are shown only while the method is LoRA: for the other
 methods they change nothing, and the run folder does not change with them.
 
 Example:
-    >>> form = RunForm(RunConfig.preset("smoke"))
+    >>> form = RunForm(RunConfig.from_preset("smoke"))
     >>> form.epochs.value = 2
     >>> form.config().epochs
     2.0
@@ -46,7 +46,7 @@ from .lessons import lr_label
 from ..config import METHODS, SMOKE, RunConfig, default_learning_rate
 from ..errors import AgNewsError
 from ..hardware import choose_precision, detect_hardware
-from ..runs import is_finished, run_dir_for, write_json_atomic
+from ..lab.folders import is_finished, run_dir_for, write_json_atomic
 
 MODEL_CHOICES = (
     ("ModernBERT-base", "answerdotai/ModernBERT-base"),

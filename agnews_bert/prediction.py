@@ -28,7 +28,7 @@ from .hardware import detect_hardware
 from .labels import CLASS_NAMES
 from .methods import is_adapter_folder, load_adapter_model, require_peft
 from .metrics import compute_metrics, logits_and_labels
-from .runs import CONFIG_FILE, MODEL_DIR, load_run_config
+from .lab.folders import CONFIG_FILE, MODEL_DIR, load_run_config
 from .tokenization import tokenize_texts
 
 DEFAULT_MAX_LENGTH = 128

@@ -151,7 +151,7 @@ def load_finished_run(trainer, run_dir, say=print):
 
     Returns a TrainOutput like `trainer.train()`'s, so the cells after training work as after a real run.
     """
-    from ..predict import load_saved_model  # a LoRA run's model/ is an adapter: rebuilt on its base model there
+    from ..prediction import load_saved_model  # a LoRA run's model/ is an adapter: rebuilt on its base model there
 
     results = load_results(run_dir)
     saved, _tokenizer = load_saved_model(run_dir)

@@ -11,7 +11,7 @@
   and freeing the memory are accelerate's (`accelerate.utils.memory`).
 
 Example:
-    >>> smaller_batch(RunConfig.preset("smoke", batch_size=32)).batch_size
+    >>> smaller_batch(RunConfig.from_preset("smoke", batch_size=32)).batch_size
     16
 """
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import transformers
 
-from .errors import AgNewsError
-from .predict import precision_of
+from ..errors import AgNewsError
+from ..prediction import precision_of
 
 
 class NonFiniteGuard(transformers.TrainerCallback):

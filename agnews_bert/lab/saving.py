@@ -119,7 +119,7 @@ def _save_plots(run_dir: Path, results: dict) -> list:
     """The run's PNG plots (names in the run folder); a plotting error warns instead of losing the run."""
     import warnings
 
-    from ..plots import save_run_plots
+    from ..notebook.plots import save_run_plots
 
     try:
         return [path.name for path in save_run_plots(run_dir, results)]

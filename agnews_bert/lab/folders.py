@@ -14,7 +14,7 @@ JSON files are written to a temporary file and renamed into place,
 so a disconnect mid-write leaves the old file, never half a file.
 
 Example:
-    >>> run_dir = prepare_run_dir(RunConfig.preset("smoke", output_dir="/tmp/runs"))
+    >>> run_dir = prepare_run_dir(RunConfig.from_preset("smoke", output_dir="/tmp/runs"))
     >>> run_dir.name[:29]
     'smoke_nall_lr3e-03_ep6_seed42'
 """

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import AgNewsError
-from .labels import CLASS_NAMES
+from ..errors import AgNewsError
+from ..labels import CLASS_NAMES
 
 N_STEPS = 50
 MAX_STEPS = 400
@@ -121,7 +121,7 @@ def explain(text: str, run=None, *, model=None, tokenizer=None, max_length: int 
     """
     import torch
 
-    from .predict import DEFAULT_MAX_LENGTH, load_saved_model, run_max_length
+    from ..prediction import DEFAULT_MAX_LENGTH, load_saved_model, run_max_length
 
     if not isinstance(text, str) or not text.strip():
         raise AgNewsError(f"text={text!r}: explain needs a non-empty headline")
@@ -231,8 +231,8 @@ def explain_mistakes(run_dir, k: int = 5, *, model=None, tokenizer=None) -> HTML
 
     The mistakes are results["test"]["most_confident_errors"]; the table answers "why did it say Business?".
     """
-    from .predict import load_saved_model, run_max_length
-    from .runs import load_results
+    from ..prediction import load_saved_model, run_max_length
+    from ..lab.folders import load_results
 
     mistakes = load_results(run_dir)["test"].get("most_confident_errors", [])[:k]
     if model is None or tokenizer is None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .errors import AgNewsError
+from ..errors import AgNewsError
 
 PLOT_FILES = {
     "learning_curves": "learning_curves.png",
@@ -200,7 +200,7 @@ def plot_embedding_map(embedding_map: dict, class_names=None) -> "plt.Figure":
     each with "points" (rows x 2) and "silhouette", plus "labels" and "method" (UMAP or PCA).
     Notebook 04 teaches it.
     """
-    from .labels import CLASS_NAMES
+    from ..labels import CLASS_NAMES
 
     names = list(class_names or CLASS_NAMES)
     labels = np.asarray(embedding_map["labels"])

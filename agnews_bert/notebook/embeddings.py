@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import AgNewsError
+from ..errors import AgNewsError
 
 MAX_ROWS = 2000
 CACHE_FILE = "embedding_map.json"
@@ -86,7 +86,7 @@ def embedding_map(run_dir, max_rows: int = MAX_ROWS, refresh: bool = False, say=
     Returns {"method", "rows", "labels", "seconds", "before": {"points", "silhouette"}, "after": {...}}.
     refresh=True computes it again instead of reading the run folder's cache.
     """
-    from .runs import write_json_atomic, read_json
+    from ..lab.folders import write_json_atomic, read_json
 
     cache = Path(run_dir).expanduser() / CACHE_FILE
     if cache.exists() and not refresh:
@@ -118,8 +118,8 @@ def silhouette(vectors, labels) -> float:
 
 def _test_sample(run_dir, max_rows: int) -> tuple:
     """(texts, labels, config): at most max_rows test rows, drawn with the run's seed."""
-    from .data import load_agnews
-    from .runs import load_run_config
+    from ..data import load_agnews
+    from ..lab.folders import load_run_config
 
     config = load_run_config(run_dir)
     test = load_agnews(config)["test"]
@@ -133,16 +133,16 @@ def _pretrained(run_dir, config):
     """The encoder as training started: the same checkpoint, and the same seed for the fresh classifier head."""
     import transformers
 
-    from .hardware import detect_hardware
-    from .modeling import load_model_for
-    from .tokenization import load_tokenizer
+    from ..hardware import detect_hardware
+    from ..modeling import load_model
+    from ..tokenization import load_tokenizer
 
     transformers.set_seed(config.seed)
-    model = load_model_for(config).to(detect_hardware().device)
+    model = load_model(config).to(detect_hardware().device)
     return model, load_tokenizer(config.model, config.trust_remote_code)
 
 
 def _fine_tuned(run_dir, config):
-    from .predict import load_saved_model
+    from ..prediction import load_saved_model
 
     return load_saved_model(run_dir)
