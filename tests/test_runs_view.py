@@ -36,7 +36,7 @@ def test_the_command_shows_name_and_test_f1_early_and_only_the_settings_that_dif
     for line, row in zip(lines, best_first, strict=True):
         assert line.startswith(row["run_name"]) and f"{row['test_macro_f1']:.4f}" in line[:100], line
     assert "  6.0" not in listed.stdout and " 16 " in lines[1] + " "  # whole numbers as whole numbers
-    assert "every column: agnews_bert.runs_table(output_dir)" in footer
+    assert "every column: ab.lab.runs_table(output_dir)" in footer
 
 
 def test_in_a_notebook_the_view_keeps_whole_names_and_the_table_keeps_every_column(tmp_path, smoke_run):
