@@ -25,7 +25,7 @@ def lazy_exports(package: str, exports: dict):
             value = importlib.import_module(importlib.util.resolve_name(module, package))
             if attribute:
                 value = getattr(value, attribute)
-        elif importlib.util.find_spec(f"{package}.{name}") is not None and not name.startswith("__"):
+        elif not name.startswith("__") and importlib.util.find_spec(f"{package}.{name}") is not None:
             value = importlib.import_module(f"{package}.{name}")
         else:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
