@@ -19,6 +19,9 @@ Example:
 """
 
 from ._lazy import lazy_exports
+from ._logging import configure as _configure_logging
+
+_configure_logging()
 
 __version__ = "0.1.0"
 
