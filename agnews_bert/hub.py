@@ -19,12 +19,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 from .smoke import SMOKE
 
 OFFLINE_HINTS = ("couldn't connect", "connection", "offline", "name or service not known", "network", "timed out")
 PROBE_SECONDS = 3
 PATH_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet", ".arrow")
+FIELDS = {"data set": "data", "model": "model", "tokenizer": "model"}  # the RunConfig field that names each
 
 
 def looks_like_a_path(name: str) -> bool:
@@ -37,18 +38,21 @@ def hub_error(name: str, what: str, error: Exception) -> AgNewsError:
     text = str(error).lower()
     if any(hint in text for hint in OFFLINE_HINTS):
         return unreachable_error(name, what)
-    return AgNewsError(
-        f"cannot load the {what} {name!r} ({str(error).splitlines()[0][:200]}); "
-        "check the name on huggingface.co, or pass a local model folder"
-    )
+    return AgNewsError(f"cannot load the {what} {name!r} ({str(error).splitlines()[0][:200]}); "
+                       "check the name on huggingface.co, or pass a local model folder", field=FIELDS.get(what))
 
 
 def unreachable_error(name: str, what: str) -> AgNewsError:
-    """The one line for a name that is neither reachable on the Hub nor cached."""
-    local = "a local file as data=... (an AG News CSV), or data='smoke'" if what == "data set" else \
-        "a local model folder as model=..., or try preset='smoke'"
+    """The one line for a name that is neither reachable on the Hub nor cached.
+
+    Example:
+        >>> str(unreachable_error("fancyzhx/ag_news", "data set")).endswith("or data='smoke'")
+        True
+    """
+    local = f"a local file as {setting('data')} (an AG News CSV), or {setting('data', SMOKE)}" \
+        if what == "data set" else f"a local model folder as {setting('model')}, or try {setting('preset', SMOKE)}"
     return AgNewsError(f"cannot load the {what} {name!r}: the Hugging Face Hub cannot be reached and it is not "
-                       f"cached; connect to the network, or pass {local}")
+                       f"cached; connect to the network, or pass {local}", field=FIELDS.get(what))
 
 
 def check_hub_reachable(name: str, what: str) -> None:

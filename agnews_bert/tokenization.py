@@ -28,7 +28,7 @@ import transformers
 from datasets.fingerprint import Hasher
 
 from . import _compat
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 from .hub import hub_error
 from .smoke import resolve_model
 
@@ -58,10 +58,8 @@ def check_max_length(tokenizer, max_length: int, model: str) -> None:
     """Raise AgNewsError if max_length is above what the model can take."""
     limit = max_length_limit(tokenizer)
     if limit is not None and max_length > limit:
-        raise AgNewsError(
-            f"max_length={max_length} is above {model}'s limit of {limit}; "
-            f"use at most {limit} (AG News texts need about 128)"
-        )
+        raise AgNewsError(f"{setting('max_length', max_length)} is above {model}'s limit of {limit}; "
+                          f"use at most {limit} (AG News texts need about 128)", field="max_length")
 
 
 def tokenize_dataset(
