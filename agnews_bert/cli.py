@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("run", help="a run folder, or its config.json")
     evaluate = _command(commands, "evaluate", _evaluate, "score a finished run's model on a test set")
     evaluate.add_argument("--data", help="test data (default: the data the run was trained on)")
-    evaluate.add_argument("--batch-size", type=_number(int), help="rows per batch (default: the run's evaluation batch)")
+    evaluate.add_argument("--batch-size", type=_number(int), help="rows per batch (default: the run's eval batch)")
     evaluate.add_argument("--json", action="store_true", help="print the whole report as JSON instead of a summary")
     predict = _command(commands, "predict", _predict, "label texts with a finished run's model")
     predict.add_argument("texts", nargs="*", help="texts to label (default: one per line from --file or stdin)")
@@ -228,12 +228,9 @@ def _read_lines(path: str | None) -> list:
     try:
         with open(path, encoding="utf-8") as stream:
             return [line.strip() for line in stream if line.strip()]
-    except FileNotFoundError as error:
-        raise AgNewsError(f"{setting('file', path)} does not exist; check the path", field="file") from error
-    except UnicodeDecodeError as error:
-        raise AgNewsError(f"{setting('file', path)} is not UTF-8 text; re-save it as UTF-8", field="file") from error
-    except OSError as error:
-        raise AgNewsError(f"{setting('file', path)} cannot be read ({error.strerror}); pass a text file",
+    except (OSError, UnicodeDecodeError) as error:
+        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror.lower()
+        raise AgNewsError(f"{setting('file', path)} cannot be read ({reason}); pass a UTF-8 text file",
                           field="file") from error
 
 

@@ -22,6 +22,7 @@ Example:
     {'train': 416, 'validation': 64, 'test': 160}
 """
 
+from collections import Counter
 from pathlib import Path
 
 import datasets
@@ -36,15 +37,9 @@ from .smoke import resolve_data
 DEFAULT_HELD_OUT_TEST_SHARE = 0.2
 
 
-def load_agnews(
-    source: "str | RunConfig" = "fancyzhx/ag_news",
-    *,
-    test_source: str | None = None,
-    train_size: int | float | None = None,
-    validation_size: int | float = 0.1,
-    test_size: int | float | None = None,
-    seed: int = 42,
-) -> datasets.DatasetDict:
+def load_agnews(source: "str | RunConfig" = "fancyzhx/ag_news", *, test_source: str | None = None,
+                train_size: int | float | None = None, validation_size: int | float = 0.1,
+                test_size: int | float | None = None, seed: int = 42) -> datasets.DatasetDict:
     """Load AG News and return a DatasetDict with train, validation and test.
 
     Sizes are row counts, or a share (below 1) of the source's training split.
@@ -85,10 +80,9 @@ def require_every_class(train: datasets.Dataset, source: str) -> None:
     missing = [name for label, name in enumerate(CLASS_NAMES) if label not in present]
     if missing:
         held = ", ".join(name for label, name in enumerate(CLASS_NAMES) if label in present)
-        raise AgNewsError(
-            f"the training rows of {source!r} have no {', '.join(missing)} rows (only {held}); every class needs "
-            "some: check the file's label column, add rows of the missing classes, or hold out fewer rows with a "
-            f"smaller {setting('validation_size')}", field="data")
+        raise AgNewsError(f"the training rows of {source!r} have no {', '.join(missing)} rows (only {held}); every "
+                          "class needs some: check the file's label column, add rows of the missing classes, or hold "
+                          f"out fewer rows with a smaller {setting('validation_size')}", field="data")
 
 
 def describe_splits(splits: datasets.DatasetDict) -> dict:
@@ -98,10 +92,9 @@ def describe_splits(splits: datasets.DatasetDict) -> dict:
     """
     summary = {}
     for name, rows in splits.items():
-        counts = [0] * NUM_CLASSES
-        for label in rows["label"]:
-            counts[label] += 1
-        summary[name] = {"rows": len(rows), "per_class": dict(zip(CLASS_NAMES, counts))}
+        counts = Counter(rows["label"])
+        per_class = {class_name: counts[label] for label, class_name in enumerate(CLASS_NAMES)}
+        summary[name] = {"rows": len(rows), "per_class": per_class}
     summary["test_origin"] = splits["test"].info.description or "the source's test split"
     return summary
 
@@ -149,10 +142,8 @@ def _read_pool_and_test(source: str, test_source: str | None, seed: int):
         test.info.description = f"the test split of {source}"
     else:
         test, pool = stratified_take(pool, DEFAULT_HELD_OUT_TEST_SHARE, seed, "held-out test share")
-        test.info.description = (
-            f"{DEFAULT_HELD_OUT_TEST_SHARE:.0%} of {source}, held out (stratified, seed {seed}) "
-            "because it has no test split; pass test_source to use a real test set"
-        )
+        test.info.description = (f"{DEFAULT_HELD_OUT_TEST_SHARE:.0%} of {source}, held out (stratified, seed "
+                                 f"{seed}) because it has no test split; pass test_source to use a real test set")
     return pool, test
 
 

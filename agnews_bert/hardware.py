@@ -42,12 +42,8 @@ class Hardware:
 def detect_hardware() -> Hardware:
     """Look at the machine: the first CUDA GPU if there is one, else the CPU."""
     if torch.cuda.is_available():
-        return Hardware(
-            device="cuda",
-            name=torch.cuda.get_device_name(0),
-            capability=tuple(torch.cuda.get_device_capability(0)),
-            flash_attn_installed=importlib.util.find_spec("flash_attn") is not None,
-        )
+        return Hardware("cuda", torch.cuda.get_device_name(0), tuple(torch.cuda.get_device_capability(0)),
+                        flash_attn_installed=importlib.util.find_spec("flash_attn") is not None)
     return Hardware(device="cpu", name="CPU")
 
 
@@ -58,8 +54,8 @@ def choose_precision(requested: str, hardware: Hardware) -> str:
             return "fp32"
         return "bf16" if hardware.has_bf16 else "fp16"
     if requested == "bf16" and hardware.device == "cuda" and not hardware.has_bf16:
-        raise AgNewsError(f"{setting('precision', 'bf16')} needs an Ampere or newer GPU; the {hardware.name} has none: "
-                          "use fp16 or auto", field="precision")
+        raise AgNewsError(f"{setting('precision', 'bf16')} needs an Ampere or newer GPU; the {hardware.name} has "
+                          "none: use fp16 or auto", field="precision")
     if requested == "fp16" and hardware.device != "cuda":
         raise AgNewsError(f"{setting('precision', 'fp16')} needs a CUDA GPU; on this machine use fp32 or auto",
                           field="precision")

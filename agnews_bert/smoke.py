@@ -89,14 +89,8 @@ def build_smoke_tokenizer():
     import transformers
 
     return transformers.PreTrainedTokenizerFast(
-        tokenizer_file=str(SMOKE_TOKENIZER_FILE),
-        pad_token="[PAD]",
-        unk_token="[UNK]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=SMOKE_MAX_LENGTH,
-    )
+        tokenizer_file=str(SMOKE_TOKENIZER_FILE), pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
+        sep_token="[SEP]", mask_token="[MASK]", model_max_length=SMOKE_MAX_LENGTH)
 
 
 def smoke_model_config(tokenizer):
@@ -104,20 +98,10 @@ def smoke_model_config(tokenizer):
     import transformers
 
     return transformers.ModernBertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        max_position_embeddings=SMOKE_MAX_LENGTH,
-        global_attn_every_n_layers=2,
-        local_attention=64,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.cls_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-        cls_token_id=tokenizer.cls_token_id,
-        sep_token_id=tokenizer.sep_token_id,
-    )
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+        max_position_embeddings=SMOKE_MAX_LENGTH, global_attn_every_n_layers=2, local_attention=64,
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
+        cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id)
 
 
 def build_smoke_encoder(tokenizer):

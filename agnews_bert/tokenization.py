@@ -62,9 +62,7 @@ def check_max_length(tokenizer, max_length: int, model: str) -> None:
                           f"use at most {limit} (AG News texts need about 128)", field="max_length")
 
 
-def tokenize_dataset(
-    splits: datasets.DatasetDict, tokenizer, max_length: int, cache: bool = True
-) -> datasets.DatasetDict:
+def tokenize_dataset(splits: datasets.DatasetDict, tokenizer, max_length: int, cache: bool = True) -> datasets.DatasetDict:
     """Token ids for every split, truncated to max_length, unpadded.
 
     Keeps `label`, adds `input_ids`, `attention_mask` and `length` (tokens per
@@ -73,9 +71,8 @@ def tokenize_dataset(
     max_length, comes back at once.
     """
     tokenizer_hash = _tokenizer_hash(tokenizer)
-    return datasets.DatasetDict(
-        {name: _tokenize_split(rows, tokenizer, tokenizer_hash, max_length, cache) for name, rows in splits.items()}
-    )
+    return datasets.DatasetDict({name: _tokenize_split(rows, tokenizer, tokenizer_hash, max_length, cache)
+                                 for name, rows in splits.items()})
 
 
 def _tokenize_split(rows: datasets.Dataset, tokenizer, tokenizer_hash: str | None, max_length: int, cache: bool):
@@ -127,13 +124,12 @@ def encode_texts(tokenizer, texts: list, max_length: int) -> dict:
     offsets transformers would compute and drop (about a quarter of the time on AG News).
     Example (smoke tokenizer): ["Stocks rally"] -> {"input_ids": [[2, ..., 3]], "attention_mask": [[1, ..., 1]]}
     """
-    backend = getattr(tokenizer, "backend_tokenizer", None) if getattr(tokenizer, "is_fast", False) else None
-    encode = _compat.offsetless_batch_encoder(backend)
-    if encode is None:
+    if not getattr(tokenizer, "is_fast", False):
         encoded = tokenizer(texts, truncation=True, max_length=max_length, return_token_type_ids=False)
         return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+    backend = tokenizer.backend_tokenizer
     with _truncating(backend, max_length, tokenizer.truncation_side):
-        encodings = encode(texts, add_special_tokens=True)
+        encodings = backend.encode_batch_fast(texts, add_special_tokens=True)
     return {"input_ids": [e.ids for e in encodings], "attention_mask": [e.attention_mask for e in encodings]}
 
 
@@ -165,10 +161,6 @@ def token_length_summary(tokenized: datasets.Dataset, max_length: int) -> dict:
     Example: {"mean": 54.1, "median": 52, "p95": 81, "max": 128, "truncated_share": 0.004}
     """
     lengths = np.asarray(tokenized["length"])
-    return {
-        "mean": round(float(lengths.mean()), 1),
-        "median": int(np.median(lengths)),
-        "p95": int(np.percentile(lengths, 95)),
-        "max": int(lengths.max()),
-        "truncated_share": round(float((lengths >= max_length).mean()), 4),
-    }
+    return {"mean": round(float(lengths.mean()), 1), "median": int(np.median(lengths)),
+            "p95": int(np.percentile(lengths, 95)), "max": int(lengths.max()),
+            "truncated_share": round(float((lengths >= max_length).mean()), 4)}
