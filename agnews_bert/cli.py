@@ -28,10 +28,11 @@ from pathlib import Path
 from .config import DATA_VALIDATION_SHARE, PRESETS, RunConfig, field_kinds
 from .errors import AgNewsError, TrainingInterrupted, flag_style, setting
 from .hub import check_hub_names
-from .lab.folders import package_version
+from .lab.folders import CONFIG_FILE, load_run_config, package_version
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's code for a program stopped by Ctrl-C
+FIELD_NAMES = {spec.name for spec in fields(RunConfig)}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,12 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("run", help="a run folder, or its config.json")
     evaluate = _command(commands, "evaluate", _evaluate, "score a finished run's model on a test set")
     evaluate.add_argument("--data", help="test data (default: the data the run was trained on)")
-    evaluate.add_argument("--batch-size", type=_number(int), help="rows per batch (default: the run's eval batch)")
+    evaluate.add_argument("--batch-size", type=_parser({int}), help="rows per batch (default: the run's eval batch)")
     evaluate.add_argument("--json", action="store_true", help="print the whole report as JSON instead of a summary")
     predict = _command(commands, "predict", _predict, "label texts with a finished run's model")
     predict.add_argument("texts", nargs="*", help="texts to label (default: one per line from --file or stdin)")
     predict.add_argument("--file", help="a text file with one text per line")
-    predict.add_argument("--batch-size", type=_number(int), default=64)
+    predict.add_argument("--batch-size", type=_parser({int}), default=64)
     runs = _command(commands, "runs", _runs, "list finished runs, best test macro-F1 first")
     runs.add_argument("--output-dir", default="runs")
     push = _command(commands, "push", _push, "upload a finished run's model and model card to the Hugging Face Hub")
@@ -107,12 +108,9 @@ def _flag_options(spec) -> dict:
     options = {"help": spec.metadata["help"].replace("%", "%%")}  # argparse formats help with %
     if bool in allowed:
         return {**options, "action": argparse.BooleanOptionalAction}
-    parse = _size if float in allowed and int in allowed else _number(float) if float in allowed \
-        else _number(int) if int in allowed else str
     if type(None) in allowed:
         options["metavar"] = f"{spec.name.upper()}|None"
-        parse = _or_none(parse)
-    return {**options, "type": parse, "choices": spec.metadata["choices"] or None}
+    return {**options, "type": _parser(allowed), "choices": spec.metadata["choices"] or None}
 
 
 def config_from_flags(given: dict) -> RunConfig:
@@ -147,8 +145,7 @@ def flags_for(config: RunConfig) -> list:
 
 
 def _train(arguments) -> int:
-    config = config_from_flags({spec.name: getattr(arguments, spec.name) for spec in fields(RunConfig)
-                                if hasattr(arguments, spec.name)})
+    config = config_from_flags({name: value for name, value in vars(arguments).items() if name in FIELD_NAMES})
     check_hub_names({config.model: "model", config.data: "data set", config.test_data: "data set"})
     from .training import train  # after the config checks: a bad flag is reported without loading torch
 
@@ -157,13 +154,8 @@ def _train(arguments) -> int:
 
 
 def _flags(arguments) -> int:
-    path = Path(arguments.run)
-    path = path / "config.json" if path.is_dir() else path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise AgNewsError(f"cannot read {path} ({error.strerror}); pass a run folder or its config.json") from error
-    print(shlex.join(flags_for(RunConfig.from_json(text))))
+    run = Path(arguments.run)
+    print(shlex.join(flags_for(load_run_config(run.parent if run.name == CONFIG_FILE else run))))
     return 0
 
 
@@ -234,27 +226,21 @@ def _read_lines(path: str | None) -> list:
                           field="file") from error
 
 
-def _size(text: str):
-    """A row count ("2000") or a share ("0.1")."""
-    value = _number(float)(text)
-    return int(value) if value >= 1 and value.is_integer() else value
+def _parser(allowed: set):
+    """The argparse type for a field that takes these types: text, a number, a whole number, or a size.
 
-
-def _or_none(parse):
-    """`parse`, where "None" (any case) is None. Example: "none" -> None, "0.1" -> parse("0.1")"""
-    def parse_or_none(text: str):
-        return None if text.lower() == "none" else parse(text)
-
-    parse_or_none.__name__ = parse.__name__
-    return parse_or_none
-
-
-def _number(kind):
+    A size (int or float) is a row count ("2000" -> 2000) or a share ("0.1"); "None", in any
+    case, is None where the field allows it. Example: _parser({int})("many") -> error "'many' is not a whole number"
+    """
     def parse(text: str):
+        if type(None) in allowed and text.lower() == "none":
+            return None
+        if str in allowed:
+            return text
         try:
-            return kind(text)
+            value = float(text) if float in allowed else int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'' if float in allowed else 'whole '}number") from None
+        return int(value) if int in allowed and value >= 1 and float(value).is_integer() else value
 
-    parse.__name__ = kind.__name__
     return parse

@@ -110,8 +110,7 @@ class RunConfig:
         None, build the config with `from_json` or `dataclasses.replace`.
         """
         _reject_unknown_fields(changes)
-        kept = {key: value for key, value in changes.items() if value is not None}
-        return replace(self, **kept).validated()
+        return replace(self, **{key: value for key, value in changes.items() if value is not None}).validated()
 
     def validated(self) -> "RunConfig":
         """Return self if every field holds what it takes, else raise AgNewsError naming the field.
@@ -120,7 +119,10 @@ class RunConfig:
         """
         for spec in fields(self):
             _check_field(spec, getattr(self, spec.name))
-        _check_run_name(self.run_name)
+        name = self.run_name
+        if name is not None and (not RUN_NAME_PATTERN.match(name) or ".." in name):
+            raise AgNewsError(f"{setting('run_name', name)} is not allowed: use letters, digits, '.', '_' and '-' "
+                              "only (no '/', no '..'), so the run stays inside the output folder", field="run_name")
         return self
 
     @property
@@ -167,8 +169,7 @@ class RunConfig:
     @property
     def settings_fingerprint(self) -> str:
         """6 hex digits that change whenever `identity` does. Example: "3f9a1c" """
-        text = json.dumps(self.identity, sort_keys=True)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+        return hashlib.sha256(json.dumps(self.identity, sort_keys=True).encode("utf-8")).hexdigest()[:6]
 
     def to_json(self) -> str:
         """The config as pretty JSON (what config.json in a run folder holds)."""
@@ -311,11 +312,8 @@ def _check_field(spec, value) -> None:
 
 
 def _fits(allowed: set, value) -> bool:
-    if bool in allowed or isinstance(value, bool):
-        return bool in allowed and isinstance(value, bool)
-    if float in allowed:
-        return isinstance(value, (int, float))
-    return isinstance(value, int if int in allowed else str)
+    wanted = bool if bool in allowed else (int, float) if float in allowed else int if int in allowed else str
+    return isinstance(value, wanted) and isinstance(value, bool) == (wanted is bool)  # True is an int, not a number
 
 
 def _type_words(allowed: set) -> str:
@@ -323,12 +321,6 @@ def _type_words(allowed: set) -> str:
     words = ("True or False" if bool in allowed else "a number" if float in allowed
              else "a whole number" if int in allowed else "a text (write a path as str(path))")
     return f"{words}, or None" if type(None) in allowed else words
-
-
-def _check_run_name(name) -> None:
-    if name is not None and (not RUN_NAME_PATTERN.match(name) or ".." in name):
-        raise AgNewsError(f"{setting('run_name', name)} is not allowed: use letters, digits, '.', '_' and '-' only "
-                          "(no '/', no '..'), so the run stays inside the output folder", field="run_name")
 
 
 PRESETS = {

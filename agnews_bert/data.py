@@ -47,7 +47,8 @@ def load_agnews(source: "str | RunConfig" = "fancyzhx/ag_news", *, test_source: 
     The test split's `info.description` says where its rows came from.
     """
     if isinstance(source, RunConfig):
-        return load_agnews(**data_arguments(source))
+        return load_agnews(source.data, test_source=source.test_data, train_size=source.train_size,
+                           validation_size=source.validation_size, test_size=source.test_size, seed=source.seed)
     pool, test = _read_pool_and_test(source, test_source, seed)
     pool = _drop_texts_seen_in(pool, test)
     validation, rest = stratified_take(pool, validation_size, seed, "validation_size")
@@ -58,17 +59,6 @@ def load_agnews(source: "str | RunConfig" = "fancyzhx/ag_news", *, test_source: 
         test, _ = stratified_take(test, test_size, seed, "test_size")
         test.info.description = description
     return datasets.DatasetDict(train=train, validation=validation, test=test)
-
-
-def data_arguments(config: RunConfig) -> dict:
-    """The load_agnews keyword arguments that a RunConfig asks for.
-
-    Example:
-        >>> data_arguments(RunConfig.from_preset("smoke"))["validation_size"]
-        64
-    """
-    return dict(source=config.data, test_source=config.test_data, train_size=config.train_size,
-                validation_size=config.validation_size, test_size=config.test_size, seed=config.seed)
 
 
 def require_every_class(train: datasets.Dataset, source: str) -> None:
@@ -107,9 +97,10 @@ def stratified_take(rows: datasets.Dataset, size, seed: int, field: str):
     """
     count = size if size >= 1 else round(size * len(rows))
     asked = setting(field, size) if field.isidentifier() else f"the {field} {size!r}"
+    field = field if field.isidentifier() else "data"  # a share the package chose: the data is too small for it
     if count < NUM_CLASSES or count >= len(rows):
         raise AgNewsError(f"{asked} asks for {count} of {len(rows)} rows: use at least {NUM_CLASSES} (one per "
-                          f"class) and fewer than {len(rows)}", field=field if field.isidentifier() else "data")
+                          f"class) and fewer than {len(rows)}", field=field)
     try:
         parts = rows.train_test_split(test_size=int(count), stratify_by_column="label", seed=seed)
     except ValueError as error:
@@ -125,10 +116,7 @@ def _take_training_rows(rest: datasets.Dataset, train_size, pool_rows: int, seed
         raise AgNewsError(f"{setting('train_size', train_size)} asks for {count} rows but only {len(rest)} are "
                           f"left after holding out validation; lower {setting('train_size')} or "
                           f"{setting('validation_size')}", field="train_size")
-    if count == len(rest):
-        return rest
-    taken, _ = stratified_take(rest, count, seed, "train_size")
-    return taken
+    return rest if count == len(rest) else stratified_take(rest, count, seed, "train_size")[0]
 
 
 def _read_pool_and_test(source: str, test_source: str | None, seed: int):

@@ -82,7 +82,9 @@ def check_hub_names(names: dict) -> None:
 def hub_is_reachable(timeout: float = PROBE_SECONDS) -> bool:
     """True when the Hub's endpoint answers an HTTP request at all (any status) within `timeout` seconds."""
     try:
-        urllib.request.urlopen(urllib.request.Request(_endpoint(), method="HEAD"), timeout=timeout).close()
+        from huggingface_hub import constants  # HF_ENDPOINT, as the libraries read it
+
+        urllib.request.urlopen(urllib.request.Request(constants.ENDPOINT + "/", method="HEAD"), timeout=timeout).close()
     except urllib.error.HTTPError:  # it answered, if only with an error status
         return True
     except (OSError, ValueError):  # refused, no route, no name, timed out, or a malformed HF_ENDPOINT
@@ -101,12 +103,7 @@ def _offline_mode() -> bool:
                for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
-def _endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/") + "/"
-
-
 def _hub_cache() -> Path:
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
-    return Path(home).expanduser() / "hub"
+    from huggingface_hub import constants  # the cache folder as the libraries find it (HF_HUB_CACHE, HF_HOME, ...)
+
+    return Path(constants.HF_HUB_CACHE).expanduser()

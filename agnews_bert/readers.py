@@ -39,9 +39,7 @@ def read_local_source(path, field: str = "data") -> datasets.DatasetDict:
     if not path.exists():
         hint = f", or use {setting('data', 'smoke')}" if field == "data" else ""
         raise AgNewsError(f"{setting(field, str(path))} does not exist; check the path{hint}", field=field)
-    if path.is_dir():
-        return _read_folder(path)
-    return datasets.DatasetDict(train=read_file(path))
+    return _read_folder(path) if path.is_dir() else datasets.DatasetDict(train=read_file(path))
 
 
 def read_file(path: Path) -> datasets.Dataset:
@@ -138,10 +136,9 @@ def _read_parquet(path: Path) -> datasets.Dataset:
     import pyarrow.parquet as parquet
 
     try:
-        table = parquet.read_table(path)
+        columns = parquet.read_table(path).to_pydict()
     except Exception as error:  # pyarrow raises its own types for a damaged file
         raise AgNewsError(f"{path.name} is not a readable Parquet file ({error})") from error
-    columns = table.to_pydict()
     return table_rows(columns, list(columns), path.name)
 
 

@@ -57,15 +57,11 @@ def smoke_checkpoint(cache_dir=None) -> Path:
     import transformers
 
     key = hashlib.sha256(SMOKE_TOKENIZER_FILE.read_bytes() + transformers.__version__.encode()).hexdigest()[:12]
-    folder = Path(cache_dir or _cache_dir()) / f"smoke-model-{key}"
+    cache_dir = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agnews_bert"
+    folder = Path(cache_dir) / f"smoke-model-{key}"
     if not (folder / "config.json").exists():
         _build_atomically(folder)
     return folder
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "agnews_bert"
 
 
 def _build_atomically(folder: Path) -> None:

@@ -232,7 +232,7 @@ def test_flags_of_a_run_folder_repeat_the_run_through_the_console_script(tmp_pat
     (form_run / "config.json").write_text(config.to_json(), encoding="utf-8")
     script = shutil.which("agnews-bert")
     environment = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
-    printed = subprocess.run([script, "flags", str(form_run)], capture_output=True, text=True, env=environment,
+    printed = subprocess.run([script, "flags", str(form_run / "config.json")], capture_output=True, text=True, env=environment,
                              timeout=300)
     assert printed.returncode == 0, printed.stderr[-2000:]
     assert "--warmup-ratio 0.2" in printed.stdout and "--no-group-by-length" in printed.stdout
@@ -245,4 +245,4 @@ def test_flags_of_a_run_folder_repeat_the_run_through_the_console_script(tmp_pat
 
 def test_flags_of_a_missing_run_say_what_to_pass(tmp_path, capsys):
     assert main(["flags", str(tmp_path / "nowhere")]) == 2
-    assert "pass a run folder or its config.json" in capsys.readouterr().err
+    assert "nowhere/config.json does not exist; is this a finished run folder?" in capsys.readouterr().err

@@ -49,6 +49,8 @@ CASES = {
     "max-length-out-of-range": (["train", "--preset", "smoke", "--max-length", "9000", "--output-dir", "<out>"],
                                 "--max-length 9000"),
     "negative-seed": (["train", "--preset", "smoke", "--seed", "-1", "--output-dir", "<out>"], "--seed -1"),
+    "zero-patience": (["train", "--preset", "smoke", "--early-stopping-patience", "0", "--output-dir", "<out>"],
+                      "(try 2, or --early-stopping-patience None to train every epoch)"),
     "train-size-share-above-1": (["train", "--preset", "smoke", "--train-size", "1.5", "--output-dir", "<out>"],
                                  "--train-size 1.5"),
     "zero-validation-size": (["train", "--preset", "smoke", "--validation-size", "0", "--output-dir", "<out>"],
@@ -121,6 +123,8 @@ CASES = {
     # a finished run: refusing to train it again is the point
     "finished-run-without-overwrite": (["train", "--preset", "smoke", "--output-dir", "<run_parent>", "--run-name",
                                         "<run_name>"], "--overwrite"),
+    "unfinished-run-with-other-settings": (["train", "--preset", "smoke", "--output-dir", "<inputs>/unfinished",
+                                            "--run-name", "half", "--seed", "5"], "pass --no-resume to start it over"),
     # predict and evaluate
     "predict-a-folder-without-a-model": (["predict", "<inputs>", "text"], "holds no saved model"),
     "predict-zero-batch-size": (["predict", "<run>", "text", "--batch-size", "0"], "--batch-size 0"),
@@ -136,7 +140,7 @@ CASES = {
     "push-a-folder-that-is-not-a-run": (["push", "<inputs>", "--repo-id", "your-name/agnews-smoke"],
                                         "agnews-bert: error: <inputs> is not a finished run"),
     "push-a-bad-repo-id": (["push", "<run>", "--repo-id", "your name/agnews smoke"],
-                           "agnews-bert: error: --repo-id 'your name/agnews smoke' is not a Hub repo name"),
+                           "agnews-bert: error: --repo-id your name/agnews smoke is not a Hub repo name"),
     "push-without-a-token": (["push", "<run>", "--repo-id", "your-name/agnews-smoke"],
                              "agnews-bert: error: no Hugging Face token found: create a write token at "
                              "https://huggingface.co/settings/tokens, then set it as HF_TOKEN"),
@@ -198,6 +202,8 @@ def inputs(tmp_path_factory, smoke_run):
     shutil.copytree(Path(smoke_run["run_dir"]) / "model", text_boolean_run / "model")
     config = json.loads((Path(smoke_run["run_dir"]) / "config.json").read_text(encoding="utf-8"))
     (text_boolean_run / "config.json").write_text(json.dumps({**config, "trust_remote_code": "false"}))
+    (folder / "unfinished" / "half").mkdir(parents=True)  # started with seed 42, never finished
+    (folder / "unfinished" / "half" / "config.json").write_text(ab.RunConfig.from_preset("smoke").to_json())
     run_dir = Path(smoke_run["run_dir"])
     return {"<inputs>": str(folder), "<out>": str(folder / "out"), "<empty_folder>": str(folder / "empty_folder"),
             **{f"<{name}>": str(folder / name) for name in ("no_tokenizer", "no_config", "other_tokenizer")},
@@ -243,6 +249,87 @@ def test_bad_input_exits_2_with_one_line_on_stderr(name, outcomes, inputs):
     assert len(lines) == 1, finished.stderr[-2000:]
     assert re.match(r"agnews-bert( [a-z]+)?: error: ", lines[0])
     assert fill(CASES[name][1], inputs) in lines[0]
+
+
+def _finished_run_config(inputs):
+    from agnews_bert.lab.folders import load_run_config
+
+    return load_run_config(inputs["<run>"])
+
+
+def _refuse_finished(inputs):
+    from agnews_bert.lab.folders import refuse_finished_run
+
+    refuse_finished_run(_finished_run_config(inputs))
+
+
+def _refuse_other_settings(inputs):
+    from agnews_bert.lab.folders import refuse_other_settings
+
+    config = ab.RunConfig.from_preset("smoke", output_dir=inputs["<inputs>"] + "/unfinished", run_name="half", seed=5)
+    refuse_other_settings(Path(config.output_dir) / "half", config)
+
+
+def _unreachable_model(inputs):
+    from agnews_bert.hub import unreachable_error
+
+    raise unreachable_error("bert-base-uncased", "model")
+
+
+def _bad_repo_id(inputs):
+    from agnews_bert.lab.sharing import check_repo_id
+
+    check_repo_id("your name/agnews smoke")
+
+
+# A case above, raised again from Python: (the call, its field, the keyword wording, the flag wording in the CLI).
+BOTH_WAYS = {
+    "negative-lr": (lambda inputs: ab.RunConfig.from_preset("smoke", lr=-1), "lr", "lr=-1 is out of range: use a "
+                    "number from 1e-07 to 1", "agnews-bert: error: --lr -1.0 is out of range: use a number from 1e-07"),
+    "zero-batch-size": (lambda inputs: ab.RunConfig.from_preset("smoke", batch_size=0), "batch_size",
+                        "batch_size=0 is out of range", "--batch-size 0 is out of range"),
+    "run-name-escapes": (lambda inputs: ab.RunConfig.from_preset("smoke", run_name="../outside"), "run_name",
+                         "run_name='../outside' is not allowed", "--run-name ../outside is not allowed"),
+    "zero-patience": (lambda inputs: ab.RunConfig.from_preset("smoke", early_stopping_patience=0),
+                      "early_stopping_patience", "(try 2, or early_stopping_patience=None to train every epoch)",
+                      "(try 2, or --early-stopping-patience None to train every epoch)"),
+    "max-length-above-the-model-limit": (
+        lambda inputs: ab.notebook.check_max_length(ab.load_tokenizer("smoke"), 512, "smoke"), "max_length",
+        "max_length=512 is above smoke's limit of 128", "--max-length 512 is above smoke's limit of 128"),
+    "missing-data-file": (lambda inputs: ab.load_agnews(inputs["<inputs>"] + "/missing.csv"), "data",
+                          "data='<inputs>/missing.csv' does not exist; check the path, or use data='smoke'",
+                          "--data <inputs>/missing.csv does not exist; check the path, or use --data smoke"),
+    "missing-test-data-file": (lambda inputs: ab.load_agnews("smoke", test_source=inputs["<inputs>"] +
+                                                             "/missing-test.csv"), "test_data",
+                               "test_data='<inputs>/missing-test.csv' does not exist",
+                               "--test-data <inputs>/missing-test.csv does not exist"),
+    "one-class-training-data": (lambda inputs: ab.load_agnews(inputs["<inputs>"] + "/one_class.csv"), "data",
+                                "with a smaller validation_size=...", "with a smaller --validation-size ..."),
+    "training-rows-and-validation-too-many": (
+        lambda inputs: ab.load_agnews("smoke", train_size=420, validation_size=64), "train_size",
+        "train_size=420 asks for 420 rows but only 416 are left after holding out validation; lower train_size=... "
+        "or validation_size=...", "--train-size 420 asks for 420 rows"),
+    "hub-model-unreachable": (_unreachable_model, "model",
+                              "a local model folder as model=..., or try preset='smoke'",
+                              "a local model folder as --model ..., or try --preset smoke"),
+    "finished-run-without-overwrite": (_refuse_finished, "overwrite", "pass overwrite=True to train it again, or "
+                                       "run_name=... to keep both", "pass --overwrite to train it again, or "
+                                       "--run-name ... to keep both"),
+    "unfinished-run-with-other-settings": (_refuse_other_settings, "resume", "pass resume=False to start it over",
+                                           "pass --no-resume to start it over"),
+    "push-a-bad-repo-id": (_bad_repo_id, "repo_id", "repo_id='your name/agnews smoke' is not a Hub repo name",
+                           "--repo-id your name/agnews smoke is not a Hub repo name"),
+}
+
+
+@pytest.mark.parametrize("name", list(BOTH_WAYS))
+def test_a_bad_value_names_its_field_as_a_keyword_in_python_and_as_a_flag_in_the_cli(name, outcomes, inputs):
+    call, field, keyword_words, flag_words = BOTH_WAYS[name]
+    with pytest.raises(ab.AgNewsError) as error:
+        call(inputs)
+    assert error.value.field == field
+    assert fill(keyword_words, inputs) in str(error.value) and " --" not in str(error.value)
+    assert fill(flag_words, inputs) in outcomes[name].stderr and f" {field}=" not in outcomes[name].stderr
 
 
 def test_the_bad_input_cases_left_no_run_behind(outcomes, inputs):
