@@ -2,9 +2,9 @@
 
 `train`'s flags are built from `RunConfig`'s fields, as transformers'
 `HfArgumentParser` builds them from dataclasses: one flag per field, named
-after it (`--batch-size`; `lr` keeps its short `--lr`), with the field's help,
-its type from the annotation, its choices, `--x/--no-x` for a bool, and `none`
-for a field that may be None. Adding a field adds its flag. `flags` prints the
+after it (`batch_size` -> `--batch-size`), with the field's help, its type
+from the annotation, its choices, `--x/--no-x` for a bool, and `None` for a
+field that may be None. Adding a field adds its flag. `flags` prints the
 flags that rebuild a saved run's config.json, so a run made in the notebook's
 form can be repeated here.
 

@@ -123,8 +123,6 @@ CASES = {
     # a finished run: refusing to train it again is the point
     "finished-run-without-overwrite": (["train", "--preset", "smoke", "--output-dir", "<run_parent>", "--run-name",
                                         "<run_name>"], "--overwrite"),
-    "unfinished-run-with-other-settings": (["train", "--preset", "smoke", "--output-dir", "<inputs>/unfinished",
-                                            "--run-name", "half", "--seed", "5"], "pass --no-resume to start it over"),
     # predict and evaluate
     "predict-a-folder-without-a-model": (["predict", "<inputs>", "text"], "holds no saved model"),
     "predict-zero-batch-size": (["predict", "<run>", "text", "--batch-size", "0"], "--batch-size 0"),
@@ -202,8 +200,6 @@ def inputs(tmp_path_factory, smoke_run):
     shutil.copytree(Path(smoke_run["run_dir"]) / "model", text_boolean_run / "model")
     config = json.loads((Path(smoke_run["run_dir"]) / "config.json").read_text(encoding="utf-8"))
     (text_boolean_run / "config.json").write_text(json.dumps({**config, "trust_remote_code": "false"}))
-    (folder / "unfinished" / "half").mkdir(parents=True)  # started with seed 42, never finished
-    (folder / "unfinished" / "half" / "config.json").write_text(ab.RunConfig.from_preset("smoke").to_json())
     run_dir = Path(smoke_run["run_dir"])
     return {"<inputs>": str(folder), "<out>": str(folder / "out"), "<empty_folder>": str(folder / "empty_folder"),
             **{f"<{name}>": str(folder / name) for name in ("no_tokenizer", "no_config", "other_tokenizer")},
@@ -263,13 +259,6 @@ def _refuse_finished(inputs):
     refuse_finished_run(_finished_run_config(inputs))
 
 
-def _refuse_other_settings(inputs):
-    from agnews_bert.lab.folders import refuse_other_settings
-
-    config = ab.RunConfig.from_preset("smoke", output_dir=inputs["<inputs>"] + "/unfinished", run_name="half", seed=5)
-    refuse_other_settings(Path(config.output_dir) / "half", config)
-
-
 def _unreachable_model(inputs):
     from agnews_bert.hub import unreachable_error
 
@@ -315,8 +304,6 @@ BOTH_WAYS = {
     "finished-run-without-overwrite": (_refuse_finished, "overwrite", "pass overwrite=True to train it again, or "
                                        "run_name=... to keep both", "pass --overwrite to train it again, or "
                                        "--run-name ... to keep both"),
-    "unfinished-run-with-other-settings": (_refuse_other_settings, "resume", "pass resume=False to start it over",
-                                           "pass --no-resume to start it over"),
     "push-a-bad-repo-id": (_bad_repo_id, "repo_id", "repo_id='your name/agnews smoke' is not a Hub repo name",
                            "--repo-id your name/agnews smoke is not a Hub repo name"),
 }
@@ -330,6 +317,24 @@ def test_a_bad_value_names_its_field_as_a_keyword_in_python_and_as_a_flag_in_the
     assert error.value.field == field
     assert fill(keyword_words, inputs) in str(error.value) and " --" not in str(error.value)
     assert fill(flag_words, inputs) in outcomes[name].stderr and f" {field}=" not in outcomes[name].stderr
+
+
+def test_an_unfinished_run_with_other_settings_names_resume_as_a_keyword_and_as_the_no_resume_switch(tmp_path):
+    from agnews_bert.lab.folders import refuse_other_settings
+
+    (tmp_path / "half").mkdir()  # started with seed 42, never finished
+    (tmp_path / "half" / "config.json").write_text(ab.RunConfig.from_preset("smoke").to_json(), encoding="utf-8")
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="half", seed=5)
+    with pytest.raises(ab.AgNewsError) as error:
+        refuse_other_settings(tmp_path / "half", config)
+    assert error.value.field == "resume" and "pass resume=False to start it over" in str(error.value)
+    finished = subprocess.run([CONSOLE_SCRIPT, "train", "--preset", "smoke", "--output-dir", str(tmp_path),
+                               "--run-name", "half", "--seed", "5"], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, env=offline_environment(os.environ, tmp_path / "hf"),
+                              timeout=300)
+    assert finished.returncode == 2  # after the "Data:" and "Hardware:" lines: the folder is checked once they are
+    assert "pass --no-resume to start it over" in finished.stderr.splitlines()[-1]
+    assert "resume=False" not in finished.stderr
 
 
 def test_the_bad_input_cases_left_no_run_behind(outcomes, inputs):
