@@ -9,11 +9,13 @@ Known differences:
 - transformers 5.2 replaced `group_by_length=True` with
   `train_sampling_strategy="group_by_length"`;
 - `warmup_ratio` became a float `warmup_steps` (a value below 1 is a ratio);
-- `Trainer(tokenizer=...)` became `Trainer(processing_class=...)` (4.46);
+- `Trainer(tokenizer=...)` became `Trainer(processing_class=...)` in 4.46, before
+  our oldest transformers: only the name stays here, for the callers;
 - torch 2.9 replaced `allow_tf32` flags with `fp32_precision = "tf32"`;
 - transformers 5.x groups evaluation batches by length too when training's are
   grouped, so scoring uses its own Trainer without grouping (predict.score);
-- tokenizers 0.20 added `encode_batch_fast` (a batch encoder without offsets);
+- tokenizers 0.20 added `encode_batch_fast` (a batch encoder without offsets),
+  which transformers 4.48's tokenizers (0.21) always have;
 - datasets keeps a data set's fingerprint in the private `_fingerprint`;
 - ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`;
 - transformers 5 draws a "Writing model shards" bar at each save (every
@@ -66,18 +68,13 @@ def warmup_kwargs(warmup_ratio: float) -> dict:
 
 
 def trainer_tokenizer_kwargs(tokenizer) -> dict:
-    """The Trainer keyword that takes the tokenizer (saved with each checkpoint)."""
-    import transformers
-
-    if "processing_class" in inspect.signature(transformers.Trainer.__init__).parameters:
-        return {"processing_class": tokenizer}
-    return {"tokenizer": tokenizer}
+    """The Trainer keyword that takes the tokenizer (saved with each checkpoint). Example: {"processing_class": tok}"""
+    return {"processing_class": tokenizer}
 
 
 def trainer_tokenizer(trainer):
-    """The tokenizer a Trainer was given (`processing_class`, `tokenizer` before 4.46), else its collator's."""
-    found = getattr(trainer, "processing_class", None) or getattr(trainer, "tokenizer", None)
-    return found or getattr(trainer.data_collator, "tokenizer", None)
+    """The tokenizer a Trainer was given, else its collator's."""
+    return getattr(trainer, "processing_class", None) or getattr(trainer.data_collator, "tokenizer", None)
 
 
 def enable_tf32_matmuls() -> None:
@@ -127,11 +124,6 @@ def tooltip_kwargs(text: str) -> dict:
     return {"tooltip": text} if ipywidgets_major_version() >= 8 else {"description_tooltip": text}
 
 
-def offsetless_batch_encoder(backend):
-    """The Rust tokenizer's batch encoder that skips character offsets; None if it has none."""
-    return getattr(backend, "encode_batch_fast", None) if backend is not None else None
-
-
 def dataset_fingerprint(rows) -> str | None:
     """The hash datasets keeps of a data set's content and history; None if this datasets has none."""
     return getattr(rows, "_fingerprint", None)
@@ -149,7 +141,6 @@ def float32_weights_kwargs() -> dict:
 
     keyword = "dtype" if Version(transformers.__version__) >= Version(DTYPE_KEYWORD_SINCE) else "torch_dtype"
     return {keyword: torch.float32}
-
 
 
 def hub_request_errors() -> tuple:

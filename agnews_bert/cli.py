@@ -1,28 +1,38 @@
-"""The command line: `agnews-bert train | evaluate | predict | runs | push`.
+"""The command line: `agnews-bert train | flags | evaluate | predict | runs | push`.
+
+`train`'s flags are built from `RunConfig`'s fields, as transformers'
+`HfArgumentParser` builds them from dataclasses: one flag per field, named
+after it (`batch_size` -> `--batch-size`), with the field's help, its type
+from the annotation, its choices, `--x/--no-x` for a bool, and `None` for a
+field that may be None. Adding a field adds its flag. `flags` prints the
+flags that rebuild a saved run's config.json, so a run made in the notebook's
+form can be repeated here.
 
 Every problem a user can fix prints one line, `agnews-bert: error: ...`, and
-exits with status 2; `--debug` shows the traceback instead.
+exits with status 2; `--debug` shows the traceback instead. The command runs
+inside `errors.flag_style()`, so a message names a setting as its flag (`--lr -1`).
 
 Example:
     $ agnews-bert train --preset smoke
+    $ agnews-bert train $(agnews-bert flags runs/smoke_nall_lr3e-03_ep6_seed42)
     $ agnews-bert predict runs/smoke_nall_lr3e-03_ep6_seed42 "Stocks fell on Monday"
-    $ agnews-bert push runs/smoke_nall_lr3e-03_ep6_seed42 --repo-id your-name/agnews-smoke
 """
 
 import argparse
 import json
-import re
+import shlex
 import sys
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
+from pathlib import Path
 
-from .config import METHODS, PRESETS, RunConfig
-from .errors import AgNewsError, TrainingInterrupted
+from .config import DATA_VALIDATION_SHARE, PRESETS, RunConfig, field_kinds
+from .errors import AgNewsError, TrainingInterrupted, flag_style, setting
 from .hub import check_hub_names
-from .lab.folders import package_version
+from .lab.folders import CONFIG_FILE, load_run_config, package_version
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's code for a program stopped by Ctrl-C
-OWN_DATA_VALIDATION_SHARE = 0.1  # with --data: all rows train, less this stratified share for validation
+FIELD_NAMES = {spec.name for spec in fields(RunConfig)}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,10 +44,10 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv=None) -> int:
     """Entry point of the console script and of `python -m agnews_bert`."""
-    parser = build_parser()
-    arguments = parser.parse_args(argv)
+    arguments = build_parser().parse_args(argv)
     try:
-        return arguments.handler(arguments)
+        with flag_style():
+            return arguments.handler(arguments)
     except TrainingInterrupted as error:
         print(f"agnews-bert: {error}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -47,148 +57,106 @@ def main(argv=None) -> int:
     except AgNewsError as error:
         if arguments.debug:
             raise
-        print(f"agnews-bert: error: {in_flags(str(error))}", file=sys.stderr)
+        print(f"agnews-bert: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-
-
-# Library errors name keyword arguments, as a notebook user types them; here they become flags.
-_SWITCHES = {"overwrite=True": "--overwrite", "resume=False": "--no-resume",
-             "trust_remote_code=True": "--trust-remote-code"}
-_KEYWORD = re.compile(r"\b(" + "|".join(field.name for field in fields(RunConfig)) + r")=(\.\.\.|'[^']*'|\"[^\"]*\"|[^\s,;)]*)")
-
-
-def in_flags(message: str) -> str:
-    """A library message with its keyword arguments written as this command's flags.
-
-    Example: "pass overwrite=True, or run_name=..." -> "pass --overwrite, or --run-name ..."
-    """
-    for keyword, switch in _SWITCHES.items():
-        message = message.replace(keyword, switch)
-
-    def flag(match):
-        value = match.group(2).strip("'\"")
-        return f"--{match.group(1).replace('_', '-')} {value}".rstrip()
-
-    return _KEYWORD.sub(flag, message)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="agnews-bert", description="Fine-tune BERT-family encoders on AG News.")
     parser.add_argument("--version", action="version", version=f"agnews-bert {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    _add_train(commands)
-    _add_evaluate(commands)
-    _add_predict(commands)
-    _add_runs(commands)
-    _add_push(commands)
+    train = _command(commands, "train", _train, "fine-tune a model and score it on the test split")
+    for spec in sorted(fields(RunConfig), key=lambda spec: spec.name != "preset"):  # --preset first
+        train.add_argument(flag_name(spec.name), dest=spec.name, default=argparse.SUPPRESS, **_flag_options(spec))
+    flags = _command(commands, "flags", _flags, "print the train flags that repeat a run (from its config.json)")
+    flags.add_argument("run", help="a run folder, or its config.json")
+    evaluate = _command(commands, "evaluate", _evaluate, "score a finished run's model on a test set")
+    evaluate.add_argument("--data", help="test data (default: the data the run was trained on)")
+    evaluate.add_argument("--batch-size", type=_parser({int}), help="rows per batch (default: the run's eval batch)")
+    evaluate.add_argument("--json", action="store_true", help="print the whole report as JSON instead of a summary")
+    predict = _command(commands, "predict", _predict, "label texts with a finished run's model")
+    predict.add_argument("texts", nargs="*", help="texts to label (default: one per line from --file or stdin)")
+    predict.add_argument("--file", help="a text file with one text per line")
+    predict.add_argument("--batch-size", type=_parser({int}), default=64)
+    runs = _command(commands, "runs", _runs, "list finished runs, best test macro-F1 first")
+    runs.add_argument("--output-dir", default="runs")
+    push = _command(commands, "push", _push, "upload a finished run's model and model card to the Hugging Face Hub")
+    push.add_argument("--repo-id", required=True, help="the Hub model repo, e.g. your-name/agnews-bert-minilm "
+                      "(created if missing; token from HF_TOKEN, Colab's secrets or `hf auth login`)")
+    push.add_argument("--private", action="store_true", default=None, help="create the repo as private")
     return parser
 
 
-def _add_common(command) -> None:
+def _command(commands, name: str, handler, help: str):
+    """A subcommand with --debug; evaluate, predict and push take a finished run folder first."""
+    command = commands.add_parser(name, help=help)
+    if name in ("evaluate", "predict", "push"):
+        command.add_argument("run_dir", help="a finished run folder")
     command.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    command.set_defaults(handler=handler)
+    return command
 
 
-def _add_train(commands) -> None:
-    command = commands.add_parser("train", help="fine-tune a model and score it on the test split")
-    command.add_argument("--preset", default="colab", choices=sorted(PRESETS), help="starting settings (default: colab)")
-    command.add_argument("--model", help="Hub id or local folder, e.g. answerdotai/ModernBERT-base")
-    command.add_argument("--data", help="Hub id, local file or folder, or 'smoke'")
-    command.add_argument("--test-data", help="a separate test set (default: the data's test split)")
-    command.add_argument("--train-size", type=_size,
-                         help="training rows, or a share like 0.1 (default with --data: all rows left after validation)")
-    command.add_argument("--validation-size", type=_size, help="validation rows held out of the training data "
-                         f"(default with --data: a stratified {OWN_DATA_VALIDATION_SHARE:.0%})")
-    command.add_argument("--test-size", type=_size, help="score only this many test rows")
-    command.add_argument("--epochs", type=_number(float), help="passes over the training rows")
-    command.add_argument("--lr", type=_number(float), help="peak learning rate (default: the model family's)")
-    command.add_argument("--batch-size", type=_number(int), help="training rows per step and device")
-    command.add_argument("--max-length", type=_number(int), help="tokens kept per text")
-    command.add_argument("--seed", type=_number(int), help="random seed for splits, head and shuffling")
-    command.add_argument("--method", choices=METHODS, help="what is trained: every weight (full, the default), "
-                         "LoRA adapters and the head (lora), or the head on a frozen encoder (linear-probe)")
-    command.add_argument("--lora-r", type=_number(int), help="rank of the LoRA adapters (default: 8)")
-    command.add_argument("--lora-alpha", type=_number(int), help="LoRA scale, alpha / r (default alpha: 16)")
-    command.add_argument("--lora-dropout", type=_number(float), help="dropout on the LoRA adapters' input (default: 0.1)")
-    command.add_argument("--early-stopping-patience", type=_number(int),
-                         help="stop after this many epochs without a better validation macro-F1 (default: off)")
-    command.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"])
-    command.add_argument("--output-dir", help="folder that holds the run folders (default: runs)")
-    command.add_argument("--run-name", help="name of this run's folder (default: built from the settings)")
-    command.add_argument("--checkpoint-dir", help="fast local folder for checkpoints, mirrored into the run folder")
-    command.add_argument("--trust-remote-code", action="store_true", default=None,
-                         help="let a Hub model run its own Python code (off unless you trust its authors)")
-    command.add_argument("--overwrite", action="store_true", default=None, help="replace a finished run folder")
-    command.add_argument("--no-resume", dest="resume", action="store_false", default=None,
-                         help="start over instead of continuing from the last checkpoint")
-    _add_common(command)
-    command.set_defaults(handler=_train)
+def flag_name(name: str) -> str:
+    """The `train` flag of a RunConfig field, as errors.setting writes it. Example: "batch_size" -> "--batch-size" """
+    return "--" + name.replace("_", "-")
 
 
-def _add_evaluate(commands) -> None:
-    command = commands.add_parser("evaluate", help="score a finished run's model on a test set")
-    command.add_argument("run_dir", help="a finished run folder")
-    command.add_argument("--data", help="test data (default: the data the run was trained on)")
-    command.add_argument("--batch-size", type=_number(int), help="rows per batch (default: the run's evaluation batch)")
-    command.add_argument("--json", action="store_true", help="print the whole report as JSON instead of a summary")
-    _add_common(command)
-    command.set_defaults(handler=_evaluate)
+def _flag_options(spec) -> dict:
+    """argparse options for one RunConfig field: help, and a type, choices or a --x/--no-x switch."""
+    allowed = field_kinds(spec)
+    options = {"help": spec.metadata["help"].replace("%", "%%")}  # argparse formats help with %
+    if bool in allowed:
+        return {**options, "action": argparse.BooleanOptionalAction}
+    if type(None) in allowed:
+        options["metavar"] = f"{spec.name.upper()}|None"
+    return {**options, "type": _parser(allowed), "choices": spec.metadata["choices"] or None}
 
 
-def _add_predict(commands) -> None:
-    command = commands.add_parser("predict", help="label texts with a finished run's model")
-    command.add_argument("run_dir", help="a finished run folder")
-    command.add_argument("texts", nargs="*", help="texts to label (default: one per line from --file or stdin)")
-    command.add_argument("--file", help="a text file with one text per line")
-    command.add_argument("--batch-size", type=_number(int), default=64)
-    _add_common(command)
-    command.set_defaults(handler=_predict)
+def config_from_flags(given: dict) -> RunConfig:
+    """The RunConfig that `train`'s flags ask for: the preset, with each given flag's value (None included).
+
+    With --data, the sizes the user left out fit the file: every row, less a stratified
+    validation share; the presets' sizes (12,000 training rows) are for AG News itself.
+    Example: {"preset": "smoke", "data": "rows.csv"} -> train_size None (all), validation_size 0.1
+    """
+    given = dict(given)
+    base = RunConfig.from_preset(given.pop("preset", "colab"))
+    if given.get("data") is not None:
+        given = {"train_size": None, "validation_size": DATA_VALIDATION_SHARE, **given}
+    return replace(base, **given).validated()
 
 
-def _add_runs(commands) -> None:
-    command = commands.add_parser("runs", help="list finished runs, best test macro-F1 first")
-    command.add_argument("--output-dir", default="runs")
-    _add_common(command)
-    command.set_defaults(handler=_runs)
+def flags_for(config: RunConfig) -> list:
+    """The `train` flags that rebuild `config`: its preset, and each field that differs from what that gives.
 
-
-def _add_push(commands) -> None:
-    command = commands.add_parser("push", help="upload a finished run's model and model card to the Hugging Face Hub")
-    command.add_argument("run_dir", help="a finished run folder")
-    command.add_argument("--repo-id", required=True, help="the Hub model repo, e.g. your-name/agnews-bert-minilm "
-                         "(created if missing; token from HF_TOKEN, Colab's secrets or `hf auth login`)")
-    command.add_argument("--private", action="store_true", default=None, help="create the repo as private")
-    _add_common(command)
-    command.set_defaults(handler=_push)
+    Example:
+        >>> flags_for(replace(RunConfig.from_preset("smoke", epochs=2, overwrite=True), lr=None))
+        ['--preset', 'smoke', '--epochs', '2', '--lr', 'None', '--overwrite']
+    """
+    own_data = {"data": config.data} if config.data != PRESETS[config.preset].data else {}
+    base = config_from_flags({"preset": config.preset, **own_data})
+    words = ["--preset", config.preset]
+    for name, value in {**own_data, **asdict(config)}.items():
+        if name in own_data or value != getattr(base, name):
+            with flag_style():  # a bool is its switch: --overwrite, --no-resume
+                words += [setting(name, value)] if isinstance(value, bool) else [flag_name(name), str(value)]
+    return words
 
 
 def _train(arguments) -> int:
-    fields = ("model", "data", "test_data", "train_size", "validation_size", "test_size", "epochs", "lr",
-              "batch_size", "max_length", "seed", "method", "lora_r", "lora_alpha", "lora_dropout",
-              "early_stopping_patience", "precision", "output_dir", "run_name", "checkpoint_dir",
-              "trust_remote_code", "overwrite", "resume")
-    config = RunConfig.from_preset(arguments.preset, **{name: getattr(arguments, name) for name in fields})
-    if arguments.data is not None:
-        config = sized_to_the_file(config, arguments)
+    config = config_from_flags({name: value for name, value in vars(arguments).items() if name in FIELD_NAMES})
     check_hub_names({config.model: "model", config.data: "data set", config.test_data: "data set"})
     from .training import train  # after the config checks: a bad flag is reported without loading torch
 
-    train(config, say=lambda text: print(in_flags(text)))
+    train(config)
     return 0
 
 
-def sized_to_the_file(config: RunConfig, arguments) -> RunConfig:
-    """With --data, the sizes the user left out fit the file: every row, less a stratified validation share.
-
-    The presets' sizes (12,000 training rows for the main job) are for AG News itself;
-    a smaller file would fail on them one flag at a time.
-    Example: --data rows.csv (3,800 rows) -> train_size None (all), validation_size 0.1 (380 rows)
-    """
-    sizes = {}
-    if arguments.train_size is None:
-        sizes["train_size"] = None
-    if arguments.validation_size is None:
-        sizes["validation_size"] = OWN_DATA_VALIDATION_SHARE
-    return replace(config, **sizes).validated()
+def _flags(arguments) -> int:
+    run = Path(arguments.run)
+    print(shlex.join(flags_for(load_run_config(run.parent if run.name == CONFIG_FILE else run))))
+    return 0
 
 
 def _evaluate(arguments) -> int:
@@ -223,10 +191,7 @@ def _predict(arguments) -> int:
 def _push(arguments) -> int:
     from .lab.sharing import push_to_hub  # huggingface_hub only, no torch
 
-    try:
-        url = push_to_hub(arguments.run_dir, arguments.repo_id, private=arguments.private)
-    except AgNewsError as error:  # push's keyword is not a RunConfig field, so in_flags leaves it: write it here
-        raise AgNewsError(str(error).replace("repo_id=", "--repo-id ")) from error
+    url = push_to_hub(arguments.run_dir, arguments.repo_id, private=arguments.private)
     print(f"Uploaded {arguments.run_dir}/model to {url}")
     return 0
 
@@ -255,26 +220,27 @@ def _read_lines(path: str | None) -> list:
     try:
         with open(path, encoding="utf-8") as stream:
             return [line.strip() for line in stream if line.strip()]
-    except FileNotFoundError as error:
-        raise AgNewsError(f"--file {path} does not exist; check the path") from error
-    except UnicodeDecodeError as error:
-        raise AgNewsError(f"--file {path} is not UTF-8 text; re-save it as UTF-8") from error
-    except OSError as error:
-        raise AgNewsError(f"--file {path} cannot be read ({error.strerror}); pass a text file") from error
+    except (OSError, UnicodeDecodeError) as error:
+        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror.lower()
+        raise AgNewsError(f"{setting('file', path)} cannot be read ({reason}); pass a UTF-8 text file",
+                          field="file") from error
 
 
-def _size(text: str):
-    """A row count ("2000") or a share ("0.1")."""
-    value = _number(float)(text)
-    return int(value) if value >= 1 and value.is_integer() else value
+def _parser(allowed: set):
+    """The argparse type for a field that takes these types: text, a number, a whole number, or a size.
 
-
-def _number(kind):
+    A size (int or float) is a row count ("2000" -> 2000) or a share ("0.1"); "None", in any
+    case, is None where the field allows it. Example: _parser({int})("many") -> error "'many' is not a whole number"
+    """
     def parse(text: str):
+        if type(None) in allowed and text.lower() == "none":
+            return None
+        if str in allowed:
+            return text
         try:
-            return kind(text)
+            value = float(text) if float in allowed else int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'' if float in allowed else 'whole '}number") from None
+        return int(value) if int in allowed and value >= 1 and float(value).is_integer() else value
 
-    parse.__name__ = kind.__name__
     return parse

@@ -1,7 +1,11 @@
 """RunConfig: every knob of one fine-tuning run, its presets and its checks.
 
 A run is fully described by a `RunConfig`; it is written as `config.json` into
-the run folder and can be read back with `RunConfig.from_json`. Three presets:
+the run folder and can be read back with `RunConfig.from_json`. Each field is
+declared once, with `knob`: its default, the help its `agnews-bert train` flag
+shows (the CLI builds its flags from these fields, as `HfArgumentParser` does),
+and what it accepts (a range, or choices), which one loop over the fields checks.
+Three presets:
 
 - `colab` (the default): ModernBERT-base on 12,000 AG News training rows for
   2 epochs, as the course's original notebook did, but validated on held-out
@@ -14,73 +18,90 @@ Example:
     >>> config = RunConfig.from_preset("smoke", epochs=3)
     >>> RunConfig.from_json(config.to_json()) == config
     True
+    >>> RunConfig.from_preset("smoke", lr=-1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    agnews_bert.errors.AgNewsError: lr=-1 is out of range: use a number from 1e-07 to 1 (try 5e-5 ...)
 """
 
 import hashlib
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import get_args
 
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 from .smoke import SMOKE  # the word is defined (and resolved) in smoke.py
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 METHODS = ("full", "lora", "linear-probe")
 ATTENTIONS = ("auto", "sdpa", "eager", "flash_attention_2")
-LR_RANGE = (1e-7, 1.0)
-MAX_LENGTH_RANGE = (8, 8192)
+PRESET_NAMES = ("colab", "cpu", SMOKE)
 RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+DATA_VALIDATION_SHARE = 0.1  # with your own data: all rows train, less this stratified share for validation
+
+
+def knob(default, help: str, low=None, high=None, hint: str = "", choices: tuple = ()):
+    """A RunConfig field: its default, its help text, and the range (low to high, with a hint) or choices it takes.
+
+    A hint may say `{none}`, written as the user sets the field to None (`lr=None`, `--lr None`).
+    """
+    return field(default=default, metadata={"help": help, "range": (low, high, hint), "choices": choices})
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """All settings of one run. Sizes are rows; a float below 1 is a share of the pool.
 
-    checkpoint_dir: fast local disk for checkpoints while output_dir is on a slow
-    network disk such as Google Drive; with mirror_checkpoints each checkpoint is
-    also copied there once, so a new runtime can resume.
-    method: what is trained. "full": every weight (the default); "lora": low-rank
-    adapters of rank lora_r (scaled by lora_alpha / lora_r, with lora_dropout) on the
-    encoder's attention and MLP projections, plus the classification head;
-    "linear-probe": the classification head only, on a frozen encoder.
-    early_stopping_patience: stop after this many epochs without a better validation
-    macro-F1 (None: train every epoch).
+    Each field's help says what it does (`agnews-bert train --help` lists them all).
+    checkpoint_dir is fast local disk for checkpoints while output_dir is on a slow
+    network disk such as Google Drive. method "lora" trains low-rank adapters of rank
+    lora_r (scaled by lora_alpha / lora_r) on the encoder's attention and MLP
+    projections, plus the classification head.
     """
 
-    model: str = "answerdotai/ModernBERT-base"
-    data: str = "fancyzhx/ag_news"
-    test_data: str | None = None
-    train_size: int | float | None = 12_000
-    validation_size: int | float = 2_000
-    test_size: int | float | None = None
-    epochs: float = 2
-    lr: float | None = None
-    batch_size: int = 32
-    eval_batch_size: int | None = None
-    gradient_accumulation_steps: int = 1
-    max_length: int = 128
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    method: str = "full"
-    lora_r: int = 8
-    lora_alpha: int = 16
-    lora_dropout: float = 0.1
-    early_stopping_patience: int | None = None
-    seed: int = 42
-    precision: str = "auto"
-    attention: str = "auto"
-    group_by_length: bool | None = None
-    output_dir: str = "runs"
-    run_name: str | None = None
-    checkpoint_dir: str | None = None
-    resume: bool = True
-    overwrite: bool = False
-    trust_remote_code: bool = False
-    mirror_checkpoints: bool = True
-    preset: str = "colab"
+    model: str = knob("answerdotai/ModernBERT-base", "Hub id or local folder, e.g. answerdotai/ModernBERT-base")
+    data: str = knob("fancyzhx/ag_news", "Hub id, local file or folder, or 'smoke'")
+    test_data: str | None = knob(None, "a separate test set (default: the data's test split)")
+    train_size: int | float | None = knob(
+        12_000, "training rows, or a share like 0.1; None: all (default with --data: all rows left after validation)")
+    validation_size: int | float = knob(2_000, "validation rows held out of the training data (default with "
+                                        f"--data: a stratified {DATA_VALIDATION_SHARE:.0%})")
+    test_size: int | float | None = knob(None, "score only this many test rows (default: all)")
+    epochs: float = knob(2, "passes over the training rows", 0.01, 100, "try 2")
+    lr: float | None = knob(None, "peak learning rate (default: the model family's)", 1e-7, 1.0,
+                            "try 5e-5 for ModernBERT, 2e-5 for BERT")
+    batch_size: int = knob(32, "training rows per step and device", 1, 4096, "try 16 or 32")
+    eval_batch_size: int | None = knob(None, "evaluation rows per step and device (default: 4 x batch size)",
+                                       1, 16384, "try 128")
+    gradient_accumulation_steps: int = knob(1, "steps whose gradients make one update", 1, 1024, "try 1")
+    max_length: int = knob(128, "tokens kept per text", 8, 8192, "AG News texts need about 128 tokens")
+    warmup_ratio: float = knob(0.1, "share of the steps that ramp the learning rate up from 0", 0.0, 0.5, "try 0.1")
+    weight_decay: float = knob(0.01, "AdamW's weight decay", 0.0, 1.0, "try 0.01")
+    method: str = knob("full", "what is trained: every weight (full, the default), LoRA adapters and the head "
+                       "(lora), or the head on a frozen encoder (linear-probe)", choices=METHODS)
+    lora_r: int = knob(8, "rank of the LoRA adapters (default: 8)", 1, 1024, "try 8")
+    lora_alpha: int = knob(16, "LoRA scale, alpha / r (default alpha: 16)", 1, 4096, "try twice the rank, like 16")
+    lora_dropout: float = knob(0.1, "dropout on the LoRA adapters' input (default: 0.1)", 0.0, 0.9, "try 0.1")
+    early_stopping_patience: int | None = knob(
+        None, "stop after this many epochs without a better validation macro-F1 (default: off)", 1, 100,
+        "try 2, or {none} to train every epoch")
+    seed: int = knob(42, "random seed for splits, head and shuffling", 0, 2**32 - 1, "any whole number, like 42")
+    precision: str = knob("auto", "auto: bf16 on an Ampere or newer GPU, fp16 on older ones, fp32 on a CPU",
+                          choices=PRECISIONS)
+    attention: str = knob("auto", "attention kernel (auto: FlashAttention 2 where it can run, else sdpa)",
+                          choices=ATTENTIONS)
+    group_by_length: bool | None = knob(None, "batch texts of similar length together (default: on)")
+    output_dir: str = knob("runs", "folder that holds the run folders (default: runs)")
+    run_name: str | None = knob(None, "name of this run's folder (default: built from the settings)")
+    checkpoint_dir: str | None = knob(None, "fast local folder for checkpoints, mirrored into the run folder")
+    resume: bool = knob(True, "continue from the last checkpoint (--no-resume starts over)")
+    overwrite: bool = knob(False, "replace a finished run folder")
+    trust_remote_code: bool = knob(False, "let a Hub model run its own Python code (off unless you trust its authors)")
+    mirror_checkpoints: bool = knob(True, "copy each checkpoint of --checkpoint-dir into the run folder once, so a "
+                                    "new runtime can resume")
+    preset: str = knob("colab", "starting settings (default: colab)", choices=PRESET_NAMES)
 
     def with_changes(self, **changes) -> "RunConfig":
         """A validated copy with some fields changed; None values are ignored.
@@ -89,13 +110,19 @@ class RunConfig:
         None, build the config with `from_json` or `dataclasses.replace`.
         """
         _reject_unknown_fields(changes)
-        kept = {key: value for key, value in changes.items() if value is not None}
-        return replace(self, **kept).validated()
+        return replace(self, **{key: value for key, value in changes.items() if value is not None}).validated()
 
     def validated(self) -> "RunConfig":
-        """Return self if every field is in range, else raise AgNewsError naming the field."""
-        for check in _CHECKS:
-            check(self)
+        """Return self if every field holds what it takes, else raise AgNewsError naming the field.
+
+        Example: RunConfig(batch_size=0).validated() -> AgNewsError("batch_size=0 is out of range: ...")
+        """
+        for spec in fields(self):
+            _check_field(spec, getattr(self, spec.name))
+        name = self.run_name
+        if name is not None and (not RUN_NAME_PATTERN.match(name) or ".." in name):
+            raise AgNewsError(f"{setting('run_name', name)} is not allowed: use letters, digits, '.', '_' and '-' "
+                              "only (no '/', no '..'), so the run stays inside the output folder", field="run_name")
         return self
 
     @property
@@ -132,7 +159,7 @@ class RunConfig:
         so are settings that cannot change this run (see LATER_SETTINGS).
         Example: RunConfig().identity["batch_size"] -> "32"
         """
-        values = {name: getattr(self, name) for name in sorted(_field_names()) if name not in BOOKKEEPING_FIELDS}
+        values = {name: value for name, value in sorted(asdict(self).items()) if name not in BOOKKEEPING_FIELDS}
         values["lr"] = self.learning_rate  # lr=None and the family default train the same way
         for name, default in LATER_SETTINGS.items():
             if values[name] == default or (name in LORA_SETTINGS and self.method != "lora"):
@@ -142,8 +169,7 @@ class RunConfig:
     @property
     def settings_fingerprint(self) -> str:
         """6 hex digits that change whenever `identity` does. Example: "3f9a1c" """
-        text = json.dumps(self.identity, sort_keys=True)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+        return hashlib.sha256(json.dumps(self.identity, sort_keys=True).encode("utf-8")).hexdigest()[:6]
 
     def to_json(self) -> str:
         """The config as pretty JSON (what config.json in a run folder holds)."""
@@ -153,7 +179,7 @@ class RunConfig:
     def from_preset(cls, name: str = "colab", **overrides) -> "RunConfig":
         """A validated preset, with any field overridden: `RunConfig.from_preset("cpu", epochs=1)`."""
         if name not in PRESETS:
-            raise AgNewsError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+            raise AgNewsError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}", field="preset")
         return replace(PRESETS[name], preset=name).with_changes(**overrides)
 
     @classmethod
@@ -185,10 +211,6 @@ LORA_SETTINGS = ("lora_r", "lora_alpha", "lora_dropout")  # they change nothing 
 METHOD_LEARNING_RATES = {"lora": 5e-4, "linear-probe": 1e-3}
 
 
-def _field_names() -> list:
-    return [field.name for field in fields(RunConfig)]
-
-
 def _canonical(value):
     """Numbers as short text, so 2 and 2.0 (or 12000 and 12000.0) are the same setting."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -197,9 +219,10 @@ def _canonical(value):
 
 
 def _reject_unknown_fields(values: dict) -> None:
-    unknown = sorted(set(values) - set(_field_names()))
+    unknown = sorted(set(values) - set(RunConfig.__dataclass_fields__))
     if unknown:
-        raise AgNewsError(f"unknown RunConfig field(s): {', '.join(unknown)}; see RunConfig's docstring")
+        raise AgNewsError(f"unknown RunConfig field(s): {', '.join(unknown)}; see RunConfig's docstring",
+                          field=unknown[0])
 
 
 def default_learning_rate(model: str, method: str = "full") -> float:
@@ -208,8 +231,10 @@ def default_learning_rate(model: str, method: str = "full") -> float:
     ModernBERT was trained to fine-tune at a higher lr than BERT, and Google's compact
     BERTs (bert_uncased_L-*, the cpu preset's) at a higher one still: their authors
     searched 3e-5 to 1e-4, and the short runs here learn best at the top of that range.
-    Example: "answerdotai/ModernBERT-base" -> 5e-05, "bert-base-uncased" -> 2e-05,
-             "google/bert_uncased_L-4_H-256_A-4" -> 1e-04, ("bert-base-uncased", "lora") -> 5e-04
+
+    Example:
+        >>> default_learning_rate("answerdotai/ModernBERT-base"), default_learning_rate("bert-base-uncased", "lora")
+        (5e-05, 0.0005)
     """
     name = model.lower()
     if name == SMOKE:
@@ -252,99 +277,43 @@ def _short_number(value: float) -> str:
     return f"{mantissa.rstrip('0').rstrip('.')}e{exponent}"
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def field_kinds(spec) -> set:
+    """The types a RunConfig field's annotation allows. Example: lr -> {float, NoneType}"""
+    return set(get_args(spec.type) or (spec.type,))
 
 
-def _require_range(name: str, value, low, high, hint: str, integer: bool = False) -> None:
-    kind = "a whole number" if integer else "a number"
-    ok = _is_number(value) and (not integer or float(value).is_integer()) and low <= value <= high
-    if not ok:
-        raise AgNewsError(f"{name}={value!r} is out of range: use {kind} from {low:g} to {high:g} ({hint})")
+def _check_field(spec, value) -> None:
+    """One field's type, then its choices, range or size, from its annotation and its `knob` metadata.
 
-
-def _check_size(name: str, value, allow_none: bool) -> None:
-    if value is None and allow_none:
-        return
-    hint = "a row count like 2000, or a share of the pool like 0.1"
-    if not _is_number(value) or value <= 0 or (value >= 1 and not float(value).is_integer()):
-        raise AgNewsError(f"{name}={value!r} is out of range: use {hint}")
-
-
-def _check_hyperparameters(config: RunConfig) -> None:
-    if config.lr is not None:
-        _require_range("lr", config.lr, *LR_RANGE, "try 5e-5 for ModernBERT, 2e-5 for BERT")
-    _require_range("epochs", config.epochs, 0.01, 100, "try 2")
-    _require_range("batch_size", config.batch_size, 1, 4096, "try 16 or 32", integer=True)
-    if config.eval_batch_size is not None:
-        _require_range("eval_batch_size", config.eval_batch_size, 1, 16384, "try 128", integer=True)
-    _require_range("gradient_accumulation_steps", config.gradient_accumulation_steps, 1, 1024, "try 1", integer=True)
-    _require_range("max_length", config.max_length, *MAX_LENGTH_RANGE, "AG News texts need about 128 tokens", integer=True)
-    _require_range("warmup_ratio", config.warmup_ratio, 0.0, 0.5, "try 0.1")
-    _require_range("weight_decay", config.weight_decay, 0.0, 1.0, "try 0.01")
-    _require_range("seed", config.seed, 0, 2**32 - 1, "any whole number, like 42", integer=True)
-    _require_range("lora_r", config.lora_r, 1, 1024, "try 8", integer=True)
-    _require_range("lora_alpha", config.lora_alpha, 1, 4096, "try twice lora_r, like 16", integer=True)
-    _require_range("lora_dropout", config.lora_dropout, 0.0, 0.9, "try 0.1")
-    if config.early_stopping_patience is not None:
-        _require_range("early_stopping_patience", config.early_stopping_patience, 1, 100,
-                       "try 2, or None to train every epoch", integer=True)
-
-
-def _check_sizes(config: RunConfig) -> None:
-    _check_size("train_size", config.train_size, allow_none=True)
-    _check_size("validation_size", config.validation_size, allow_none=False)
-    _check_size("test_size", config.test_size, allow_none=True)
-
-
-def _check_choices(config: RunConfig) -> None:
-    if config.precision not in PRECISIONS:
-        raise AgNewsError(f"precision={config.precision!r} is unknown: use one of {', '.join(PRECISIONS)}")
-    if config.method not in METHODS:
-        raise AgNewsError(f"method={config.method!r} is unknown: use one of {', '.join(METHODS)}")
-    if config.attention not in ATTENTIONS:
-        raise AgNewsError(f"attention={config.attention!r} is unknown: use one of {', '.join(ATTENTIONS)}")
-    for name in ("model", "data", "output_dir"):
-        value = getattr(config, name)
-        if not isinstance(value, str) or not value.strip():
-            raise AgNewsError(f"{name}={value!r} must be a non-empty text (a Hub id or a local path)")
-
-
-def _check_run_name(config: RunConfig) -> None:
-    name = config.run_name
-    if name is not None and (not isinstance(name, str) or not RUN_NAME_PATTERN.match(name) or ".." in name):
-        raise AgNewsError(
-            f"run_name={name!r} is not allowed: use letters, digits, '.', '_' and '-' only "
-            "(no '/', no '..'), so the run stays inside the output folder"
-        )
-
-
-def _check_types(config: RunConfig) -> None:
-    """Each field holds the type its annotation names, so no later check or JSON reader is fooled.
-
-    A bool field takes only True or False (the text "false" would be truthy), an
-    int field only a whole int (not 32.0), a float field any int or float, a
-    text field only text (not a list or a Path). None only where the field allows it.
-    Example: trust_remote_code="false" -> AgNewsError naming trust_remote_code
+    A bool field takes only True or False (the text "false" would be truthy), an int field only
+    a whole int (not 32.0), a float field any int or float, a text field only text (not a Path).
     """
-    for field in fields(RunConfig):
-        allowed = set(get_args(field.type) or (field.type,))
-        value = getattr(config, field.name)
-        if value is None and type(None) in allowed:
-            continue
-        if bool in allowed:
-            fits = isinstance(value, bool)
-        elif isinstance(value, bool):
-            fits = False
-        elif float in allowed:
-            fits = isinstance(value, (int, float))
-        elif int in allowed:
-            fits = isinstance(value, int)
-        else:
-            fits = isinstance(value, str)
-        if not fits:
-            raise AgNewsError(f"{field.name}={value!r} has the wrong type ({type(value).__name__}): "
-                              f"use {_type_words(allowed)}")
+    allowed, name = field_kinds(spec), spec.name
+    if value is None and type(None) in allowed:
+        return
+    if not _fits(allowed, value):
+        raise AgNewsError(f"{setting(name, value)} has the wrong type ({type(value).__name__}): "
+                          f"use {_type_words(allowed)}", field=name)
+    low, high, hint = spec.metadata["range"]
+    choices = spec.metadata["choices"]
+    if choices and value not in choices:
+        raise AgNewsError(f"{setting(name, value)} is unknown: use one of {', '.join(choices)}", field=name)
+    if low is not None and not (math.isfinite(value) and low <= value <= high):
+        kind = "a whole number" if int in allowed else "a number"
+        hint = hint.format(none=setting(name, None))
+        raise AgNewsError(f"{setting(name, value)} is out of range: use {kind} from {low:g} to {high:g} ({hint})",
+                          field=name)
+    if int in allowed and float in allowed and not (math.isfinite(value) and value > 0
+                                                    and (value < 1 or float(value).is_integer())):
+        raise AgNewsError(f"{setting(name, value)} is out of range: use a row count like 2000, or a share of the "
+                          "pool like 0.1", field=name)
+    if allowed == {str} and not choices and not value.strip():
+        raise AgNewsError(f"{setting(name, value)} must be a non-empty text (a Hub id or a local path)", field=name)
+
+
+def _fits(allowed: set, value) -> bool:
+    wanted = bool if bool in allowed else (int, float) if float in allowed else int if int in allowed else str
+    return isinstance(value, wanted) and isinstance(value, bool) == (wanted is bool)  # True is an int, not a number
 
 
 def _type_words(allowed: set) -> str:
@@ -354,29 +323,10 @@ def _type_words(allowed: set) -> str:
     return f"{words}, or None" if type(None) in allowed else words
 
 
-_CHECKS = (_check_types, _check_hyperparameters, _check_sizes, _check_choices, _check_run_name)
-
 PRESETS = {
     "colab": RunConfig(),
-    "cpu": RunConfig(
-        model="google/bert_uncased_L-4_H-256_A-4",
-        train_size=2_000,
-        validation_size=500,
-        test_size=1_000,
-        lr=1e-4,
-        max_length=64,
-        precision="fp32",
-    ),
-    SMOKE: RunConfig(
-        model=SMOKE,
-        data=SMOKE,
-        train_size=None,
-        validation_size=64,
-        epochs=6,
-        lr=3e-3,
-        batch_size=32,
-        max_length=64,
-        warmup_ratio=0.1,
-        precision="fp32",
-    ),
+    "cpu": RunConfig(model="google/bert_uncased_L-4_H-256_A-4", train_size=2_000, validation_size=500,
+                     test_size=1_000, lr=1e-4, max_length=64, precision="fp32"),
+    SMOKE: RunConfig(model=SMOKE, data=SMOKE, train_size=None, validation_size=64, epochs=6, lr=3e-3, batch_size=32,
+                     max_length=64, warmup_ratio=0.1, precision="fp32"),
 }

@@ -22,29 +22,24 @@ Example:
     {'train': 416, 'validation': 64, 'test': 160}
 """
 
+from collections import Counter
 from pathlib import Path
 
 import datasets
 
 from .config import RunConfig
-from .errors import AgNewsError
-from .hub import check_hub_reachable, looks_like_a_path
+from .errors import AgNewsError, setting
+from .hub import check_hub_reachable, looks_like_a_path, unreachable_error
 from .labels import CLASS_NAMES, NUM_CLASSES
-from .readers import build_dataset, read_local_source
+from .readers import read_local_source, table_rows
 from .smoke import resolve_data
 
 DEFAULT_HELD_OUT_TEST_SHARE = 0.2
 
 
-def load_agnews(
-    source: "str | RunConfig" = "fancyzhx/ag_news",
-    *,
-    test_source: str | None = None,
-    train_size: int | float | None = None,
-    validation_size: int | float = 0.1,
-    test_size: int | float | None = None,
-    seed: int = 42,
-) -> datasets.DatasetDict:
+def load_agnews(source: "str | RunConfig" = "fancyzhx/ag_news", *, test_source: str | None = None,
+                train_size: int | float | None = None, validation_size: int | float = 0.1,
+                test_size: int | float | None = None, seed: int = 42) -> datasets.DatasetDict:
     """Load AG News and return a DatasetDict with train, validation and test.
 
     Sizes are row counts, or a share (below 1) of the source's training split.
@@ -52,7 +47,8 @@ def load_agnews(
     The test split's `info.description` says where its rows came from.
     """
     if isinstance(source, RunConfig):
-        return load_agnews(**data_arguments(source))
+        return load_agnews(source.data, test_source=source.test_data, train_size=source.train_size,
+                           validation_size=source.validation_size, test_size=source.test_size, seed=source.seed)
     pool, test = _read_pool_and_test(source, test_source, seed)
     pool = _drop_texts_seen_in(pool, test)
     validation, rest = stratified_take(pool, validation_size, seed, "validation_size")
@@ -65,18 +61,6 @@ def load_agnews(
     return datasets.DatasetDict(train=train, validation=validation, test=test)
 
 
-def data_arguments(config: RunConfig) -> dict:
-    """The load_agnews keyword arguments that a RunConfig asks for."""
-    return dict(
-        source=config.data,
-        test_source=config.test_data,
-        train_size=config.train_size,
-        validation_size=config.validation_size,
-        test_size=config.test_size,
-        seed=config.seed,
-    )
-
-
 def require_every_class(train: datasets.Dataset, source: str) -> None:
     """Raise AgNewsError naming the classes the training rows lack: a model cannot learn a class it never sees.
 
@@ -86,11 +70,9 @@ def require_every_class(train: datasets.Dataset, source: str) -> None:
     missing = [name for label, name in enumerate(CLASS_NAMES) if label not in present]
     if missing:
         held = ", ".join(name for label, name in enumerate(CLASS_NAMES) if label in present)
-        raise AgNewsError(
-            f"the training rows of {source!r} have no {', '.join(missing)} rows (only {held}); every class needs "
-            "some: check the file's label column, add rows of the missing classes, or hold out fewer rows with a "
-            "smaller validation_size=..."
-        )
+        raise AgNewsError(f"the training rows of {source!r} have no {', '.join(missing)} rows (only {held}); every "
+                          "class needs some: check the file's label column, add rows of the missing classes, or hold "
+                          f"out fewer rows with a smaller {setting('validation_size')}", field="data")
 
 
 def describe_splits(splits: datasets.DatasetDict) -> dict:
@@ -100,10 +82,9 @@ def describe_splits(splits: datasets.DatasetDict) -> dict:
     """
     summary = {}
     for name, rows in splits.items():
-        counts = [0] * NUM_CLASSES
-        for label in rows["label"]:
-            counts[label] += 1
-        summary[name] = {"rows": len(rows), "per_class": dict(zip(CLASS_NAMES, counts))}
+        counts = Counter(rows["label"])
+        per_class = {class_name: counts[label] for label, class_name in enumerate(CLASS_NAMES)}
+        summary[name] = {"rows": len(rows), "per_class": per_class}
     summary["test_origin"] = splits["test"].info.description or "the source's test split"
     return summary
 
@@ -111,18 +92,19 @@ def describe_splits(splits: datasets.DatasetDict) -> dict:
 def stratified_take(rows: datasets.Dataset, size, seed: int, field: str):
     """Split off `size` rows (a count, or a share below 1) keeping class shares.
 
+    field: the setting that asked for them, or words for a share the package chose ("held-out test share").
     Returns (taken, rest). Example: 480 rows, size=64 -> (64 rows, 416 rows)
     """
     count = size if size >= 1 else round(size * len(rows))
+    asked = setting(field, size) if field.isidentifier() else f"the {field} {size!r}"
+    field = field if field.isidentifier() else "data"  # a share the package chose: the data is too small for it
     if count < NUM_CLASSES or count >= len(rows):
-        raise AgNewsError(
-            f"{field}={size!r} asks for {count} of {len(rows)} rows: use at least "
-            f"{NUM_CLASSES} (one per class) and fewer than {len(rows)}"
-        )
+        raise AgNewsError(f"{asked} asks for {count} of {len(rows)} rows: use at least {NUM_CLASSES} (one per "
+                          f"class) and fewer than {len(rows)}", field=field)
     try:
         parts = rows.train_test_split(test_size=int(count), stratify_by_column="label", seed=seed)
     except ValueError as error:
-        raise AgNewsError(f"cannot split off {field}={size!r} with every class in it: {error}") from error
+        raise AgNewsError(f"cannot split off {asked} with every class in it: {error}", field=field) from error
     return parts["test"], parts["train"]
 
 
@@ -131,14 +113,10 @@ def _take_training_rows(rest: datasets.Dataset, train_size, pool_rows: int, seed
         return rest
     count = train_size if train_size >= 1 else round(train_size * pool_rows)
     if count > len(rest):
-        raise AgNewsError(
-            f"train_size={train_size!r} asks for {count} rows but only {len(rest)} are left "
-            "after holding out validation; lower train_size=... or validation_size=..."
-        )
-    if count == len(rest):
-        return rest
-    taken, _ = stratified_take(rest, count, seed, "train_size")
-    return taken
+        raise AgNewsError(f"{setting('train_size', train_size)} asks for {count} rows but only {len(rest)} are "
+                          f"left after holding out validation; lower {setting('train_size')} or "
+                          f"{setting('validation_size')}", field="train_size")
+    return rest if count == len(rest) else stratified_take(rest, count, seed, "train_size")[0]
 
 
 def _read_pool_and_test(source: str, test_source: str | None, seed: int):
@@ -152,10 +130,8 @@ def _read_pool_and_test(source: str, test_source: str | None, seed: int):
         test.info.description = f"the test split of {source}"
     else:
         test, pool = stratified_take(pool, DEFAULT_HELD_OUT_TEST_SHARE, seed, "held-out test share")
-        test.info.description = (
-            f"{DEFAULT_HELD_OUT_TEST_SHARE:.0%} of {source}, held out (stratified, seed {seed}) "
-            "because it has no test split; pass test_source to use a real test set"
-        )
+        test.info.description = (f"{DEFAULT_HELD_OUT_TEST_SHARE:.0%} of {source}, held out (stratified, seed "
+                                 f"{seed}) because it has no test split; pass test_source to use a real test set")
     return pool, test
 
 
@@ -185,31 +161,27 @@ def _read_hub(dataset_id: str) -> datasets.DatasetDict:
     try:
         loaded = datasets.load_dataset(dataset_id)
     except FileNotFoundError as error:  # datasets' DatasetNotFoundError: the Hub answered, no such id
-        raise AgNewsError(
-            f"no data set {dataset_id!r} on the Hugging Face Hub; check the id, or pass a local file as data=..."
-        ) from error
+        raise AgNewsError(f"no data set {dataset_id!r} on the Hugging Face Hub; check the id, or pass a local "
+                          f"file as {setting('data')}", field="data") from error
     except (ConnectionError, OSError) as error:
-        raise AgNewsError(
-            f"cannot reach the Hugging Face Hub to load {dataset_id!r} ({error.__class__.__name__}); "
-            "check the network, or pass a local file as data=... (an AG News CSV), or data='smoke'"
-        ) from error
+        raise unreachable_error(dataset_id, "data set") from error
     except Exception as error:  # datasets raises several types for an unknown id
-        raise AgNewsError(f"cannot load {dataset_id!r} from the Hub: {error}; check the data set id") from error
+        raise AgNewsError(f"cannot load {dataset_id!r} from the Hub: {error}; check the data set id",
+                          field="data") from error
     return datasets.DatasetDict({name: _as_agnews(rows, dataset_id) for name, rows in loaded.items()})
 
 
 def _as_agnews(rows: datasets.Dataset, origin: str) -> datasets.Dataset:
-    if not {"text", "label"} <= set(rows.column_names):
-        raise AgNewsError(f"{origin} has columns {rows.column_names}; it needs 'text' and 'label'")
-    label_feature = rows.features["label"]
-    if getattr(label_feature, "names", None) not in (None, list(CLASS_NAMES)):
-        raise AgNewsError(f"{origin} has classes {label_feature.names}; expected {list(CLASS_NAMES)}")
-    return build_dataset(rows["text"], rows["label"], origin, first_line=0)
+    class_names = getattr(rows.features.get("label"), "names", None)
+    if class_names not in (None, list(CLASS_NAMES)):
+        raise AgNewsError(f"{origin} has classes {class_names}; expected {list(CLASS_NAMES)}", field="data")
+    return table_rows(rows, rows.column_names, origin)
 
 
 def _drop_texts_seen_in(pool: datasets.Dataset, test: datasets.Dataset) -> datasets.Dataset:
     test_texts = set(test["text"])
     kept = [index for index, text in enumerate(pool["text"]) if text not in test_texts]
     if not kept:
-        raise AgNewsError("every training row also appears in the test data; pass a different test_data=...")
+        raise AgNewsError(f"every training row also appears in the test data; pass a different "
+                          f"{setting('test_data')}", field="test_data")
     return pool if len(kept) == len(pool) else pool.select(kept)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 
 BF16_MIN_CAPABILITY = (8, 0)
 
@@ -42,12 +42,8 @@ class Hardware:
 def detect_hardware() -> Hardware:
     """Look at the machine: the first CUDA GPU if there is one, else the CPU."""
     if torch.cuda.is_available():
-        return Hardware(
-            device="cuda",
-            name=torch.cuda.get_device_name(0),
-            capability=tuple(torch.cuda.get_device_capability(0)),
-            flash_attn_installed=importlib.util.find_spec("flash_attn") is not None,
-        )
+        return Hardware("cuda", torch.cuda.get_device_name(0), tuple(torch.cuda.get_device_capability(0)),
+                        flash_attn_installed=importlib.util.find_spec("flash_attn") is not None)
     return Hardware(device="cpu", name="CPU")
 
 
@@ -58,9 +54,11 @@ def choose_precision(requested: str, hardware: Hardware) -> str:
             return "fp32"
         return "bf16" if hardware.has_bf16 else "fp16"
     if requested == "bf16" and hardware.device == "cuda" and not hardware.has_bf16:
-        raise AgNewsError(f"precision='bf16' needs an Ampere or newer GPU; the {hardware.name} has none: use fp16 or auto")
+        raise AgNewsError(f"{setting('precision', 'bf16')} needs an Ampere or newer GPU; the {hardware.name} has "
+                          "none: use fp16 or auto", field="precision")
     if requested == "fp16" and hardware.device != "cuda":
-        raise AgNewsError("precision='fp16' needs a CUDA GPU; on this machine use fp32 or auto")
+        raise AgNewsError(f"{setting('precision', 'fp16')} needs a CUDA GPU; on this machine use fp32 or auto",
+                          field="precision")
     return requested
 
 
@@ -71,10 +69,8 @@ def choose_attention(requested: str, hardware: Hardware, precision: str = "auto"
     if requested == "auto":
         return "flash_attention_2" if flash_possible else "sdpa"
     if requested == "flash_attention_2" and not flash_possible:
-        raise AgNewsError(
-            "attention='flash_attention_2' needs the flash_attn package, an Ampere or newer GPU and bf16 or fp16; "
-            "use sdpa or auto"
-        )
+        raise AgNewsError(f"{setting('attention', 'flash_attention_2')} needs the flash_attn package, an Ampere or "
+                          "newer GPU and bf16 or fp16; use sdpa or auto", field="attention")
     return requested
 
 

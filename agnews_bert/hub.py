@@ -19,12 +19,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 from .smoke import SMOKE
 
 OFFLINE_HINTS = ("couldn't connect", "connection", "offline", "name or service not known", "network", "timed out")
 PROBE_SECONDS = 3
 PATH_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet", ".arrow")
+FIELDS = {"data set": "data", "model": "model", "tokenizer": "model"}  # the RunConfig field that names each
 
 
 def looks_like_a_path(name: str) -> bool:
@@ -37,18 +38,21 @@ def hub_error(name: str, what: str, error: Exception) -> AgNewsError:
     text = str(error).lower()
     if any(hint in text for hint in OFFLINE_HINTS):
         return unreachable_error(name, what)
-    return AgNewsError(
-        f"cannot load the {what} {name!r} ({str(error).splitlines()[0][:200]}); "
-        "check the name on huggingface.co, or pass a local model folder"
-    )
+    return AgNewsError(f"cannot load the {what} {name!r} ({str(error).splitlines()[0][:200]}); "
+                       "check the name on huggingface.co, or pass a local model folder", field=FIELDS.get(what))
 
 
 def unreachable_error(name: str, what: str) -> AgNewsError:
-    """The one line for a name that is neither reachable on the Hub nor cached."""
-    local = "a local file as data=... (an AG News CSV), or data='smoke'" if what == "data set" else \
-        "a local model folder as model=..., or try preset='smoke'"
+    """The one line for a name that is neither reachable on the Hub nor cached.
+
+    Example:
+        >>> str(unreachable_error("fancyzhx/ag_news", "data set")).endswith("or data='smoke'")
+        True
+    """
+    local = f"a local file as {setting('data')} (an AG News CSV), or {setting('data', SMOKE)}" \
+        if what == "data set" else f"a local model folder as {setting('model')}, or try {setting('preset', SMOKE)}"
     return AgNewsError(f"cannot load the {what} {name!r}: the Hugging Face Hub cannot be reached and it is not "
-                       f"cached; connect to the network, or pass {local}")
+                       f"cached; connect to the network, or pass {local}", field=FIELDS.get(what))
 
 
 def check_hub_reachable(name: str, what: str) -> None:
@@ -78,7 +82,9 @@ def check_hub_names(names: dict) -> None:
 def hub_is_reachable(timeout: float = PROBE_SECONDS) -> bool:
     """True when the Hub's endpoint answers an HTTP request at all (any status) within `timeout` seconds."""
     try:
-        urllib.request.urlopen(urllib.request.Request(_endpoint(), method="HEAD"), timeout=timeout).close()
+        from huggingface_hub import constants  # HF_ENDPOINT, as the libraries read it
+
+        urllib.request.urlopen(urllib.request.Request(constants.ENDPOINT + "/", method="HEAD"), timeout=timeout).close()
     except urllib.error.HTTPError:  # it answered, if only with an error status
         return True
     except (OSError, ValueError):  # refused, no route, no name, timed out, or a malformed HF_ENDPOINT
@@ -97,12 +103,7 @@ def _offline_mode() -> bool:
                for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"))
 
 
-def _endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/") + "/"
-
-
 def _hub_cache() -> Path:
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")) / "huggingface"
-    return Path(home).expanduser() / "hub"
+    from huggingface_hub import constants  # the cache folder as the libraries find it (HF_HUB_CACHE, HF_HOME, ...)
+
+    return Path(constants.HF_HUB_CACHE).expanduser()

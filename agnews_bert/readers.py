@@ -17,11 +17,12 @@ Example:
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import datasets
 
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 from .labels import CLASS_NAMES, NUM_CLASSES, label_id_from_name
 
 FEATURES = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(CLASS_NAMES))})
@@ -36,11 +37,9 @@ def read_local_source(path, field: str = "data") -> datasets.DatasetDict:
     """
     path = Path(path).expanduser()
     if not path.exists():
-        hint = ", or use data='smoke'" if field == "data" else ""
-        raise AgNewsError(f"{field}={str(path)!r} does not exist; check the path{hint}")
-    if path.is_dir():
-        return _read_folder(path)
-    return datasets.DatasetDict(train=read_file(path))
+        hint = f", or use {setting('data', 'smoke')}" if field == "data" else ""
+        raise AgNewsError(f"{setting(field, str(path))} does not exist; check the path{hint}", field=field)
+    return _read_folder(path) if path.is_dir() else datasets.DatasetDict(train=read_file(path))
 
 
 def read_file(path: Path) -> datasets.Dataset:
@@ -48,17 +47,15 @@ def read_file(path: Path) -> datasets.Dataset:
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise AgNewsError(f"{path.name} is not a supported file: use .csv, .jsonl, .json or .parquet")
+    if suffix == ".parquet":
+        return _read_parquet(path)
     try:
-        if suffix == ".parquet":
-            return _read_parquet(path)
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise AgNewsError(f"{path.name} is not UTF-8 text ({error.reason}); re-save it as UTF-8") from error
     except PermissionError as error:
         raise AgNewsError(f"{path} cannot be read (permission denied); check its permissions") from error
-    if suffix == ".csv":
-        return _read_csv_text(text, path.name)
-    return _read_json_lines(text, path.name)
+    return _read_csv_text(text, path.name) if suffix == ".csv" else _read_json_lines(text, path.name)
 
 
 def _read_folder(folder: Path) -> datasets.DatasetDict:
@@ -70,9 +67,8 @@ def _read_folder(folder: Path) -> datasets.DatasetDict:
         if files:
             splits[split] = read_file(files[0])
     if "train" not in splits:
-        raise AgNewsError(
-            f"folder {folder} holds no data set: expected a save_to_disk folder, or train.csv (and test.csv)"
-        )
+        raise AgNewsError(f"folder {folder} holds no data set: expected a save_to_disk folder, or train.csv "
+                          "(and test.csv)")
     return datasets.DatasetDict(splits)
 
 
@@ -82,53 +78,45 @@ def _read_saved(folder: Path) -> datasets.DatasetDict:
         loaded = datasets.DatasetDict(train=loaded)
     if "train" not in loaded:
         raise AgNewsError(f"{folder} has splits {list(loaded)}; it needs a 'train' split")
-    checked = {}
-    for split, rows in loaded.items():
-        if not {"text", "label"} <= set(rows.column_names):
-            raise AgNewsError(f"{folder} split {split} has columns {rows.column_names}; it needs 'text' and 'label'")
-        checked[split] = build_dataset(rows["text"], rows["label"], f"{folder.name}/{split}", first_line=0)
-    return datasets.DatasetDict(checked)
+    return datasets.DatasetDict({split: table_rows(rows, rows.column_names, f"{folder.name}/{split}")
+                                 for split, rows in loaded.items()})
+
+
+def table_rows(table, column_names: list, name: str) -> datasets.Dataset:
+    """The checked rows of a table (a Dataset, or a dict of columns) that has `text` and `label` columns."""
+    if not {"text", "label"} <= set(column_names):
+        raise AgNewsError(f"{name} has columns {column_names}; it needs 'text' and 'label'")
+    return build_dataset(table["text"], table["label"], name, first_line=0)
 
 
 def _read_csv_text(text: str, name: str) -> datasets.Dataset:
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = [row for row in csv.reader(io.StringIO(text)) if row]
     except csv.Error as error:
         raise AgNewsError(f"{name} is not a readable CSV file ({error})") from error
-    rows = [row for row in rows if row]
     if not rows:
         raise AgNewsError(f"{name} is empty; it needs rows of AG News text and labels")
     header = [cell.strip().lower() for cell in rows[0]]
-    if "text" in header and "label" in header:
-        text_at, label_at = header.index("text"), header.index("label")
-        return build_dataset(
-            [_cell(row, text_at) for row in rows[1:]], [_cell(row, label_at) for row in rows[1:]], name, first_line=2
-        )
-    return _read_original_rows(rows, name)
+    if "text" not in header or "label" not in header:
+        return _read_original_rows(rows, name)
+    cells = [[row[header.index(column)] if header.index(column) < len(row) else None for row in rows[1:]]
+             for column in ("text", "label")]
+    return build_dataset(*cells, name, first_line=2)
 
 
 def _read_original_rows(rows: list, name: str) -> datasets.Dataset:
-    texts, labels = [], []
     for line, row in enumerate(rows, start=1):
         if len(row) != 3:
-            raise AgNewsError(
-                f"{name} line {line} has {len(row)} column(s): expected the original AG News format "
-                "(3 columns: class 1-4, title, description) or a header with 'text' and 'label' columns"
-            )
+            raise AgNewsError(f"{name} line {line} has {len(row)} column(s): expected the original AG News format "
+                              "(3 columns: class 1-4, title, description) or a header with 'text' and 'label' columns")
         if row[0].strip() not in {"1", "2", "3", "4"}:
             classes = ", ".join(f"{number} {class_name}" for number, class_name in enumerate(CLASS_NAMES, start=1))
-            raise AgNewsError(
-                f"{name} line {line} has class {row[0]!r} in its first column: expected the original AG News "
-                f"format, which numbers the classes 1-4 ({classes})"
-            )
-        texts.append(f"{row[1]} {row[2]}")
-        labels.append(int(row[0]) - 1)
-    return build_dataset(texts, labels, name, first_line=1)
+            raise AgNewsError(f"{name} line {line} has class {row[0]!r} in its first column: expected the original "
+                              f"AG News format, which numbers the classes 1-4 ({classes})")
+    return build_dataset([f"{row[1]} {row[2]}" for row in rows], [int(row[0]) - 1 for row in rows], name, 1)
 
 
 def _read_json_lines(text: str, name: str) -> datasets.Dataset:
-    import json
-
     texts, labels = [], []
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
@@ -148,28 +136,22 @@ def _read_parquet(path: Path) -> datasets.Dataset:
     import pyarrow.parquet as parquet
 
     try:
-        table = parquet.read_table(path)
+        columns = parquet.read_table(path).to_pydict()
     except Exception as error:  # pyarrow raises its own types for a damaged file
         raise AgNewsError(f"{path.name} is not a readable Parquet file ({error})") from error
-    if not {"text", "label"} <= set(table.column_names):
-        raise AgNewsError(f"{path.name} has columns {table.column_names}; it needs 'text' and 'label'")
-    return build_dataset(table.column("text").to_pylist(), table.column("label").to_pylist(), path.name, 0)
+    return table_rows(columns, list(columns), path.name)
 
 
-def _cell(row: list, index: int):
-    return row[index] if index < len(row) else None
-
-
-def build_dataset(texts: list, labels: list, name: str, first_line: int) -> datasets.Dataset:
+def build_dataset(texts, labels, name: str, first_line: int) -> datasets.Dataset:
     """Check every row (text a non-empty string, label 0-3 or a class name) and build the Dataset.
 
     first_line is the line number of the first row in the file, for the error message (0: count rows from 0).
     """
-    if not texts:
+    if not len(texts):
         raise AgNewsError(f"{name} has no data rows; it needs AG News texts with labels")
     label_ids = []
     for offset, (text, label) in enumerate(zip(texts, labels)):
-        where = f"{name} row {offset + first_line}" if first_line else f"{name} row {offset}"
+        where = f"{name} row {offset + first_line}"
         _check_text(text, where)
         label_ids.append(_label_id(label, where))
     return datasets.Dataset.from_dict({"text": list(texts), "label": label_ids}, features=FEATURES)
@@ -181,24 +163,19 @@ def _check_text(text, where: str) -> None:
     if not text.strip():
         raise AgNewsError(f"{where} has an empty text; remove the row or fill in its text")
     if len(text) > MAX_TEXT_CHARS:
-        raise AgNewsError(
-            f"{where} has a text of {len(text):,} characters (the limit is {MAX_TEXT_CHARS:,}); "
-            "AG News texts are a headline and a sentence or two: check the file's columns"
-        )
+        raise AgNewsError(f"{where} has a text of {len(text):,} characters (the limit is {MAX_TEXT_CHARS:,}); "
+                          "AG News texts are a headline and a sentence or two: check the file's columns")
 
 
 def _label_id(label, where: str) -> int:
     if isinstance(label, str):
         stripped = label.strip()
         found = int(stripped) if stripped.isascii() and stripped.isdigit() else label_id_from_name(stripped)
-    elif isinstance(label, int) and not isinstance(label, bool):
-        found = label
-    elif isinstance(label, float) and label.is_integer():
+    elif isinstance(label, (int, float)) and not isinstance(label, bool) and float(label).is_integer():
         found = int(label)
     else:
         found = None
     if found is None or not 0 <= found < NUM_CLASSES:
-        raise AgNewsError(
-            f"{where} has label {label!r}; use 0-{NUM_CLASSES - 1} or a class name ({', '.join(CLASS_NAMES)})"
-        )
+        raise AgNewsError(f"{where} has label {label!r}; use 0-{NUM_CLASSES - 1} or a class name "
+                          f"({', '.join(CLASS_NAMES)})")
     return found

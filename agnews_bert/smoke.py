@@ -57,15 +57,11 @@ def smoke_checkpoint(cache_dir=None) -> Path:
     import transformers
 
     key = hashlib.sha256(SMOKE_TOKENIZER_FILE.read_bytes() + transformers.__version__.encode()).hexdigest()[:12]
-    folder = Path(cache_dir or _cache_dir()) / f"smoke-model-{key}"
+    cache_dir = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agnews_bert"
+    folder = Path(cache_dir) / f"smoke-model-{key}"
     if not (folder / "config.json").exists():
         _build_atomically(folder)
     return folder
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "agnews_bert"
 
 
 def _build_atomically(folder: Path) -> None:
@@ -89,14 +85,8 @@ def build_smoke_tokenizer():
     import transformers
 
     return transformers.PreTrainedTokenizerFast(
-        tokenizer_file=str(SMOKE_TOKENIZER_FILE),
-        pad_token="[PAD]",
-        unk_token="[UNK]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=SMOKE_MAX_LENGTH,
-    )
+        tokenizer_file=str(SMOKE_TOKENIZER_FILE), pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
+        sep_token="[SEP]", mask_token="[MASK]", model_max_length=SMOKE_MAX_LENGTH)
 
 
 def smoke_model_config(tokenizer):
@@ -104,20 +94,10 @@ def smoke_model_config(tokenizer):
     import transformers
 
     return transformers.ModernBertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        max_position_embeddings=SMOKE_MAX_LENGTH,
-        global_attn_every_n_layers=2,
-        local_attention=64,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.cls_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-        cls_token_id=tokenizer.cls_token_id,
-        sep_token_id=tokenizer.sep_token_id,
-    )
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+        max_position_embeddings=SMOKE_MAX_LENGTH, global_attn_every_n_layers=2, local_attention=64,
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
+        cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id)
 
 
 def build_smoke_encoder(tokenizer):

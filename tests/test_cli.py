@@ -143,3 +143,106 @@ def test_a_damaged_index_line_is_skipped(tmp_path, capsys):
         assert main(["runs", "--output-dir", str(tmp_path)]) == 0
     output = capsys.readouterr().out
     assert "1 finished run(s)" in output and output.splitlines()[1].split() == ["a", "0.5000"]
+
+
+def _train_options() -> dict:
+    """`train`'s argparse actions, by dest."""
+    from agnews_bert.cli import build_parser
+
+    commands = next(action for action in build_parser()._actions if action.dest == "command")
+    return {action.dest: action for action in commands.choices["train"]._actions}
+
+
+def test_every_run_config_field_has_a_train_flag_with_its_help():
+    from dataclasses import fields
+
+    from agnews_bert import RunConfig
+    from agnews_bert.config import ATTENTIONS, METHODS, PRECISIONS
+
+    options = _train_options()
+    for spec in fields(RunConfig):
+        assert spec.name in options, f"RunConfig.{spec.name} has no flag"
+        assert options[spec.name].option_strings[0] == "--" + spec.name.replace("_", "-")
+        assert options[spec.name].help.replace("%%", "%") == spec.metadata["help"]
+    for name in ("warmup_ratio", "weight_decay", "gradient_accumulation_steps", "eval_batch_size", "attention",
+                 "group_by_length", "mirror_checkpoints"):  # the seven the hand-written parser lacked
+        assert name in options
+    assert (options["method"].choices, options["precision"].choices, options["attention"].choices) == (
+        METHODS, PRECISIONS, ATTENTIONS)
+    assert options["resume"].option_strings == ["--resume", "--no-resume"]
+    assert options["overwrite"].option_strings == ["--overwrite", "--no-overwrite"]
+
+
+def test_train_help_lists_every_flag():
+    result = run_cli("train", "--help")
+    assert result.returncode == 0, result.stderr[-2000:]  # a % in a help text once crashed it
+    assert "--gradient-accumulation-steps" in result.stdout and "a stratified 10%" in result.stdout
+
+
+def test_the_flags_parse_types_choices_switches_and_none():
+    from agnews_bert.cli import build_parser, config_from_flags
+
+    arguments = build_parser().parse_args(["train", "--preset", "smoke", "--train-size", "0.5", "--lr", "None",
+                                           "--no-resume", "--no-group-by-length", "--attention", "eager",
+                                           "--eval-batch-size", "12"])
+    given = {name: value for name, value in vars(arguments).items() if name not in ("command", "debug", "handler")}
+    assert given == {"preset": "smoke", "train_size": 0.5, "lr": None, "resume": False, "group_by_length": False,
+                     "attention": "eager", "eval_batch_size": 12}
+    config = config_from_flags(given)
+    assert (config.lr, config.learning_rate, config.per_device_eval_batch_size) == (None, 3e-3, 12)
+
+
+def form_configs():
+    """Configs as the notebook's form makes them: most fields away from their preset, None where that is a choice."""
+    from dataclasses import replace
+
+    from agnews_bert import RunConfig
+
+    smoke = RunConfig.from_preset("smoke", epochs=1, lr=5e-3, batch_size=16, eval_batch_size=48,
+                                  gradient_accumulation_steps=2, max_length=48, warmup_ratio=0.2, weight_decay=0.05,
+                                  seed=7, attention="eager", group_by_length=False, mirror_checkpoints=False,
+                                  early_stopping_patience=3, train_size=200, validation_size=0.15, test_size=100,
+                                  run_name="from-the-form", method="lora", lora_r=4, lora_alpha=8, lora_dropout=0.0)
+    own_data = replace(RunConfig.from_preset("colab"), data="rows.csv", train_size=None, validation_size=300,
+                       lr=None, test_data="test.csv", overwrite=True, resume=False, trust_remote_code=True)
+    cpu = replace(RunConfig.from_preset("cpu"), lr=None, test_size=None, precision="auto", checkpoint_dir="/tmp/c")
+    return {"smoke": smoke, "own-data": own_data, "cpu": cpu}
+
+
+@pytest.mark.parametrize("name", ["smoke", "own-data", "cpu"])
+def test_a_form_config_round_trips_through_its_flags(name):
+    from agnews_bert.cli import build_parser, config_from_flags, flags_for
+
+    config = form_configs()[name]
+    arguments = build_parser().parse_args(["train", *flags_for(config)])
+    given = {key: value for key, value in vars(arguments).items() if key not in ("command", "debug", "handler")}
+    assert config_from_flags(given) == config
+    assert len(given) < 26  # only what differs from the preset is printed
+
+
+def test_flags_of_a_run_folder_repeat_the_run_through_the_console_script(tmp_path):
+    from agnews_bert import RunConfig
+
+    config = RunConfig.from_preset("smoke", epochs=2, batch_size=16, eval_batch_size=40, warmup_ratio=0.2,
+                                   weight_decay=0.05, gradient_accumulation_steps=2, seed=3, attention="eager",
+                                   group_by_length=False, mirror_checkpoints=False, train_size=240,
+                                   validation_size=0.2, output_dir=str(tmp_path / "again"), run_name="from-the-form")
+    form_run = tmp_path / "form-run"
+    form_run.mkdir()
+    (form_run / "config.json").write_text(config.to_json(), encoding="utf-8")
+    script = shutil.which("agnews-bert")
+    environment = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
+    printed = subprocess.run([script, "flags", str(form_run / "config.json")], capture_output=True, text=True, env=environment,
+                             timeout=300)
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert "--warmup-ratio 0.2" in printed.stdout and "--no-group-by-length" in printed.stdout
+    trained = subprocess.run([script, "train", *printed.stdout.split()], capture_output=True, text=True,
+                             env=environment, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    repeated = (tmp_path / "again" / "from-the-form" / "config.json").read_text(encoding="utf-8")
+    assert RunConfig.from_json(repeated) == config
+
+
+def test_flags_of_a_missing_run_say_what_to_pass(tmp_path, capsys):
+    assert main(["flags", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere/config.json does not exist; is this a finished run folder?" in capsys.readouterr().err

@@ -49,6 +49,8 @@ CASES = {
     "max-length-out-of-range": (["train", "--preset", "smoke", "--max-length", "9000", "--output-dir", "<out>"],
                                 "--max-length 9000"),
     "negative-seed": (["train", "--preset", "smoke", "--seed", "-1", "--output-dir", "<out>"], "--seed -1"),
+    "zero-patience": (["train", "--preset", "smoke", "--early-stopping-patience", "0", "--output-dir", "<out>"],
+                      "(try 2, or --early-stopping-patience None to train every epoch)"),
     "train-size-share-above-1": (["train", "--preset", "smoke", "--train-size", "1.5", "--output-dir", "<out>"],
                                  "--train-size 1.5"),
     "zero-validation-size": (["train", "--preset", "smoke", "--validation-size", "0", "--output-dir", "<out>"],
@@ -136,7 +138,7 @@ CASES = {
     "push-a-folder-that-is-not-a-run": (["push", "<inputs>", "--repo-id", "your-name/agnews-smoke"],
                                         "agnews-bert: error: <inputs> is not a finished run"),
     "push-a-bad-repo-id": (["push", "<run>", "--repo-id", "your name/agnews smoke"],
-                           "agnews-bert: error: --repo-id 'your name/agnews smoke' is not a Hub repo name"),
+                           "agnews-bert: error: --repo-id your name/agnews smoke is not a Hub repo name"),
     "push-without-a-token": (["push", "<run>", "--repo-id", "your-name/agnews-smoke"],
                              "agnews-bert: error: no Hugging Face token found: create a write token at "
                              "https://huggingface.co/settings/tokens, then set it as HF_TOKEN"),
@@ -243,6 +245,96 @@ def test_bad_input_exits_2_with_one_line_on_stderr(name, outcomes, inputs):
     assert len(lines) == 1, finished.stderr[-2000:]
     assert re.match(r"agnews-bert( [a-z]+)?: error: ", lines[0])
     assert fill(CASES[name][1], inputs) in lines[0]
+
+
+def _finished_run_config(inputs):
+    from agnews_bert.lab.folders import load_run_config
+
+    return load_run_config(inputs["<run>"])
+
+
+def _refuse_finished(inputs):
+    from agnews_bert.lab.folders import refuse_finished_run
+
+    refuse_finished_run(_finished_run_config(inputs))
+
+
+def _unreachable_model(inputs):
+    from agnews_bert.hub import unreachable_error
+
+    raise unreachable_error("bert-base-uncased", "model")
+
+
+def _bad_repo_id(inputs):
+    from agnews_bert.lab.sharing import check_repo_id
+
+    check_repo_id("your name/agnews smoke")
+
+
+# A case above, raised again from Python: (the call, its field, the keyword wording, the flag wording in the CLI).
+BOTH_WAYS = {
+    "negative-lr": (lambda inputs: ab.RunConfig.from_preset("smoke", lr=-1), "lr", "lr=-1 is out of range: use a "
+                    "number from 1e-07 to 1", "agnews-bert: error: --lr -1.0 is out of range: use a number from 1e-07"),
+    "zero-batch-size": (lambda inputs: ab.RunConfig.from_preset("smoke", batch_size=0), "batch_size",
+                        "batch_size=0 is out of range", "--batch-size 0 is out of range"),
+    "run-name-escapes": (lambda inputs: ab.RunConfig.from_preset("smoke", run_name="../outside"), "run_name",
+                         "run_name='../outside' is not allowed", "--run-name ../outside is not allowed"),
+    "zero-patience": (lambda inputs: ab.RunConfig.from_preset("smoke", early_stopping_patience=0),
+                      "early_stopping_patience", "(try 2, or early_stopping_patience=None to train every epoch)",
+                      "(try 2, or --early-stopping-patience None to train every epoch)"),
+    "max-length-above-the-model-limit": (
+        lambda inputs: ab.notebook.check_max_length(ab.load_tokenizer("smoke"), 512, "smoke"), "max_length",
+        "max_length=512 is above smoke's limit of 128", "--max-length 512 is above smoke's limit of 128"),
+    "missing-data-file": (lambda inputs: ab.load_agnews(inputs["<inputs>"] + "/missing.csv"), "data",
+                          "data='<inputs>/missing.csv' does not exist; check the path, or use data='smoke'",
+                          "--data <inputs>/missing.csv does not exist; check the path, or use --data smoke"),
+    "missing-test-data-file": (lambda inputs: ab.load_agnews("smoke", test_source=inputs["<inputs>"] +
+                                                             "/missing-test.csv"), "test_data",
+                               "test_data='<inputs>/missing-test.csv' does not exist",
+                               "--test-data <inputs>/missing-test.csv does not exist"),
+    "one-class-training-data": (lambda inputs: ab.load_agnews(inputs["<inputs>"] + "/one_class.csv"), "data",
+                                "with a smaller validation_size=...", "with a smaller --validation-size ..."),
+    "training-rows-and-validation-too-many": (
+        lambda inputs: ab.load_agnews("smoke", train_size=420, validation_size=64), "train_size",
+        "train_size=420 asks for 420 rows but only 416 are left after holding out validation; lower train_size=... "
+        "or validation_size=...", "--train-size 420 asks for 420 rows"),
+    "hub-model-unreachable": (_unreachable_model, "model",
+                              "a local model folder as model=..., or try preset='smoke'",
+                              "a local model folder as --model ..., or try --preset smoke"),
+    "finished-run-without-overwrite": (_refuse_finished, "overwrite", "pass overwrite=True to train it again, or "
+                                       "run_name=... to keep both", "pass --overwrite to train it again, or "
+                                       "--run-name ... to keep both"),
+    "push-a-bad-repo-id": (_bad_repo_id, "repo_id", "repo_id='your name/agnews smoke' is not a Hub repo name",
+                           "--repo-id your name/agnews smoke is not a Hub repo name"),
+}
+
+
+@pytest.mark.parametrize("name", list(BOTH_WAYS))
+def test_a_bad_value_names_its_field_as_a_keyword_in_python_and_as_a_flag_in_the_cli(name, outcomes, inputs):
+    call, field, keyword_words, flag_words = BOTH_WAYS[name]
+    with pytest.raises(ab.AgNewsError) as error:
+        call(inputs)
+    assert error.value.field == field
+    assert fill(keyword_words, inputs) in str(error.value) and " --" not in str(error.value)
+    assert fill(flag_words, inputs) in outcomes[name].stderr and f" {field}=" not in outcomes[name].stderr
+
+
+def test_an_unfinished_run_with_other_settings_names_resume_as_a_keyword_and_as_the_no_resume_switch(tmp_path):
+    from agnews_bert.lab.folders import refuse_other_settings
+
+    (tmp_path / "half").mkdir()  # started with seed 42, never finished
+    (tmp_path / "half" / "config.json").write_text(ab.RunConfig.from_preset("smoke").to_json(), encoding="utf-8")
+    config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="half", seed=5)
+    with pytest.raises(ab.AgNewsError) as error:
+        refuse_other_settings(tmp_path / "half", config)
+    assert error.value.field == "resume" and "pass resume=False to start it over" in str(error.value)
+    finished = subprocess.run([CONSOLE_SCRIPT, "train", "--preset", "smoke", "--output-dir", str(tmp_path),
+                               "--run-name", "half", "--seed", "5"], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, env=offline_environment(os.environ, tmp_path / "hf"),
+                              timeout=300)
+    assert finished.returncode == 2  # after the "Data:" and "Hardware:" lines: the folder is checked once they are
+    assert "pass --no-resume to start it over" in finished.stderr.splitlines()[-1]
+    assert "resume=False" not in finished.stderr
 
 
 def test_the_bad_input_cases_left_no_run_behind(outcomes, inputs):

@@ -159,7 +159,8 @@ def test_unreachable_hub_points_at_local_data(monkeypatch):
     with pytest.raises(AgNewsError) as error:
         load_agnews("fancyzhx/ag_news")
     message = str(error.value)
-    assert "cannot reach the Hugging Face Hub" in message and "data=..." in message and "--" not in message  # a notebook has no flags
+    assert "the Hugging Face Hub cannot be reached" in message and "data=..." in message and "--" not in message  # a notebook has no flags
+    assert error.value.field == "data"
 
 
 def test_sizes_too_large_for_the_data():

@@ -85,11 +85,12 @@ def test_encode_texts_gives_what_the_tokenizer_call_gives(tokenizer, max_length)
     encoded = tokenization.encode_texts(tokenizer, texts, max_length)
     assert encoded["input_ids"] == expected["input_ids"]
     assert encoded["attention_mask"] == expected["attention_mask"]
+    assert encoded["length"] == [len(ids) for ids in expected["input_ids"]]
 
 
 def test_encode_texts_uses_the_fast_path_and_restores_the_tokenizer_settings(tokenizer):
     backend = tokenizer.backend_tokenizer
-    assert tokenization._compat.offsetless_batch_encoder(backend) is not None
+    assert tokenizer.is_fast and hasattr(backend, "encode_batch_fast")  # the offsetless batch encoder
     backend.enable_padding(pad_id=0, pad_token="[PAD]", length=50)
     backend.no_truncation()
     try:
