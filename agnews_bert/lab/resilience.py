@@ -18,6 +18,7 @@ Example:
 import contextlib
 import dataclasses
 import json
+import logging
 import signal
 import threading
 import time
@@ -26,7 +27,9 @@ from pathlib import Path
 import transformers
 
 from ..config import RunConfig
-from ..errors import AgNewsError, TrainingInterrupted  # noqa: F401  (re-exported for callers)
+from ..errors import AgNewsError, setting
+
+log = logging.getLogger(__name__)
 
 
 class StopAndSave(transformers.TrainerCallback):
@@ -83,7 +86,7 @@ class TrainingClock(transformers.TrainerCallback):
 
 
 @contextlib.contextmanager
-def first_interrupt_saves(stopper: StopAndSave, say=print):
+def first_interrupt_saves(stopper: StopAndSave):
     """While inside, the first SIGINT asks `stopper` to save and stop; the second one interrupts."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -94,7 +97,7 @@ def first_interrupt_saves(stopper: StopAndSave, say=print):
         if stopper.requested:
             raise KeyboardInterrupt
         stopper.requested = True
-        say("\nStopping after this step and saving a checkpoint (interrupt again to stop at once)...")
+        log.warning("\nStopping after this step and saving a checkpoint (interrupt again to stop at once)...")
 
     signal.signal(signal.SIGINT, request_stop)
     try:
@@ -107,9 +110,8 @@ def smaller_batch(config: RunConfig) -> RunConfig:
     """The same effective batch with half the rows per device step; AgNewsError below 1 row."""
     if config.batch_size <= 1:
         raise AgNewsError(
-            "the GPU ran out of memory even with batch_size=1; lower max_length=..., choose a smaller "
-            "model=..., or use a GPU with more memory"
-        )
+            f"the GPU ran out of memory even with {setting('batch_size', 1)}; lower {setting('max_length')}, "
+            f"choose a smaller {setting('model')}, or use a GPU with more memory", field="batch_size")
     return dataclasses.replace(
         config,
         batch_size=config.batch_size // 2,

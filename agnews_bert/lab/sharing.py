@@ -12,8 +12,9 @@ The token is handed to `HfApi` and to nothing else: it is never printed, logged
 or written, and any error text that would carry it has it masked.
 
 Example:
-    >>> push_to_hub("runs/smoke_nall_lr3e-03_ep6_seed42_42beec", "my-name/agnews-smoke")  # doctest: +SKIP
-    'https://huggingface.co/my-name/agnews-smoke'
+    >>> check_repo_id("my-name/agnews-smoke")  # a name the Hub can hold: no error
+    >>> colab_secret_token() is None  # not on Colab
+    True
 """
 
 import os
@@ -21,7 +22,7 @@ import sys
 from pathlib import Path
 
 from .._compat import hub_request_errors
-from ..errors import AgNewsError
+from ..errors import AgNewsError, setting
 from ..hub import hub_is_reachable
 from .folders import MODEL_DIR, is_finished, load_results, load_run_config
 from .model_card import CARD_FILE, write_model_card
@@ -69,8 +70,9 @@ def check_repo_id(repo_id: str) -> None:
     try:
         validate_repo_id(repo_id)
     except HFValidationError as error:
-        raise AgNewsError(f"repo_id={repo_id!r} is not a Hub repo name ({str(error).splitlines()[0][:160]}); use "
-                          "your user name and a model name, like repo_id='your-name/agnews-bert-minilm'") from None
+        example = setting("repo_id", "your-name/agnews-bert-minilm")
+        raise AgNewsError(f"{setting('repo_id', repo_id)} is not a Hub repo name ({str(error).splitlines()[0][:160]}); "
+                          f"use your user name and a model name, like {example}", field="repo_id") from None
 
 
 def hub_token() -> str | None:
