@@ -126,7 +126,7 @@ def end_at_an_early_stop(trainer, checkpoint: Path | None) -> bool:
         return False
     trainer.args.max_steps = checkpoint_step(checkpoint)  # the Trainer's loop ends where the stop was
     log.info(f"Early stopping had already ended this run at {checkpoint.name}; loading its best epoch without "
-        "training further")
+             "training further")
     return True
 
 
@@ -159,7 +159,7 @@ def load_finished_run(trainer, run_dir):
     trainer.state.global_step = max((row.get("step", 0) for row in results["log_history"]), default=0)
     train_loss = next((row["train_loss"] for row in reversed(results["log_history"]) if "train_loss" in row), None)
     log.info(f"Loaded the finished run {Path(run_dir).name}: its model and training history, "
-        f"test macro-F1 {results['test']['macro_f1']:.3f}.")
+             f"test macro-F1 {results['test']['macro_f1']:.3f}.")
     metrics = {"train_runtime": results["timing"]["train_seconds"],
                "train_samples_per_second": results["timing"].get("train_samples_per_second")}
     return transformers.trainer_utils.TrainOutput(trainer.state.global_step, train_loss, metrics)
@@ -167,9 +167,7 @@ def load_finished_run(trainer, run_dir):
 
 def latest_checkpoint(checkpoints_dir, remove_broken: bool = True) -> Path | None:
     """The newest complete checkpoint folder, or None; broken ones are removed (or just skipped)."""
-    folder = Path(checkpoints_dir)
-    if not folder.is_dir():
-        return None
+    folder = Path(checkpoints_dir)  # glob finds nothing in a folder that does not exist
     for checkpoint in sorted(_checkpoint_folders(folder), key=checkpoint_step, reverse=True):
         if is_complete_checkpoint(checkpoint):
             return checkpoint
@@ -273,10 +271,7 @@ def mirror_dir_for(config, run_dir: Path) -> Path | None:
 def remove_without_trash(folder: Path) -> None:
     """Delete a folder, emptying each file first: on Google Drive a deleted file goes to the
     trash and still counts against the quota, an emptied one costs nothing."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return
-    for file in folder.rglob("*"):
+    for file in Path(folder).rglob("*"):  # nothing when the folder does not exist
         if file.is_file():
             file.write_bytes(b"")
     shutil.rmtree(folder, ignore_errors=True)
@@ -284,8 +279,7 @@ def remove_without_trash(folder: Path) -> None:
 
 def _mirrored_checkpoints(mirror_dir: Path, complete_only: bool = True) -> list:
     """The checkpoint copies in a mirror folder (only those whose marker says they are whole)."""
-    copies = _checkpoint_folders(mirror_dir) if Path(mirror_dir).is_dir() else []
-    return [copy for copy in copies if not complete_only or _is_marked_complete(copy)]
+    return [copy for copy in _checkpoint_folders(Path(mirror_dir)) if not complete_only or _is_marked_complete(copy)]
 
 
 def _is_marked_complete(copy: Path) -> bool:

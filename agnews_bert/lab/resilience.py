@@ -25,6 +25,10 @@ import time
 from pathlib import Path
 
 import transformers
+# For training and notebook.compare: is_out_of_memory(error) is True for an error a smaller batch can cure (CUDA out
+# of memory, its cuDNN and CPU kin); release_gpu_memory() collects garbage and hands the GPU's cached blocks back.
+from accelerate.utils.memory import release_memory as release_gpu_memory  # noqa: F401
+from accelerate.utils.memory import should_reduce_batch_size as is_out_of_memory  # noqa: F401
 
 from ..config import RunConfig
 from ..errors import AgNewsError, setting
@@ -42,7 +46,6 @@ class StopAndSave(transformers.TrainerCallback):
         if self.requested:
             control.should_save = True
             control.should_training_stop = True
-        return control
 
     def on_epoch_end(self, args, state, control, **kwargs):
         # The Trainer ends the cut-short epoch as if it were whole: it would score validation at, say,
@@ -50,7 +53,6 @@ class StopAndSave(transformers.TrainerCallback):
         if self.requested and not float(state.epoch).is_integer():
             control.should_evaluate = False
             control.should_save = False
-        return control
 
 
 class TrainingClock(transformers.TrainerCallback):
@@ -118,17 +120,3 @@ def smaller_batch(config: RunConfig) -> RunConfig:
         gradient_accumulation_steps=config.gradient_accumulation_steps * 2,
         eval_batch_size=max(1, config.per_device_eval_batch_size // 2),
     )
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    """True for an error that a smaller batch can cure (CUDA out of memory, and its cuDNN and CPU kin)."""
-    from accelerate.utils.memory import should_reduce_batch_size
-
-    return should_reduce_batch_size(error)
-
-
-def release_gpu_memory() -> None:
-    """Collect garbage and hand the GPU's cached blocks back, so the next model starts with free memory."""
-    from accelerate.utils.memory import release_memory
-
-    release_memory()
