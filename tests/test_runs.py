@@ -299,7 +299,8 @@ def test_a_notebook_meets_a_held_lock_with_a_message_and_takes_over_once_its_hol
         holder.wait()
     capsys.readouterr()
     assert ab.lab.prepare_run_dir(config) == tmp_path / "shared"
-    assert capsys.readouterr().out.splitlines() == [f"Note: taking over the lock of shared, left by a run that was stopped without releasing it "
+    said = capsys.readouterr().out.splitlines()
+    assert said == [f"Note: taking over the lock of shared, left by a run that was stopped without releasing it "
                     f"(pid {holder.pid} on {owner['host']}, started {owner['started']}); that run is no longer running"]
     assert json.loads((tmp_path / ".shared.owner.json").read_text())["pid"] == os.getpid()
     assert ab.lab.prepare_run_dir(config) == tmp_path / "shared"  # the same cell again: no refusal

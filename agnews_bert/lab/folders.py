@@ -113,12 +113,10 @@ def prepare_run_dir(config: RunConfig) -> Path:
 def check_output_dir(config: RunConfig) -> None:
     """Raise AgNewsError if output_dir (or a folder above it) is a file, before any work starts."""
     folder = Path(config.output_dir).expanduser()
-    for part in (folder, *folder.parents):
-        if part.exists() and not part.is_dir():
-            raise AgNewsError(f"{setting('output_dir', config.output_dir)} cannot hold run folders: {part} is a "
-                              f"file; choose another {setting('output_dir')}", field="output_dir")
-        if part.exists():
-            return
+    nearest = next(part for part in (folder, *folder.parents) if part.exists())  # at worst "/" or "."
+    if not nearest.is_dir():
+        raise AgNewsError(f"{setting('output_dir', config.output_dir)} cannot hold run folders: {nearest} is a "
+                          f"file; choose another {setting('output_dir')}", field="output_dir")
 
 
 def replaced_dir_for(run_dir: Path) -> Path:

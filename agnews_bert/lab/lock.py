@@ -46,15 +46,13 @@ _held: dict = {}  # lock file -> FileLock, for the locks this process holds
 
 
 def lock_file_for(run_dir, suffix: str = ".lock") -> Path:
-    """The lock file of a run folder, or (suffix ".owner.json") the note of who holds it: pid, host, start time.
-
-    Example: runs/my-run -> runs/.my-run.lock
-    """
+    """The lock file of a run folder, or another hidden file beside it. Example: runs/my-run -> runs/.my-run.lock"""
     run_dir = Path(run_dir).expanduser().absolute()
     return run_dir.parent / f".{run_dir.name}{suffix}"
 
 
 def owner_file_for(run_dir) -> Path:
+    """Who holds the lock: pid, host, start time. Example: runs/my-run -> runs/.my-run.owner.json"""
     return lock_file_for(run_dir, ".owner.json")
 
 
@@ -80,13 +78,13 @@ def acquire_run_lock(run_dir) -> None:
                           f"another {setting('output_dir')}", field="output_dir") from error
     except NotImplementedError:  # older filelock on a disk without flock (some network mounts): go on, unlocked
         log.warning(f"Note: {lock_file.parent} cannot hold a file lock, so nothing stops a second run in "
-            f"{Path(run_dir).name} at the same time; start only one")
+                    f"{Path(run_dir).name} at the same time; start only one")
         return
     _held[lock_file] = lock
     left_behind = read_owner(run_dir)
     if left_behind is not None:
         log.warning(f"Note: taking over the lock of {Path(run_dir).name}, left by a run that was stopped without "
-            f"releasing it ({describe_owner(left_behind)}); that run is no longer running")
+                    f"releasing it ({describe_owner(left_behind)}); that run is no longer running")
     _write_owner(run_dir)
 
 

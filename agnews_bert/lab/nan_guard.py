@@ -102,9 +102,9 @@ def fp32_fallback(config, problem: dict, run_dir):
     """
     if problem["precision"] == "fp32":
         raise AgNewsError(stop_message(problem).replace("Training stopped", "training stopped", 1), field="lr")
-    log.warning(f"The {problem['what']} became {problem['value']} at step {problem['step']} in {problem['precision']} "
-        "mixed precision: continuing in fp32 from the last finite checkpoint (slower, but it cannot overflow). "
-        "results.json records this under precision_fallback.")
+    log.warning(f"The {problem['what']} became {problem['value']} at step {problem['step']} in "
+                f"{problem['precision']} mixed precision: continuing in fp32 from the last finite checkpoint (slower, "
+                "but it cannot overflow). results.json records this under precision_fallback.")
     record = {"from": problem["precision"], "to": "fp32", "step": problem["step"], "what": problem["what"],
               "value": problem["value"]}
     return replace(config, precision="fp32", resume=True, run_name=Path(run_dir).name), record

@@ -50,9 +50,9 @@ def _save_or_fall_back(trainer, run_dir: Path, config: RunConfig, results: dict)
             raise AgNewsError(f"cannot save the run in {run_dir} ({error.strerror or error}); free some disk "
                               f"space, or choose another {setting('output_dir')}", field="output_dir") from error
         local = Path(config.checkpoint_dir).expanduser() / "saved_runs" / run_dir.name
-        log.warning(f"Warning: could not save the run in {run_dir} ({error.strerror or error}); is Google Drive full? "
-              f"It is saved on this runtime instead, in {local}, which is lost when the runtime ends. Free space "
-              f"on Drive (and empty its trash), then copy it there: !cp -r {local} {run_dir.parent}/")
+        log.warning(f"Warning: could not save the run in {run_dir} ({error.strerror or error}); is Google Drive "
+                    f"full? It is saved on this runtime instead, in {local}, which is lost when the runtime ends. Free "
+                    f"space on Drive (and empty its trash), then copy it there: !cp -r {local} {run_dir.parent}/")
         remove_without_trash(run_dir / MODEL_DIR)
         return _write_run(trainer, local, config, results)
 

@@ -40,16 +40,22 @@ def push_to_hub(run_dir, repo_id: str, private: bool | None = None) -> str:
     returns the repo's address.
     Example: ("runs/my-run", "me/agnews-minilm") -> "https://huggingface.co/me/agnews-minilm"
     """
+    from huggingface_hub import HfApi
+
     model_dir = model_dir_to_share(run_dir)
     check_repo_id(repo_id)
     token = hub_token()
     if not token:
         raise AgNewsError(NO_TOKEN)
     check_hub_can_be_reached(repo_id)
+    api = HfApi(token=token)
     try:
-        return _upload(model_dir, repo_id, private, token)
+        repo_url = api.create_repo(repo_id, private=private, exist_ok=True)
+        api.upload_folder(repo_id=repo_url.repo_id, folder_path=model_dir, ignore_patterns=NOT_UPLOADED,
+                          commit_message=f"Upload the agnews_bert run {model_dir.parent.name}")
     except hub_request_errors() as error:
         raise push_error(repo_id, error, token) from None  # `from None`: the chained error may quote the token
+    return str(repo_url)
 
 
 def model_dir_to_share(run_dir) -> Path:
@@ -103,16 +109,6 @@ def check_hub_can_be_reached(repo_id: str) -> None:
     if not hub_is_reachable():
         raise AgNewsError(f"cannot push to {repo_id!r}: the Hugging Face Hub cannot be reached; connect to the "
                           "network and push again (the run stays as it is)")
-
-
-def _upload(model_dir: Path, repo_id: str, private: bool | None, token: str) -> str:
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=token)
-    repo_url = api.create_repo(repo_id, private=private, exist_ok=True)
-    api.upload_folder(repo_id=repo_url.repo_id, folder_path=model_dir, ignore_patterns=NOT_UPLOADED,
-                      commit_message=f"Upload the agnews_bert run {model_dir.parent.name}")
-    return str(repo_url)
 
 
 def push_error(repo_id: str, error: Exception, token: str) -> AgNewsError:
