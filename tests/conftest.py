@@ -32,7 +32,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "explore")
 def smoke_run(tmp_path_factory):
     """One finished smoke run (trained once per test session), with its results."""
     output_dir = tmp_path_factory.mktemp("runs")
-    results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(output_dir)), say=lambda *_: None)
+    results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(output_dir)))
     return results
 
 

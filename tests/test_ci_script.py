@@ -42,6 +42,28 @@ def test_every_pytest_command_of_ci_is_in_the_readme():
     assert [command for command in ci_pytest if command not in readme_test_commands()] == []
 
 
+def test_the_suite_collects_the_librarys_docstring_examples_but_not_the_notebooks_twins():
+    """`python3 -m pytest -q` (setup.cfg's addopts) runs each library module's >>> examples; notebooks/0*.py,
+    the jupytext twins, are left to nbval's .ipynb (importing one would run the whole notebook)."""
+    import os
+
+    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "agnews_bert/errors.py",
+                                "agnews_bert/lab", "notebooks"], cwd=ROOT, capture_output=True, text=True,
+                               env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), timeout=300)
+    assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr[-2000:]
+    items = collected.stdout.splitlines()
+    assert "agnews_bert/errors.py::agnews_bert.errors.setting" in items
+    assert "agnews_bert/lab/lock.py::agnews_bert.lab.lock" in items
+    assert any(item.startswith("notebooks/01_finetune_modernbert.ipynb::") for item in items)
+    assert not [item for item in items if re.match(r"notebooks/0.*\.py", item)]
+
+
+def test_the_lower_bound_stage_runs_no_doctests():
+    """Its explicit test files and its own addopts leave setup.cfg's --doctest-modules out."""
+    [command] = [line for line in ci_lines() if line.startswith("python3 -m pytest") and "tests/test_config.py" in line]
+    assert '-o addopts="-p no:cacheprovider"' in command and "agnews_bert" not in command.split("addopts")[1]
+
+
 def test_each_ci_stage_has_a_time_limit_and_prints_its_time():
     script = ROOT.joinpath(".ci", "run").read_text(encoding="utf-8")
     assert 'timeout --kill-after=30 "$limit"' in script and "s, exit status $status" in script

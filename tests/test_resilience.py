@@ -161,10 +161,10 @@ def test_remove_without_trash_empties_files_before_deleting(tmp_path, monkeypatc
     assert sizes_when_deleted == [0] and not folder.exists()
 
 
-def test_out_of_memory_on_the_first_step_halves_the_batch_and_finishes(tmp_path, monkeypatch):
+def test_out_of_memory_on_the_first_step_halves_the_batch_and_finishes(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(16))
-    messages = []
-    results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)), say=messages.append)
+    results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)))
+    messages = capsys.readouterr().out.splitlines()
     assert results["batch"] == {"per_device": 16, "devices": 1, "gradient_accumulation_steps": 2}
     assert any("retrying with batch_size=16 and gradient_accumulation_steps=2" in m for m in messages)
     assert results["test"]["accuracy"] >= 0.9
@@ -173,8 +173,9 @@ def test_out_of_memory_on_the_first_step_halves_the_batch_and_finishes(tmp_path,
 
 def test_out_of_memory_below_batch_one_gives_up_clearly(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(0))
-    with pytest.raises(ab.AgNewsError, match=r"even with batch_size=1; lower max_length"):
-        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), batch_size=4), say=lambda *_: None)
+    with pytest.raises(ab.AgNewsError, match=r"even with batch_size=1; lower max_length=\.\.\.") as raised:
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), batch_size=4))
+    assert raised.value.field == "batch_size"
     assert read_index(tmp_path) == []
 
 
@@ -315,8 +316,9 @@ def test_rerunning_the_training_cell_after_a_stop_finishes_the_run(tmp_path):
 def test_an_unfinished_run_is_not_resumed_with_other_settings(tmp_path):
     config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="same-folder")
     ab.lab.prepare_run_dir(config)
-    with pytest.raises(ab.AgNewsError, match=r"other settings \(batch_size\).*resume=False"):
+    with pytest.raises(ab.AgNewsError, match=r"other settings \(batch_size\).*resume=False") as refused:
         ab.lab.prepare_run_dir(config.with_changes(batch_size=8))
+    assert refused.value.field == "resume"
     assert ab.lab.prepare_run_dir(config.with_changes(resume=False, batch_size=8)).name == "same-folder"
 
 
@@ -343,7 +345,7 @@ def wait_for_second_checkpoint(folder: Path, process, timeout=300) -> None:
     raise AssertionError(f"no second checkpoint appeared in {folder}")
 
 
-def test_a_killed_run_on_drive_resumes_on_a_new_runtime_from_the_mirror(tmp_path):
+def test_a_killed_run_on_drive_resumes_on_a_new_runtime_from_the_mirror(tmp_path, capsys):
     drive, local, epochs = tmp_path / "drive", tmp_path / "local", 20
     process = subprocess.Popen([sys.executable, "-c", MIRRORED_RUN, str(drive), str(local), str(epochs)],
                                env=dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1"),
@@ -353,10 +355,11 @@ def test_a_killed_run_on_drive_resumes_on_a_new_runtime_from_the_mirror(tmp_path
     process.wait()
     shutil.rmtree(local)  # a new runtime: the local disk is empty, Drive is not
 
-    said = []
     config = ab.RunConfig.from_preset("smoke", output_dir=str(drive), checkpoint_dir=str(local), epochs=epochs,
                                  run_name="mirrored")
-    results = ab.train(config, say=said.append)
+    capsys.readouterr()
+    results = ab.train(config)
+    said = capsys.readouterr().out.splitlines()
     assert results["resumed_from"] is not None and int(results["resumed_from"].split("-")[1]) >= 13
     assert any(line.startswith(f"Resuming from {results['resumed_from']}") for line in said)
     assert eval_epochs(results) == [float(epoch) for epoch in range(1, epochs + 1)]
@@ -382,7 +385,7 @@ def test_one_interrupt_saves_a_checkpoint_then_stops(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=1))
     config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="stop", epochs=2)
     with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
-        ab.train(config, say=lambda *_: None)
+        ab.train(config)
     assert [path.name for path in tmp_path.rglob("checkpoint-*")] == ["checkpoint-3"]
 
 
@@ -390,7 +393,7 @@ def test_a_second_interrupt_stops_at_once_without_saving(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=2))
     config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="stop", epochs=2)
     with pytest.raises(KeyboardInterrupt):
-        ab.train(config, say=lambda *_: None)
+        ab.train(config)
     assert list(tmp_path.rglob("checkpoint-*")) == []  # it did not wait to save step 3
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works normally again
 
@@ -398,8 +401,7 @@ def test_a_second_interrupt_stops_at_once_without_saving(tmp_path, monkeypatch):
 def test_no_resume_starts_over_instead_of_resuming(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=1))
     with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
-        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="again", epochs=2),
-                 say=lambda *_: None)
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), run_name="again", epochs=2))
     rerun = start_cli("train", "--preset", "smoke", "--epochs", "2", "--run-name", "again", "--output-dir",
                       str(tmp_path), "--no-resume")
     stdout, stderr = rerun.communicate(timeout=600)
@@ -417,11 +419,11 @@ def test_a_resumed_run_records_its_whole_time_loss_and_only_epoch_end_validation
     with monkeypatch.context() as patched:
         patched.setattr(transformers.Trainer, "training_step", _interrupt_at_step_3(times=1))
         with pytest.raises(ab.AgNewsError, match="training stopped at step 3"):
-            ab.train(config, say=lambda *_: None)
+            ab.train(config)
     seconds_at_step_3 = TrainingClock.seconds_in(tmp_path / "resumed" / "checkpoints" / "checkpoint-3")
     assert seconds_at_step_3 > 0
 
-    results = ab.train(config, say=lambda *_: None)  # the same cell, run again
+    results = ab.train(config)  # the same cell, run again
     assert results["resumed_from"] == "checkpoint-3"
     assert eval_epochs(results) == [1.0, 2.0]  # no validation point at the stop (epoch 0.23)
     timing = results["timing"]

@@ -64,7 +64,7 @@ def smoke(output_dir, **changes):
 def two_runs(tmp_path_factory):
     """An output folder with two finished smoke runs of 1 and 2 epochs."""
     output_dir = tmp_path_factory.mktemp("runs")
-    results = [ab.train(smoke(output_dir, epochs=epochs), say=lambda *_: None) for epochs in (1, 2)]
+    results = [ab.train(smoke(output_dir, epochs=epochs)) for epochs in (1, 2)]
     return output_dir, results
 
 
@@ -89,7 +89,7 @@ def test_a_run_stopped_mid_training_adds_no_row(two_runs, monkeypatch, how):
     stop_training_at(monkeypatch, step=3, how=how)
     expected = TrainingInterrupted if how == "interrupt" else RuntimeError
     with pytest.raises(expected):
-        ab.train(smoke(output_dir, epochs=3, run_name=f"stopped-{how}"), say=lambda *_: None)
+        ab.train(smoke(output_dir, epochs=3, run_name=f"stopped-{how}"))
     assert read_index(output_dir) == before
     assert not (output_dir / f"stopped-{how}" / "results.json").exists()
 
@@ -170,13 +170,15 @@ def test_a_finished_run_is_kept_by_prepare_run_dir_and_refused_by_the_cli(smoke_
     run_dir = Path(smoke_run["run_dir"])
     config = ab.RunConfig.from_preset("smoke", output_dir=str(run_dir.parent))
     before = (run_dir / "results.json").read_bytes()
-    said = []
-    assert ab.lab.prepare_run_dir(config, say=said.append) == run_dir
+    capsys.readouterr()
+    assert ab.lab.prepare_run_dir(config) == run_dir
+    said = capsys.readouterr().out.splitlines()
     assert "Already trained with these settings" in said[0] and "tick 'train again'" in said[0]
     assert "--" not in said[0]  # a notebook user has no flags
     assert (run_dir / "results.json").read_bytes() == before
-    with pytest.raises(ab.AgNewsError, match=r"pass overwrite=True to train it again, or run_name=\.\.\."):
-        ab.train(config, say=lambda *_: None)
+    with pytest.raises(ab.AgNewsError, match=r"pass overwrite=True to train it again, or run_name=\.\.\.") as refused:
+        ab.train(config)
+    assert refused.value.field == "overwrite"
     assert main(["train", "--preset", "smoke", "--output-dir", str(run_dir.parent)]) == 2
     error = capsys.readouterr().err
     assert "pass --overwrite to train it again, or --run-name ... to keep both" in error
@@ -276,7 +278,7 @@ time.sleep(600)
 """
 
 
-def test_a_notebook_meets_a_held_lock_with_a_message_and_takes_over_once_its_holder_is_killed(tmp_path):
+def test_a_notebook_meets_a_held_lock_with_a_message_and_takes_over_once_its_holder_is_killed(tmp_path, capsys):
     config = smoke(tmp_path, run_name="shared")
     holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(tmp_path / "shared")], stdout=subprocess.PIPE,
                               text=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
@@ -285,21 +287,24 @@ def test_a_notebook_meets_a_held_lock_with_a_message_and_takes_over_once_its_hol
         owner = json.loads((tmp_path / ".shared.owner.json").read_text())
         assert owner["pid"] == holder.pid
         with pytest.raises(ab.AgNewsError) as refused:  # at once: a second tab's cell must not hang
-            ab.lab.prepare_run_dir(config, say=lambda *_: None)
+            ab.lab.prepare_run_dir(config)
         assert str(refused.value) == (
             f"run folder {tmp_path / 'shared'} is in use by another training run (pid {holder.pid} on "
             f"{owner['host']}, started {owner['started']}); wait for it to finish or stop it, or pass run_name=... "
             "to train in another folder")
+        assert refused.value.field == "run_name"
         assert not (tmp_path / "shared").exists()  # refused before it touched anything
     finally:
         holder.kill()
         holder.wait()
-    said = []
-    assert ab.lab.prepare_run_dir(config, say=said.append) == tmp_path / "shared"
+    capsys.readouterr()
+    assert ab.lab.prepare_run_dir(config) == tmp_path / "shared"
+    said = capsys.readouterr().out.splitlines()
     assert said == [f"Note: taking over the lock of shared, left by a run that was stopped without releasing it "
                     f"(pid {holder.pid} on {owner['host']}, started {owner['started']}); that run is no longer running"]
     assert json.loads((tmp_path / ".shared.owner.json").read_text())["pid"] == os.getpid()
-    assert ab.lab.prepare_run_dir(config, say=said.append) == tmp_path / "shared"  # the same cell again: no refusal
+    assert ab.lab.prepare_run_dir(config) == tmp_path / "shared"  # the same cell again: no refusal
+    assert capsys.readouterr().out == ""  # no second take-over note
     from agnews_bert.lab.lock import release_run_lock
 
     release_run_lock(tmp_path / "shared")

@@ -33,40 +33,44 @@ only loads the best epoch, as at the end of any run. A notebook shows the same s
 that is already finished with the same settings.
 
 Example:
-    >>> latest_checkpoint(Path("/tmp/run/checkpoints"))  # doctest: +SKIP
-    PosixPath('/tmp/run/checkpoints/checkpoint-26')
+    >>> checkpoint_step(Path("runs/my-run/checkpoints/checkpoint-26"))
+    26
+    >>> latest_checkpoint(Path("runs/no-such-run/checkpoints")) is None
+    True
 """
 
 import contextlib
 import json
+import logging
 import shutil
 import zipfile
 from pathlib import Path
 
 import transformers
 
-from ..errors import TrainingInterrupted
+from ..errors import TrainingInterrupted, setting
 from .resilience import StopAndSave, TrainingClock, first_interrupt_saves
 from .folders import CHECKPOINTS_DIR, MODEL_DIR, is_main_process, load_results
 
 CHECKPOINT_PREFIX = "checkpoint-"
 TRAINER_STATE_FILE = "trainer_state.json"
 MIRROR_MARKER = "MIRROR_COMPLETE"
+log = logging.getLogger(__name__)
 
 
-def train_resumably(trainer, config, run_dir, say=print):
+def train_resumably(trainer, config, run_dir):
     """`trainer.train()` that resumes, saves on a stop, and mirrors checkpoints to the run folder.
 
     Rerunning it (the same notebook cell, or the same command) continues from the
     last complete checkpoint. Returns (train_output, resumed_from), a Path or None.
     """
-    checkpoint = resume_checkpoint(config, run_dir, say)
-    with saving_on_stop(trainer, config, run_dir, say):
+    checkpoint = resume_checkpoint(config, run_dir)
+    with saving_on_stop(trainer, config, run_dir):
         train_output = trainer.train(resume_from_checkpoint=checkpoint)
     return train_output, Path(checkpoint) if checkpoint else None
 
 
-def resume_checkpoint(config, run_dir, say=print) -> str | None:
+def resume_checkpoint(config, run_dir) -> str | None:
     """The checkpoint to continue from: the newest complete one, locally or in the Drive mirror; else None.
 
     With config.resume off, the old checkpoints are removed and training starts over.
@@ -82,12 +86,12 @@ def resume_checkpoint(config, run_dir, say=print) -> str | None:
         checkpoint = restore_from_mirror(mirror, local)
     if checkpoint is None:
         return None
-    say(f"Resuming from {checkpoint.name} in {checkpoint.parent} (resume=False starts over)")
+    log.info(f"Resuming from {checkpoint.name} in {checkpoint.parent} ({setting('resume', False)} starts over)")
     return str(checkpoint)
 
 
 @contextlib.contextmanager
-def saving_on_stop(trainer, config, run_dir, say=print):
+def saving_on_stop(trainer, config, run_dir):
     """While inside, a first stop (Ctrl-C, the notebook's stop button) saves a checkpoint after the step.
 
     Also attaches the Drive mirror when the config asks for one. Leaving after such
@@ -97,15 +101,14 @@ def saving_on_stop(trainer, config, run_dir, say=print):
         while trainer.pop_callback(stale):
             pass
     if config.resume:
-        end_at_an_early_stop(trainer, latest_checkpoint(checkpoints_dir_for(config, run_dir), remove_broken=False),
-                             say)
+        end_at_an_early_stop(trainer, latest_checkpoint(checkpoints_dir_for(config, run_dir), remove_broken=False))
     stopper = StopAndSave()
     trainer.add_callback(stopper)
     trainer.add_callback(TrainingClock())  # before the mirror, so the mirror copies the clock too
     mirror = mirror_dir_for(config, run_dir)
     if mirror is not None:
-        trainer.add_callback(CheckpointMirror(mirror, say))
-    with first_interrupt_saves(stopper, say):
+        trainer.add_callback(CheckpointMirror(mirror))
+    with first_interrupt_saves(stopper):
         yield
     if stopper.requested:
         raise TrainingInterrupted(
@@ -114,7 +117,7 @@ def saving_on_stop(trainer, config, run_dir, say=print):
         )
 
 
-def end_at_an_early_stop(trainer, checkpoint: Path | None, say=print) -> bool:
+def end_at_an_early_stop(trainer, checkpoint: Path | None) -> bool:
     """If early stopping ended training at `checkpoint`, make resuming from it train no further steps.
 
     Returns True when it did. Example: checkpoint-39 saved as patience 2 ran out -> trainer.args.max_steps = 39
@@ -122,8 +125,8 @@ def end_at_an_early_stop(trainer, checkpoint: Path | None, say=print) -> bool:
     if checkpoint is None or not stopped_early_at(checkpoint):
         return False
     trainer.args.max_steps = checkpoint_step(checkpoint)  # the Trainer's loop ends where the stop was
-    say(f"Early stopping had already ended this run at {checkpoint.name}; loading its best epoch without "
-        "training further")
+    log.info(f"Early stopping had already ended this run at {checkpoint.name}; loading its best epoch without "
+             "training further")
     return True
 
 
@@ -133,11 +136,7 @@ def stopped_early_at(checkpoint: Path) -> bool:
     Example: {"stateful_callbacks": {"EarlyStoppingCallback": {"args": {"early_stopping_patience": 2},
               "attributes": {"early_stopping_patience_counter": 2}}}} -> True
     """
-    try:
-        state = json.loads((Path(checkpoint) / TRAINER_STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    stored = (state.get("stateful_callbacks") or {}).get("EarlyStoppingCallback") or []
+    stored = ((trainer_state(checkpoint) or {}).get("stateful_callbacks") or {}).get("EarlyStoppingCallback") or []
     for record in stored if isinstance(stored, list) else [stored]:  # a list when several were attached
         patience = record.get("args", {}).get("early_stopping_patience")
         counter = record.get("attributes", {}).get("early_stopping_patience_counter", 0)
@@ -146,7 +145,7 @@ def stopped_early_at(checkpoint: Path) -> bool:
     return False
 
 
-def load_finished_run(trainer, run_dir, say=print):
+def load_finished_run(trainer, run_dir):
     """Put a finished run's saved model and training history into `trainer`, instead of training again.
 
     Returns a TrainOutput like `trainer.train()`'s, so the cells after training work as after a real run.
@@ -159,8 +158,8 @@ def load_finished_run(trainer, run_dir, say=print):
     trainer.state.log_history = list(results["log_history"])
     trainer.state.global_step = max((row.get("step", 0) for row in results["log_history"]), default=0)
     train_loss = next((row["train_loss"] for row in reversed(results["log_history"]) if "train_loss" in row), None)
-    say(f"Loaded the finished run {Path(run_dir).name}: its model and training history, "
-        f"test macro-F1 {results['test']['macro_f1']:.3f}.")
+    log.info(f"Loaded the finished run {Path(run_dir).name}: its model and training history, "
+             f"test macro-F1 {results['test']['macro_f1']:.3f}.")
     metrics = {"train_runtime": results["timing"]["train_seconds"],
                "train_samples_per_second": results["timing"].get("train_samples_per_second")}
     return transformers.trainer_utils.TrainOutput(trainer.state.global_step, train_loss, metrics)
@@ -168,9 +167,7 @@ def load_finished_run(trainer, run_dir, say=print):
 
 def latest_checkpoint(checkpoints_dir, remove_broken: bool = True) -> Path | None:
     """The newest complete checkpoint folder, or None; broken ones are removed (or just skipped)."""
-    folder = Path(checkpoints_dir)
-    if not folder.is_dir():
-        return None
+    folder = Path(checkpoints_dir)  # glob finds nothing in a folder that does not exist
     for checkpoint in sorted(_checkpoint_folders(folder), key=checkpoint_step, reverse=True):
         if is_complete_checkpoint(checkpoint):
             return checkpoint
@@ -187,13 +184,19 @@ def checkpoint_step(checkpoint: Path) -> int:
 def is_complete_checkpoint(checkpoint: Path) -> bool:
     """True when trainer state, weights and (if present) optimizer state are all whole."""
     checkpoint = Path(checkpoint)
-    try:
-        json.loads((checkpoint / TRAINER_STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if trainer_state(checkpoint) is None:
         return False
     weights = sorted(checkpoint.glob("*.safetensors")) or sorted(checkpoint.glob("pytorch_model*.bin"))
     torch_files = [path for path in checkpoint.glob("*.pt") if path.name != "rng_state.pt"]
     return bool(weights) and all(map(_is_whole_weights_file, weights)) and all(map(_is_whole_torch_file, torch_files))
+
+
+def trainer_state(checkpoint: Path) -> dict | None:
+    """A checkpoint's trainer_state.json, or None when it is missing or cut off."""
+    try:
+        return json.loads((Path(checkpoint) / TRAINER_STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def restore_from_mirror(mirror_dir: Path, checkpoints_dir: Path) -> Path | None:
@@ -220,9 +223,8 @@ class CheckpointMirror(transformers.TrainerCallback):
     training goes on with its local checkpoints.
     """
 
-    def __init__(self, mirror_dir, say=print):
+    def __init__(self, mirror_dir):
         self.mirror_dir = Path(mirror_dir)
-        self.say = say
         self.bytes_written = 0
         self.failure = None
 
@@ -239,7 +241,7 @@ class CheckpointMirror(transformers.TrainerCallback):
         except OSError as error:
             self.failure = error
             remove_without_trash(self.mirror_dir / newest.name)  # a half copy only takes space
-            self.say(
+            log.warning(
                 f"Warning: could not copy {newest.name} to {self.mirror_dir} ({error.strerror or error}); is Google "
                 f"Drive full? Training goes on, with checkpoints on this runtime only, in {args.output_dir}. Free "
                 "space on Drive (and empty its trash) so the finished model can be saved there."
@@ -247,16 +249,11 @@ class CheckpointMirror(transformers.TrainerCallback):
 
 
 def mirror_checkpoint(source: Path, copy: Path) -> int:
-    """Copy a checkpoint folder's files to `copy`, then mark the copy complete; the bytes written."""
-    copy.mkdir(parents=True, exist_ok=True)
+    """Copy a checkpoint folder to `copy`, then mark the copy complete; the bytes written."""
     (copy / MIRROR_MARKER).unlink(missing_ok=True)
-    written = 0
-    for file in sorted(Path(source).iterdir()):
-        if file.is_file():
-            shutil.copyfile(file, copy / file.name)
-            written += file.stat().st_size
+    shutil.copytree(source, copy, dirs_exist_ok=True)
     (copy / MIRROR_MARKER).write_text(f"{checkpoint_step(source)}\n", encoding="utf-8")
-    return written
+    return sum(file.stat().st_size for file in Path(source).rglob("*") if file.is_file())
 
 
 def checkpoints_dir_for(config, run_dir: Path) -> Path:
@@ -274,10 +271,7 @@ def mirror_dir_for(config, run_dir: Path) -> Path | None:
 def remove_without_trash(folder: Path) -> None:
     """Delete a folder, emptying each file first: on Google Drive a deleted file goes to the
     trash and still counts against the quota, an emptied one costs nothing."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return
-    for file in folder.rglob("*"):
+    for file in Path(folder).rglob("*"):  # nothing when the folder does not exist
         if file.is_file():
             file.write_bytes(b"")
     shutil.rmtree(folder, ignore_errors=True)
@@ -285,8 +279,7 @@ def remove_without_trash(folder: Path) -> None:
 
 def _mirrored_checkpoints(mirror_dir: Path, complete_only: bool = True) -> list:
     """The checkpoint copies in a mirror folder (only those whose marker says they are whole)."""
-    copies = _checkpoint_folders(mirror_dir) if Path(mirror_dir).is_dir() else []
-    return [copy for copy in copies if not complete_only or _is_marked_complete(copy)]
+    return [copy for copy in _checkpoint_folders(Path(mirror_dir)) if not complete_only or _is_marked_complete(copy)]
 
 
 def _is_marked_complete(copy: Path) -> bool:

@@ -14,12 +14,15 @@ JSON files are written to a temporary file and renamed into place,
 so a disconnect mid-write leaves the old file, never half a file.
 
 Example:
-    >>> run_dir = prepare_run_dir(RunConfig.from_preset("smoke", output_dir="/tmp/runs"))
-    >>> run_dir.name[:29]
-    'smoke_nall_lr3e-03_ep6_seed42'
+    >>> import tempfile
+    >>> run_dir = prepare_run_dir(RunConfig.from_preset("smoke", output_dir=tempfile.mkdtemp()))
+    >>> run_dir.name[:29], sorted(path.name for path in run_dir.iterdir()), is_finished(run_dir)
+    ('smoke_nall_lr3e-03_ep6_seed42', ['config.json'], False)
+    >>> release_run_lock(run_dir)
 """
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -27,7 +30,7 @@ import warnings
 from pathlib import Path
 
 from ..config import RunConfig
-from ..errors import AgNewsError
+from ..errors import AgNewsError, setting
 from .lock import acquire_run_lock, release_run_lock
 
 RESULTS_FILE = "results.json"
@@ -35,6 +38,7 @@ CONFIG_FILE = "config.json"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
 INDEX_FILE = "runs.jsonl"
+log = logging.getLogger(__name__)
 
 
 def is_main_process() -> bool:
@@ -43,13 +47,10 @@ def is_main_process() -> bool:
 
 
 def package_version() -> str:
-    """This package's installed version, read without importing torch. Example: "0.1.0" """
-    from importlib import metadata
+    """This package's version, read without importing torch. Example: "0.1.0" """
+    from .. import __version__
 
-    try:
-        return metadata.version("agnews_bert")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
+    return __version__
 
 
 def run_dir_for(config: RunConfig) -> Path:
@@ -71,15 +72,14 @@ def refuse_finished_run(config: RunConfig) -> None:
     run_dir = run_dir_for(config)
     if is_finished(run_dir) and not config.overwrite:
         raise AgNewsError(
-            f"run folder {run_dir} already holds a finished run with these settings; pass overwrite=True to "
-            "train it again, or run_name=... to keep both"
-        )
+            f"run folder {run_dir} already holds a finished run with these settings; pass "
+            f"{setting('overwrite', True)} to train it again, or {setting('run_name')} to keep both", field="overwrite")
 
 
-def prepare_run_dir(config: RunConfig, say=print) -> Path:
+def prepare_run_dir(config: RunConfig) -> Path:
     """The run folder for a config, created with its config.json; a finished one is kept as it is.
 
-    A finished run with the same settings is reused (say() tells so) unless
+    A finished run with the same settings is reused (a line tells so) unless
     config.overwrite, which sets it aside until the new run is saved (`save_run`
     then removes it; `restore_replaced_run` puts it back after a failure).
     An unfinished one is resumed only if its settings are the same.
@@ -88,12 +88,12 @@ def prepare_run_dir(config: RunConfig, say=print) -> Path:
     """
     run_dir = run_dir_for(config)
     check_output_dir(config)
-    acquire_run_lock(run_dir, say)
+    acquire_run_lock(run_dir)
     if is_finished(run_dir) and not config.overwrite:
         release_run_lock(run_dir)  # nothing will be written: the next cells only read the finished run
-        say(f"Already trained with these settings: {run_dir} holds the finished run, so the next cells load its "
-            "model and results instead of training. To train it again, tick 'train again' in the form "
-            "(overwrite=True); to keep both, change a setting.")
+        log.info(f"Already trained with these settings: {run_dir} holds the finished run, so the next cells load "
+                 "its model and results instead of training. To train it again, tick 'train again' in the form "
+                 f"({setting('overwrite', True)}); to keep both, change a setting.")
         return run_dir
     if is_finished(run_dir):  # overwrite: set aside until the new run is saved, so a failure loses nothing
         shutil.rmtree(replaced_dir_for(run_dir), ignore_errors=True)
@@ -103,9 +103,8 @@ def prepare_run_dir(config: RunConfig, say=print) -> Path:
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise AgNewsError(
-            f"cannot create the run folder {run_dir} ({error.strerror}); choose another output_dir=..."
-        ) from error
+        raise AgNewsError(f"cannot create the run folder {run_dir} ({error.strerror}); choose another "
+                          f"{setting('output_dir')}", field="output_dir") from error
     refuse_other_settings(run_dir, config)
     write_json_atomic(run_dir / CONFIG_FILE, json.loads(config.to_json()))
     return run_dir
@@ -114,12 +113,10 @@ def prepare_run_dir(config: RunConfig, say=print) -> Path:
 def check_output_dir(config: RunConfig) -> None:
     """Raise AgNewsError if output_dir (or a folder above it) is a file, before any work starts."""
     folder = Path(config.output_dir).expanduser()
-    for part in (folder, *folder.parents):
-        if part.exists() and not part.is_dir():
-            raise AgNewsError(f"output_dir={config.output_dir!r} cannot hold run folders: {part} is a file; "
-                              "choose another output_dir=...")
-        if part.exists():
-            return
+    nearest = next(part for part in (folder, *folder.parents) if part.exists())  # at worst "/" or "."
+    if not nearest.is_dir():
+        raise AgNewsError(f"{setting('output_dir', config.output_dir)} cannot hold run folders: {nearest} is a "
+                          f"file; choose another {setting('output_dir')}", field="output_dir")
 
 
 def replaced_dir_for(run_dir: Path) -> Path:
@@ -146,18 +143,23 @@ def refuse_other_settings(run_dir: Path, config: RunConfig) -> None:
     changed = [name for name, value in config.identity.items() if earlier.get(name) != value]
     if changed:
         raise AgNewsError(
-            f"{run_dir} holds an unfinished run with other settings ({', '.join(changed)}); pass resume=False "
-            "to start it over, or another run_name=... to keep it"
-        )
+            f"{run_dir} holds an unfinished run with other settings ({', '.join(changed)}); pass "
+            f"{setting('resume', False)} to start it over, or another {setting('run_name')} to keep it", field="resume")
 
 
-def write_json_atomic(path: Path, payload) -> None:
-    """Write JSON to a temporary file beside `path`, then rename it into place."""
+def write_json_atomic(path: Path, payload, json_lines: bool = False) -> None:
+    """Write JSON to a temporary file beside `path`, then rename it into place.
+
+    With json_lines, `payload` is a list written one JSON object per line (the runs index).
+    """
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(payload, stream, indent=2, sort_keys=True, default=str)
+            if json_lines:
+                stream.writelines(json.dumps(row, sort_keys=True, default=str) + "\n" for row in payload)
+            else:
+                json.dump(payload, stream, indent=2, sort_keys=True, default=str)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -189,7 +191,7 @@ def load_results(run_dir) -> dict:
 def append_to_index(output_dir: Path, row: dict) -> None:
     """Add one finished run to the output folder's runs index (one JSON object per line)."""
     rows = [kept for kept in read_index(output_dir) if kept.get("run_name") != row["run_name"]]
-    _write_index(Path(output_dir), rows + [row])
+    write_json_atomic(Path(output_dir) / INDEX_FILE, rows + [row], json_lines=True)
 
 
 def read_index(output_dir) -> list:
@@ -206,14 +208,6 @@ def read_index(output_dir) -> list:
         except json.JSONDecodeError:
             warnings.warn(f"{index} line {number} is damaged and was skipped", stacklevel=2)
     return rows
-
-
-def _write_index(output_dir: Path, rows: list) -> None:
-    text = "".join(json.dumps(row, sort_keys=True, default=str) + "\n" for row in rows)
-    handle, temporary = tempfile.mkstemp(dir=output_dir, prefix=f".{INDEX_FILE}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, output_dir / INDEX_FILE)
 
 
 def runs_table(output_dir="runs"):

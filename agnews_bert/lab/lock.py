@@ -20,11 +20,18 @@ Design choices:
   message instead of a cell that hangs.
 
 Example:
-    >>> acquire_run_lock(Path("/tmp/runs/my-run"))  # doctest: +SKIP
-    >>> release_run_lock(Path("/tmp/runs/my-run"))  # doctest: +SKIP
+    >>> import tempfile
+    >>> run_dir = Path(tempfile.mkdtemp()) / "my-run"
+    >>> acquire_run_lock(run_dir)
+    >>> read_owner(run_dir)["pid"] == os.getpid()
+    True
+    >>> release_run_lock(run_dir)
+    >>> read_owner(run_dir) is None
+    True
 """
 
 import json
+import logging
 import os
 import socket
 import time
@@ -32,27 +39,27 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ..errors import AgNewsError
+from ..errors import AgNewsError, setting
 
+log = logging.getLogger(__name__)
 _held: dict = {}  # lock file -> FileLock, for the locks this process holds
 
 
-def lock_file_for(run_dir) -> Path:
-    """The lock file of a run folder. Example: runs/my-run -> runs/.my-run.lock"""
+def lock_file_for(run_dir, suffix: str = ".lock") -> Path:
+    """The lock file of a run folder, or another hidden file beside it. Example: runs/my-run -> runs/.my-run.lock"""
     run_dir = Path(run_dir).expanduser().absolute()
-    return run_dir.parent / f".{run_dir.name}.lock"
+    return run_dir.parent / f".{run_dir.name}{suffix}"
 
 
 def owner_file_for(run_dir) -> Path:
     """Who holds the lock: pid, host, start time. Example: runs/my-run -> runs/.my-run.owner.json"""
-    run_dir = Path(run_dir).expanduser().absolute()
-    return run_dir.parent / f".{run_dir.name}.owner.json"
+    return lock_file_for(run_dir, ".owner.json")
 
 
-def acquire_run_lock(run_dir, say=print) -> None:
+def acquire_run_lock(run_dir) -> None:
     """Take the run folder's lock, or raise AgNewsError naming the run that holds it.
 
-    A lock left by a killed run is taken over, and say() tells so.
+    A lock left by a killed run is taken over, with a line saying so.
     """
     lock_file = lock_file_for(run_dir)
     if lock_file in _held:
@@ -64,20 +71,20 @@ def acquire_run_lock(run_dir, say=print) -> None:
     except Timeout:  # before OSError: filelock's Timeout is one
         raise AgNewsError(
             f"run folder {Path(run_dir)} is in use by another training run ({describe_owner(read_owner(run_dir))}); "
-            "wait for it to finish or stop it, or pass run_name=... to train in another folder"
-        ) from None
+            f"wait for it to finish or stop it, or pass {setting('run_name')} to train in another folder",
+            field="run_name") from None
     except OSError as error:
         raise AgNewsError(f"cannot create the run folder's lock {lock_file} ({error.strerror or error}); choose "
-                          "another output_dir=...") from error
+                          f"another {setting('output_dir')}", field="output_dir") from error
     except NotImplementedError:  # older filelock on a disk without flock (some network mounts): go on, unlocked
-        say(f"Note: {lock_file.parent} cannot hold a file lock, so nothing stops a second run in "
-            f"{Path(run_dir).name} at the same time; start only one")
+        log.warning(f"Note: {lock_file.parent} cannot hold a file lock, so nothing stops a second run in "
+                    f"{Path(run_dir).name} at the same time; start only one")
         return
     _held[lock_file] = lock
     left_behind = read_owner(run_dir)
     if left_behind is not None:
-        say(f"Note: taking over the lock of {Path(run_dir).name}, left by a run that was stopped without "
-            f"releasing it ({describe_owner(left_behind)}); that run is no longer running")
+        log.warning(f"Note: taking over the lock of {Path(run_dir).name}, left by a run that was stopped without "
+                    f"releasing it ({describe_owner(left_behind)}); that run is no longer running")
     _write_owner(run_dir)
 
 

@@ -17,8 +17,8 @@ Choices the metadata makes:
   classes whatever file the rows came from; the text says where they came from.
 
 Example:
-    >>> write_model_card(Path("runs/my-run"), config, results)  # doctest: +SKIP
-    PosixPath('runs/my-run/model/README.md')
+    >>> hub_base_model("answerdotai/ModernBERT-base"), hub_base_model("smoke"), hub_base_model("./ckpt")
+    ('answerdotai/ModernBERT-base', None, None)
 """
 
 from pathlib import Path
@@ -30,17 +30,6 @@ from ..smoke import SMOKE
 AG_NEWS = "fancyzhx/ag_news"
 CARD_FILE = "README.md"
 METHOD_LIBRARIES = {"full": "transformers", "linear-probe": "transformers", "lora": "peft"}
-
-
-def save_model_card(run_dir: Path, config: RunConfig, results: dict) -> Path | None:
-    """write_model_card, but an error in it warns instead of losing a run that has trained (as the plots do)."""
-    import warnings
-
-    try:
-        return write_model_card(run_dir, config, results)
-    except Exception as error:
-        warnings.warn(f"could not write the model card of {Path(run_dir).name}: {error}", stacklevel=2)
-        return None
 
 
 def write_model_card(run_dir: Path, config: RunConfig, results: dict) -> Path:
@@ -56,27 +45,22 @@ def write_model_card(run_dir: Path, config: RunConfig, results: dict) -> Path:
 def card_metadata(config: RunConfig, results: dict):
     """The card's YAML metadata: base model, data set, task, library, and the test scores as a model-index.
 
+    The scores are huggingface_hub EvalResults, their values exactly those of results.json.
     Example: smoke run -> datasets [fancyzhx/ag_news], pipeline_tag text-classification, no base_model
     """
-    from huggingface_hub import ModelCardData
-
-    return ModelCardData(
-        base_model=hub_base_model(config.model), datasets=[AG_NEWS], pipeline_tag="text-classification",
-        library_name=METHOD_LIBRARIES[config.method], language="en",
-        tags=["agnews-bert", "text-classification", "ag-news", config.method],
-        model_name=results["run_name"], eval_results=test_eval_results(config, results))
-
-
-def test_eval_results(config: RunConfig, results: dict) -> list:
-    """The test accuracy and macro-F1 as huggingface_hub EvalResults, values exactly those of results.json."""
-    from huggingface_hub import EvalResult
+    from huggingface_hub import EvalResult, ModelCardData
 
     test = results["test"]
     common = dict(task_type="text-classification", task_name="Text Classification", dataset_type=AG_NEWS,
                   dataset_name=f"AG News ({data_origin(config)})", dataset_split="test")
-    return [EvalResult(metric_type="accuracy", metric_name="Test accuracy", metric_value=test["accuracy"], **common),
-            EvalResult(metric_type="f1", metric_name="Test macro-F1", metric_value=test["macro_f1"],
-                       metric_args={"average": "macro"}, **common)]
+    scores = [EvalResult(metric_type="accuracy", metric_name="Test accuracy", metric_value=test["accuracy"], **common),
+              EvalResult(metric_type="f1", metric_name="Test macro-F1", metric_value=test["macro_f1"],
+                         metric_args={"average": "macro"}, **common)]
+    return ModelCardData(
+        base_model=hub_base_model(config.model), datasets=[AG_NEWS], pipeline_tag="text-classification",
+        library_name=METHOD_LIBRARIES[config.method], language="en",
+        tags=["agnews-bert", "text-classification", "ag-news", config.method],
+        model_name=results["run_name"], eval_results=scores)
 
 
 def hub_base_model(model: str) -> str | None:
@@ -107,18 +91,15 @@ def card_text(config: RunConfig, results: dict) -> str:
 
 
 def _introduction(config: RunConfig, results: dict) -> str:
-    base = hub_base_model(config.model)
-    start = f"[{base}](https://huggingface.co/{base})" if base else _local_model_words(config.model)
+    start = f"the local model folder `{Path(config.model).name}`"
+    if config.model == SMOKE:
+        start = "agnews_bert's smoke model (a ModernBERT shrunk to 2 layers of width 64, with random weights)"
+    elif hub_base_model(config.model):
+        start = f"[{config.model}](https://huggingface.co/{config.model})"
     return (f"# {results['run_name']}\n\n"
             f"A news-topic classifier made from {start}, trained with the agnews_bert package to sort an English "
             "news text (its title and description) into one of AG News's four topics: World, Sports, Business "
             "and Sci/Tech.")
-
-
-def _local_model_words(model: str) -> str:
-    if model == SMOKE:
-        return "agnews_bert's smoke model (a ModernBERT shrunk to 2 layers of width 64, with random weights)"
-    return f"the local model folder `{Path(model).name}`"
 
 
 def _settings_section(config: RunConfig, results: dict) -> str:
@@ -206,13 +187,12 @@ def _early_stopping_section(results: dict) -> str:
     stopping = results.get("early_stopping")
     if not isinstance(stopping, dict):
         return ""
-    patience = stopping.get("patience")
     if stopping.get("stopped"):
         what = (f"Training stopped at epoch {stopping.get('stopped_at_epoch')} of {stopping.get('epochs_planned')}: "
                 f"{stopping.get('reason', 'the validation macro-F1 stopped improving')}.")
     else:
         what = f"It did not stop training early: {stopping.get('reason', 'all planned epochs ran')}."
-    return (f"## Early stopping\n\nPatience {patience} epoch(s) on the validation macro-F1. {what} "
+    return (f"## Early stopping\n\nPatience {stopping.get('patience')} epoch(s) on the validation macro-F1. {what} "
             f"The model kept is that of epoch {stopping.get('best_epoch')}.")
 
 

@@ -11,32 +11,37 @@ sees them).
 loss or validation metric it stops training, saves no checkpoint from then on
 (so the last checkpoint on disk is a finite one), and gives the epoch the
 worst possible score, so `load_best_model_at_end` never picks it. In the
-notebook, which calls `trainer.train()` itself, it prints one line naming the
+notebook, which calls `trainer.train()` itself, it logs one line naming the
 fix. `ab.train` (training.fit) goes further: it continues from the last
-finite checkpoint in fp32, and `results.json` records that under
-`precision_fallback`.
+finite checkpoint in fp32, says so itself (it sets the guard's `announce` off),
+and `results.json` records that under `precision_fallback`.
 
 Example:
-    >>> guard = NonFiniteGuard(say=print)
+    >>> guard = NonFiniteGuard()
     >>> guard.problem is None
     True
+    >>> stop_message({"step": 12, "what": "training loss", "value": "nan", "precision": "fp32"}).split(", so")[0]
+    'Training stopped at step 12: the training loss is nan in fp32'
 """
 
+import logging
 import math
 from dataclasses import replace
 from pathlib import Path
 
 import transformers
 
-from ..errors import AgNewsError
+from ..errors import AgNewsError, setting
 from ..prediction import precision_of
+
+log = logging.getLogger(__name__)
 
 
 class NonFiniteGuard(transformers.TrainerCallback):
     """Stops training at the first nan/inf training loss or validation metric; `problem` says where."""
 
-    def __init__(self, say=print):
-        self.say = say
+    def __init__(self):
+        self.announce = True  # log the stop and its fix (training.fit turns it off and says what it does instead)
         self.problem = None  # e.g. {"step": 12, "what": "training loss", "value": "nan", "precision": "fp16"}
         self.fallback = None  # set by training.fit on the trainer that continued in fp32
 
@@ -47,7 +52,8 @@ class NonFiniteGuard(transformers.TrainerCallback):
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         metrics = metrics if metrics is not None else {}
-        bad = next(((name, value) for name, value in metrics.items() if _is_non_finite(value)), None)
+        bad = next(((name, value) for name, value in metrics.items()
+                    if isinstance(value, float) and not math.isfinite(value)), None)
         if bad is None:
             return
         self._trip(args, state, control, f"validation {bad[0].removeprefix('eval_')}", bad[1])
@@ -59,14 +65,14 @@ class NonFiniteGuard(transformers.TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         self._hold(control)
 
-    def on_epoch_end(self, args, state, control, **kwargs):
-        self._hold(control)
+    on_epoch_end = on_step_end
 
     def _trip(self, args, state, control, what: str, value) -> None:
         if self.problem is None:
             self.problem = {"step": state.global_step, "what": what, "value": str(value),
                             "precision": precision_of(args)}
-            self.say(stop_message(self.problem))
+            if self.announce:
+                log.warning(stop_message(self.problem))
         self._hold(control)
 
     def _hold(self, control) -> None:
@@ -82,23 +88,23 @@ def stop_message(problem: dict) -> str:
     where = f"Training stopped at step {problem['step']}: the {problem['what']} is {problem['value']}"
     if problem["precision"] != "fp32":
         return (f"{where} in {problem['precision']} mixed precision, which can overflow with models pretrained "
-                "in bf16 (ModernBERT is one). Set precision to fp32 (precision='fp32') and train again; "
+                f"in bf16 (ModernBERT is one). Set precision to fp32 ({setting('precision', 'fp32')}) and train again; "
                 "ab.train does that by itself, from the last finite checkpoint.")
     return (f"{where} in fp32, so the learning rate is most likely too high: lower lr (say to a tenth) and "
-            "train again, with overwrite=True.")
+            f"train again, with {setting('overwrite', True)}.")
 
 
-def fp32_fallback(config, problem: dict, run_dir, say=print):
+def fp32_fallback(config, problem: dict, run_dir):
     """The config that continues a run stopped by the guard: fp32, resumed from the last finite checkpoint.
 
     Already in fp32 there is nothing to fall back to: raises AgNewsError naming the fix.
     Returns (config, record); the record goes into results.json as `precision_fallback`.
     """
     if problem["precision"] == "fp32":
-        raise AgNewsError(stop_message(problem).replace("Training stopped", "training stopped", 1))
-    say(f"The {problem['what']} became {problem['value']} at step {problem['step']} in {problem['precision']} "
-        "mixed precision: continuing in fp32 from the last finite checkpoint (slower, but it cannot overflow). "
-        "results.json records this under precision_fallback.")
+        raise AgNewsError(stop_message(problem).replace("Training stopped", "training stopped", 1), field="lr")
+    log.warning(f"The {problem['what']} became {problem['value']} at step {problem['step']} in "
+                f"{problem['precision']} mixed precision: continuing in fp32 from the last finite checkpoint (slower, "
+                "but it cannot overflow). results.json records this under precision_fallback.")
     record = {"from": problem["precision"], "to": "fp32", "step": problem["step"], "what": problem["what"],
               "value": problem["value"]}
     return replace(config, precision="fp32", resume=True, run_name=Path(run_dir).name), record
@@ -108,7 +114,3 @@ def guard_of(trainer) -> NonFiniteGuard | None:
     """The trainer's NonFiniteGuard, or None."""
     return next((callback for callback in trainer.callback_handler.callbacks
                  if isinstance(callback, NonFiniteGuard)), None)
-
-
-def _is_non_finite(value) -> bool:
-    return isinstance(value, float) and not math.isfinite(value)

@@ -18,15 +18,22 @@ Example:
 import contextlib
 import dataclasses
 import json
+import logging
 import signal
 import threading
 import time
 from pathlib import Path
 
 import transformers
+# For training and notebook.compare: is_out_of_memory(error) is True for an error a smaller batch can cure (CUDA out
+# of memory, its cuDNN and CPU kin); release_gpu_memory() collects garbage and hands the GPU's cached blocks back.
+from accelerate.utils.memory import release_memory as release_gpu_memory  # noqa: F401
+from accelerate.utils.memory import should_reduce_batch_size as is_out_of_memory  # noqa: F401
 
 from ..config import RunConfig
-from ..errors import AgNewsError, TrainingInterrupted  # noqa: F401  (re-exported for callers)
+from ..errors import AgNewsError, setting
+
+log = logging.getLogger(__name__)
 
 
 class StopAndSave(transformers.TrainerCallback):
@@ -39,7 +46,6 @@ class StopAndSave(transformers.TrainerCallback):
         if self.requested:
             control.should_save = True
             control.should_training_stop = True
-        return control
 
     def on_epoch_end(self, args, state, control, **kwargs):
         # The Trainer ends the cut-short epoch as if it were whole: it would score validation at, say,
@@ -47,7 +53,6 @@ class StopAndSave(transformers.TrainerCallback):
         if self.requested and not float(state.epoch).is_integer():
             control.should_evaluate = False
             control.should_save = False
-        return control
 
 
 class TrainingClock(transformers.TrainerCallback):
@@ -83,7 +88,7 @@ class TrainingClock(transformers.TrainerCallback):
 
 
 @contextlib.contextmanager
-def first_interrupt_saves(stopper: StopAndSave, say=print):
+def first_interrupt_saves(stopper: StopAndSave):
     """While inside, the first SIGINT asks `stopper` to save and stop; the second one interrupts."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -94,7 +99,7 @@ def first_interrupt_saves(stopper: StopAndSave, say=print):
         if stopper.requested:
             raise KeyboardInterrupt
         stopper.requested = True
-        say("\nStopping after this step and saving a checkpoint (interrupt again to stop at once)...")
+        log.warning("\nStopping after this step and saving a checkpoint (interrupt again to stop at once)...")
 
     signal.signal(signal.SIGINT, request_stop)
     try:
@@ -107,26 +112,11 @@ def smaller_batch(config: RunConfig) -> RunConfig:
     """The same effective batch with half the rows per device step; AgNewsError below 1 row."""
     if config.batch_size <= 1:
         raise AgNewsError(
-            "the GPU ran out of memory even with batch_size=1; lower max_length=..., choose a smaller "
-            "model=..., or use a GPU with more memory"
-        )
+            f"the GPU ran out of memory even with {setting('batch_size', 1)}; lower {setting('max_length')}, "
+            f"choose a smaller {setting('model')}, or use a GPU with more memory", field="batch_size")
     return dataclasses.replace(
         config,
         batch_size=config.batch_size // 2,
         gradient_accumulation_steps=config.gradient_accumulation_steps * 2,
         eval_batch_size=max(1, config.per_device_eval_batch_size // 2),
     )
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    """True for an error that a smaller batch can cure (CUDA out of memory, and its cuDNN and CPU kin)."""
-    from accelerate.utils.memory import should_reduce_batch_size
-
-    return should_reduce_batch_size(error)
-
-
-def release_gpu_memory() -> None:
-    """Collect garbage and hand the GPU's cached blocks back, so the next model starts with free memory."""
-    from accelerate.utils.memory import release_memory
-
-    release_memory()

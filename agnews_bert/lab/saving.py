@@ -3,22 +3,24 @@
 results.json is written after the model, so a run folder with results.json is
 always complete; its checkpoints are removed only after that.
 
-Example:
-    >>> save_run(trainer, Path("runs/my-run"), config, results)  # doctest: +SKIP
 """
 
 import json
+import logging
 import platform
 import shutil
+import warnings
 from pathlib import Path
 
 from .checkpoints import checkpoints_dir_for, remove_without_trash
 from .lock import release_run_lock
-from .model_card import save_model_card
+from .model_card import write_model_card
 from ..config import RunConfig
-from ..errors import AgNewsError
+from ..errors import AgNewsError, setting
 from .folders import (CHECKPOINTS_DIR, CONFIG_FILE, MODEL_DIR, RESULTS_FILE, append_to_index, is_finished,
                    load_results, package_version, replaced_dir_for, write_json_atomic)
+
+log = logging.getLogger(__name__)
 
 
 def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
@@ -39,28 +41,32 @@ def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
 
 def _save_or_fall_back(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
     if is_finished(run_dir):
-        print(f"{run_dir} is already saved (a finished run with these settings); nothing to write.")
+        log.info(f"{run_dir} is already saved (a finished run with these settings); nothing to write.")
         return load_results(run_dir)
     try:
         return _write_run(trainer, run_dir, config, results)
     except OSError as error:
         if not config.checkpoint_dir:  # not on a network disk: no better place to fall back to
             raise AgNewsError(f"cannot save the run in {run_dir} ({error.strerror or error}); free some disk "
-                              "space, or choose another output_dir=...") from error
+                              f"space, or choose another {setting('output_dir')}", field="output_dir") from error
         local = Path(config.checkpoint_dir).expanduser() / "saved_runs" / run_dir.name
-        print(f"Warning: could not save the run in {run_dir} ({error.strerror or error}); is Google Drive full? "
-              f"It is saved on this runtime instead, in {local}, which is lost when the runtime ends. Free space "
-              f"on Drive (and empty its trash), then copy it there: !cp -r {local} {run_dir.parent}/")
+        log.warning(f"Warning: could not save the run in {run_dir} ({error.strerror or error}); is Google Drive "
+                    f"full? It is saved on this runtime instead, in {local}, which is lost when the runtime ends. Free "
+                    f"space on Drive (and empty its trash), then copy it there: !cp -r {local} {run_dir.parent}/")
         remove_without_trash(run_dir / MODEL_DIR)
         return _write_run(trainer, local, config, results)
 
 
 def _write_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
+    from ..notebook.plots import save_run_plots
+
     trainer.save_model(str(run_dir / MODEL_DIR))
     results = {**results, "run_dir": str(run_dir), "versions": library_versions()}
     write_json_atomic(run_dir / CONFIG_FILE, json.loads(config.to_json()))
-    save_model_card(run_dir, config, results)  # model/README.md: before results.json, so a finished run has it
-    results["plots"] = _save_plots(run_dir, results)
+    # model/README.md before results.json, so a finished run has its card; neither it nor the plots may lose the run
+    _warning_on_error("the model card", run_dir, write_model_card, run_dir, config, results)
+    plots = _warning_on_error("the plots", run_dir, save_run_plots, run_dir, results) or []
+    results["plots"] = [path.name for path in plots]
     write_json_atomic(run_dir / RESULTS_FILE, results)
     append_to_index(run_dir.parent, index_row(config, results))
     remove_without_trash(run_dir / CHECKPOINTS_DIR)
@@ -69,34 +75,34 @@ def _write_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict
     return results
 
 
+def _warning_on_error(what: str, run_dir: Path, write, *args):
+    """write(*args), but an error in it warns instead of losing a run that has trained; None then."""
+    try:
+        return write(*args)
+    except Exception as error:
+        warnings.warn(f"could not write {what} of {run_dir.name}: {error}", stacklevel=3)
+        return None
+
+
 def index_row(config: RunConfig, results: dict) -> dict:
-    """The one-line summary of a run that the runs table shows."""
+    """The one-line summary of a run that the runs table shows: the settings that ran and the scores."""
+    settings = ("model", "method", "epochs", "batch_size", "gradient_accumulation_steps", "max_length",
+                "warmup_ratio", "weight_decay", "seed")
+    timing = ("train_seconds", "train_samples_per_second", "peak_gpu_memory_gb")
     return {
         "run_name": results["run_name"],
-        "model": config.model,
-        "method": config.method,
+        **{name: getattr(config, name) for name in settings},
+        "lr": config.learning_rate,
         "trainable_parameters": results["parameters"].get("trainable"),
         "total_parameters": results["parameters"].get("total"),
         "train_rows": results["data"]["train"]["rows"],
         "validation_rows": results["data"]["validation"]["rows"],
         "test_rows": results["test"]["rows"],
-        "epochs": config.epochs,
-        "lr": config.learning_rate,
-        "batch_size": config.batch_size,
-        "gradient_accumulation_steps": config.gradient_accumulation_steps,
-        "max_length": config.max_length,
-        "warmup_ratio": config.warmup_ratio,
-        "weight_decay": config.weight_decay,
-        "seed": config.seed,
         "precision": results["hardware"]["precision"],
         "device": results["hardware"]["name"],
-        "train_seconds": results["timing"]["train_seconds"],
-        "train_samples_per_second": results["timing"].get("train_samples_per_second"),
-        "peak_gpu_memory_gb": results["timing"].get("peak_gpu_memory_gb"),
-        "validation_accuracy": results["validation"].get("accuracy"),
-        "validation_macro_f1": results["validation"].get("macro_f1"),
-        "test_accuracy": results["test"]["accuracy"],
-        "test_macro_f1": results["test"]["macro_f1"],
+        **{name: results["timing"].get(name) for name in timing},
+        **{f"{split}_{score}": results[split].get(score) for split in ("validation", "test")
+           for score in ("accuracy", "macro_f1")},
     }
 
 
@@ -106,23 +112,5 @@ def library_versions() -> dict:
     import torch
     import transformers
 
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "datasets": datasets.__version__,
-        "agnews_bert": package_version(),
-    }
-
-
-def _save_plots(run_dir: Path, results: dict) -> list:
-    """The run's PNG plots (names in the run folder); a plotting error warns instead of losing the run."""
-    import warnings
-
-    from ..notebook.plots import save_run_plots
-
-    try:
-        return [path.name for path in save_run_plots(run_dir, results)]
-    except Exception as error:
-        warnings.warn(f"could not draw the plots of {run_dir.name}: {error}", stacklevel=2)
-        return []
+    versions = {library.__name__: library.__version__ for library in (torch, transformers, datasets)}
+    return {"python": platform.python_version(), **versions, "agnews_bert": package_version()}

@@ -12,8 +12,9 @@ The token is handed to `HfApi` and to nothing else: it is never printed, logged
 or written, and any error text that would carry it has it masked.
 
 Example:
-    >>> push_to_hub("runs/smoke_nall_lr3e-03_ep6_seed42_42beec", "my-name/agnews-smoke")  # doctest: +SKIP
-    'https://huggingface.co/my-name/agnews-smoke'
+    >>> check_repo_id("my-name/agnews-smoke")  # a name the Hub can hold: no error
+    >>> colab_secret_token() is None  # not on Colab
+    True
 """
 
 import os
@@ -21,7 +22,7 @@ import sys
 from pathlib import Path
 
 from .._compat import hub_request_errors
-from ..errors import AgNewsError
+from ..errors import AgNewsError, setting
 from ..hub import hub_is_reachable
 from .folders import MODEL_DIR, is_finished, load_results, load_run_config
 from .model_card import CARD_FILE, write_model_card
@@ -39,16 +40,22 @@ def push_to_hub(run_dir, repo_id: str, private: bool | None = None) -> str:
     returns the repo's address.
     Example: ("runs/my-run", "me/agnews-minilm") -> "https://huggingface.co/me/agnews-minilm"
     """
+    from huggingface_hub import HfApi
+
     model_dir = model_dir_to_share(run_dir)
     check_repo_id(repo_id)
     token = hub_token()
     if not token:
         raise AgNewsError(NO_TOKEN)
     check_hub_can_be_reached(repo_id)
+    api = HfApi(token=token)
     try:
-        return _upload(model_dir, repo_id, private, token)
+        repo_url = api.create_repo(repo_id, private=private, exist_ok=True)
+        api.upload_folder(repo_id=repo_url.repo_id, folder_path=model_dir, ignore_patterns=NOT_UPLOADED,
+                          commit_message=f"Upload the agnews_bert run {model_dir.parent.name}")
     except hub_request_errors() as error:
         raise push_error(repo_id, error, token) from None  # `from None`: the chained error may quote the token
+    return str(repo_url)
 
 
 def model_dir_to_share(run_dir) -> Path:
@@ -69,8 +76,9 @@ def check_repo_id(repo_id: str) -> None:
     try:
         validate_repo_id(repo_id)
     except HFValidationError as error:
-        raise AgNewsError(f"repo_id={repo_id!r} is not a Hub repo name ({str(error).splitlines()[0][:160]}); use "
-                          "your user name and a model name, like repo_id='your-name/agnews-bert-minilm'") from None
+        example = setting("repo_id", "your-name/agnews-bert-minilm")
+        raise AgNewsError(f"{setting('repo_id', repo_id)} is not a Hub repo name ({str(error).splitlines()[0][:160]}); "
+                          f"use your user name and a model name, like {example}", field="repo_id") from None
 
 
 def hub_token() -> str | None:
@@ -101,16 +109,6 @@ def check_hub_can_be_reached(repo_id: str) -> None:
     if not hub_is_reachable():
         raise AgNewsError(f"cannot push to {repo_id!r}: the Hugging Face Hub cannot be reached; connect to the "
                           "network and push again (the run stays as it is)")
-
-
-def _upload(model_dir: Path, repo_id: str, private: bool | None, token: str) -> str:
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=token)
-    repo_url = api.create_repo(repo_id, private=private, exist_ok=True)
-    api.upload_folder(repo_id=repo_url.repo_id, folder_path=model_dir, ignore_patterns=NOT_UPLOADED,
-                      commit_message=f"Upload the agnews_bert run {model_dir.parent.name}")
-    return str(repo_url)
 
 
 def push_error(repo_id: str, error: Exception, token: str) -> AgNewsError:
