@@ -185,15 +185,6 @@ def test_a_finished_run_is_kept_by_prepare_run_dir_and_refused_by_the_cli(smoke_
     assert "overwrite=True" not in error
 
 
-def test_library_errors_name_keywords_and_the_cli_turns_them_into_flags():
-    from agnews_bert.cli import in_flags
-
-    assert in_flags("pass overwrite=True, or run_name=... to keep it") == "pass --overwrite, or --run-name ... to keep it"
-    assert in_flags("max_length=9000 is above 8192") == "--max-length 9000 is above 8192"
-    assert in_flags("start over with resume=False") == "start over with --no-resume"
-    assert in_flags("precision='bf16' needs an Ampere GPU") == "--precision bf16 needs an Ampere GPU"
-
-
 CONSOLE_SCRIPT = shutil.which("agnews-bert") or str(Path(sys.executable).parent / "agnews-bert")
 
 
