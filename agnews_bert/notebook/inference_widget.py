@@ -10,8 +10,11 @@ and look the same in Colab (ipywidgets 7) and in Jupyter (ipywidgets 8); the
 one keyword that differs between the two (the hover text) goes through
 `_compat.tooltip_kwargs`.
 
+In a notebook: `prediction_widget(run_dir)`, the last line of a cell, shows the box.
+
 Example:
-    >>> prediction_widget("runs/smoke_nall_lr3e-03_ep6_seed42")  # doctest: +SKIP
+    >>> EXAMPLE_TEXT
+    'The striker scored twice as the home side won the cup final'
 """
 
 import html
@@ -20,7 +23,8 @@ from pathlib import Path
 from .. import _compat
 from ..errors import AgNewsError
 from ..labels import CLASS_NAMES
-from ..prediction import DEFAULT_MAX_LENGTH, load_saved_model, predict, run_max_length
+from ..prediction import predict
+from ..scoring import DEFAULT_MAX_LENGTH, SavedRun, load_run
 
 EXAMPLE_TEXT = "The striker scored twice as the home side won the cup final"
 EMPTY_TEXT_HINT = "Type a headline first, then press <b>Predict</b>."
@@ -29,7 +33,7 @@ EMPTY_TEXT_HINT = "Type a headline first, then press <b>Predict</b>."
 def prediction_widget(source, max_length: int | None = None, explain: bool = True):
     """A widget that predicts the class of the text typed into it.
 
-    `source` is a finished run folder, or a (model, tokenizer) pair already in memory.
+    `source` is a finished run folder, a SavedRun (`load_run`), or a (model, tokenizer) pair already in memory.
     explain=True shades the text towards the predicted class under the answer.
     Returns an ipywidgets VBox: the text box, the Predict button, the answer, and one
     row per class with a bar and its probability in percent.
@@ -90,16 +94,16 @@ def _ipywidgets():
 
 
 def _model_and_tokenizer(source, max_length: int | None):
-    """(model, tokenizer, max_length) from a run folder or a (model, tokenizer) pair."""
-    if isinstance(source, (str, Path)):
-        model, tokenizer = load_saved_model(source)
-        return model, tokenizer, max_length or run_max_length(source)
+    """(model, tokenizer, max_length) from a run folder, a SavedRun or a (model, tokenizer) pair."""
+    if isinstance(source, (str, Path, SavedRun)):
+        run = load_run(source)
+        return run.model, run.tokenizer, max_length or run.max_length
     try:
         model, tokenizer = source
     except (TypeError, ValueError):
         raise AgNewsError(
-            f"prediction_widget needs a run folder or a (model, tokenizer) pair, not {type(source).__name__}"
-        ) from None
+            f"prediction_widget needs a run folder or a (model, tokenizer) pair, not {type(source).__name__}",
+            field="source") from None
     return model, tokenizer, max_length or DEFAULT_MAX_LENGTH
 
 
