@@ -172,7 +172,7 @@ def _smoke_decisions(source: str) -> list:
 
 
 PIPELINE_MODULES = ["data.py", "readers.py", "tokenization.py", "collate.py", "modeling.py", "training.py",
-                    "prediction.py", "evaluation.py", "lab/saving.py", "hardware.py", "cli.py"]
+                    "prediction.py", "scoring.py", "lab/saving.py", "hardware.py", "cli.py"]
 
 
 def test_smoke_is_decided_in_smoke_py_alone():
@@ -180,6 +180,42 @@ def test_smoke_is_decided_in_smoke_py_alone():
     assert _smoke_decisions((package / "smoke.py").read_text()) != []  # the check can see a decision
     for name in PIPELINE_MODULES:
         assert _smoke_decisions((package / name).read_text(encoding="utf-8")) == [], name
+
+
+def _package_imports() -> dict:
+    """{module: the agnews_bert modules it imports}, from every import statement (those inside functions too)."""
+    package = Path(ab.__file__).parent
+    graph = {}
+    for path in package.rglob("*.py"):
+        parts = ["agnews_bert", *path.relative_to(package).with_suffix("").parts]
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        here = parts[:-1]  # the package a relative import starts from
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(here[:len(here) - node.level + 1] + ([node.module] if node.module else [])) \
+                    if node.level else node.module
+                imported |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+        graph[name] = {module for module in imported if module.startswith("agnews_bert")}
+    return graph
+
+
+def test_scoring_sits_below_training_and_only_the_cli_lab_and_notebooks_import_training():
+    graph = _package_imports()
+    assert "agnews_bert.training" in graph["agnews_bert.cli"]  # the check sees a real import
+    reached, waiting = set(), ["agnews_bert.scoring"]
+    while waiting:  # everything scoring imports, directly or through other modules
+        module = waiting.pop()
+        for imported in graph.get(module, ()):
+            if imported not in reached:
+                reached.add(imported)
+                waiting.append(imported)
+    assert "agnews_bert.training" not in reached
+    importers = {module for module, imported in graph.items() if "agnews_bert.training" in imported}
+    assert {module for module in importers if module != "agnews_bert.cli"
+            and not module.startswith(("agnews_bert.lab.", "agnews_bert.notebook."))} == set()
 
 
 def test_get_last_checkpoint_falls_short_on_a_cut_off_checkpoint(tmp_path):
