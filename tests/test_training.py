@@ -45,7 +45,7 @@ def test_finished_run_is_indexed_and_not_overwritten(smoke_run):
     assert [row["run_name"] for row in read_index(run_dir.parent)] == [run_dir.name]
     before = (run_dir / "results.json").read_bytes()
     with pytest.raises(ab.AgNewsError, match="already holds a finished run with these settings; pass overwrite=True"):
-        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(run_dir.parent)), say=lambda *_: None)
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(run_dir.parent)))
     assert (run_dir / "results.json").read_bytes() == before
 
 
@@ -86,7 +86,7 @@ def watched_run(tmp_path_factory):
     _spy(monkeypatch, training, "save_run", saves)
     output_dir = tmp_path_factory.mktemp("watched")
     try:
-        results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), epochs=3), say=lambda *_: None)
+        results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), epochs=3))
     finally:
         monkeypatch.undo()
     test_pass = next(call for call in scores if call["kwargs"]["metric_key_prefix"] == "test")
@@ -129,7 +129,7 @@ def test_save_run_returns_new_results_and_leaves_its_argument_alone(watched_run)
 def test_an_out_of_memory_retry_is_recorded_alike_in_config_results_and_index(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(16))
     config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=2)
-    results = ab.train(config, say=lambda *_: None)
+    results = ab.train(config)
     run_dir = Path(results["run_dir"])
     saved_config = json.loads((run_dir / "config.json").read_text())
     saved_results = json.loads((run_dir / "results.json").read_text())
