@@ -1,6 +1,7 @@
 import ast
 import copy
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,41 @@ def test_best_epoch_is_chosen_on_validation(smoke_run):
     assert not any(key.startswith("test_") for row in smoke_run["log_history"] for key in row)
 
 
+def test_the_validation_scores_are_the_trainers_record_of_the_kept_epoch(smoke_run):
+    """Not a second scoring pass: the log_history row of the first epoch with the best macro-F1, as logged."""
+    rows = [row for row in smoke_run["log_history"] if "eval_macro_f1" in row]
+    kept = next(row for row in rows if row["eval_macro_f1"] == max(r["eval_macro_f1"] for r in rows))
+    assert smoke_run["validation"] == {"epoch": kept["epoch"], **{key.removeprefix("eval_"): value
+                                                                  for key, value in kept.items() if key.startswith("eval_")}}
+
+
+def test_validation_is_scored_by_the_trainer_during_training_and_once_for_calibration(watched_run):
+    _, _, _ = watched_run
+    validation_passes = [call for call in WATCHED_SCORES if call["kwargs"]["metric_key_prefix"] == "validation"]
+    assert len(validation_passes) == 1  # the temperature fit's logits; the reported scores are the Trainer's
+
+
+def test_only_the_main_process_reports_progress(tmp_path, monkeypatch):
+    """A worker of a multi-GPU run logs warnings only, for the run; afterwards the level is back."""
+    from agnews_bert import training
+
+    package_log = logging.getLogger("agnews_bert")
+    levels = []
+
+    def refuse(config):
+        levels.append(package_log.getEffectiveLevel())
+        raise ab.AgNewsError("stop here")
+
+    monkeypatch.setattr(training, "refuse_finished_run", refuse)
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(ab.AgNewsError, match="stop here"):
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)))
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(ab.AgNewsError, match="stop here"):
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)))
+    assert levels == [logging.WARNING, logging.INFO] and package_log.level == logging.INFO
+
+
 def test_finished_run_is_indexed_and_not_overwritten(smoke_run):
     run_dir = Path(smoke_run["run_dir"])
     assert [row["run_name"] for row in read_index(run_dir.parent)] == [run_dir.name]
@@ -75,20 +111,24 @@ def _spy(monkeypatch, module, name, calls):
     monkeypatch.setattr(module, name, spy)
 
 
+WATCHED_SCORES = []  # every `score` call of the watched run
+
+
 @pytest.fixture(scope="module")
 def watched_run(tmp_path_factory):
     """A smoke run trained with spies on the test pass and on save_run."""
-    from agnews_bert import training
+    from agnews_bert import scoring, training
 
     monkeypatch = pytest.MonkeyPatch()
     scores, saves = [], []
-    _spy(monkeypatch, training, "score", scores)
+    _spy(monkeypatch, scoring, "score", scores)
     _spy(monkeypatch, training, "save_run", saves)
     output_dir = tmp_path_factory.mktemp("watched")
     try:
         results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), epochs=3))
     finally:
         monkeypatch.undo()
+    WATCHED_SCORES[:] = scores
     test_pass = next(call for call in scores if call["kwargs"]["metric_key_prefix"] == "test")
     return results, test_pass, saves[0]
 
@@ -107,7 +147,7 @@ def test_evaluate_command_rescores_the_saved_model_to_the_same_numbers(watched_r
 
 
 def test_predict_gives_the_test_pass_probabilities(watched_run):
-    from agnews_bert.prediction import softmax
+    from agnews_bert.scoring import softmax
 
     results, test_pass, _ = watched_run
     test = ab.load_agnews(ab.RunConfig.from_preset("smoke"))["test"]
