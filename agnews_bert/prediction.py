@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import AgNewsError, setting
 from .labels import CLASS_NAMES
-from .scoring import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH, check_batch_size, load_run, score, softmax
+from .scoring import DEFAULT_BATCH_SIZE, check_batch_size, load_run, softmax
 from .scoring import precision_of  # noqa: F401  lab/nan_guard.py imports it from here until it asks scoring
 from .tokenization import tokenize_texts
 
@@ -35,16 +35,10 @@ def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = DE
     """
     texts = _checked_texts(texts)
     check_batch_size(batch_size)
-    precision = "fp32"
     temperature = run_temperature(run) if calibrated else 1.0
-    if run is not None:
-        run = load_run(run)
-        model, tokenizer, precision = run.model, run.tokenizer, run.precision
-        max_length = max_length or run.max_length
-    if model is None or tokenizer is None:
-        raise AgNewsError("predict needs a run folder, or both model= and tokenizer=", field="run")
-    probabilities = class_probabilities(texts, model, tokenizer, batch_size, max_length or DEFAULT_MAX_LENGTH,
-                                        precision, temperature)
+    run = load_run(run, model=model, tokenizer=tokenizer)
+    rows = tokenize_texts(texts, run.tokenizer, max_length or run.max_length)
+    probabilities = softmax(np.asarray(run.score(rows, batch_size).predictions) / temperature)
     return [_prediction(text, row) for text, row in zip(texts, probabilities)]
 
 
@@ -56,15 +50,6 @@ def run_temperature(run) -> float:
         raise AgNewsError(f"{setting('calibrated', True)} needs the run folder whose temperature to use: "
                           "predict(texts, run_dir, calibrated=True)", field="calibrated")
     return run_calibration(getattr(run, "folder", run))["temperature"]
-
-
-def class_probabilities(texts: list, model, tokenizer, batch_size: int, max_length: int,
-                        precision: str = "fp32", temperature: float = 1.0) -> np.ndarray:
-    """A (texts x 4) array of softmax probabilities of logits / temperature, rows in the order of `texts`."""
-    rows = tokenize_texts(texts, tokenizer, max_length)
-    device = next(model.parameters()).device.type
-    output = score(model, tokenizer, rows, batch_size=batch_size, precision=precision, device=device)
-    return softmax(np.asarray(output.predictions) / temperature)
 
 
 def _checked_texts(texts) -> list:

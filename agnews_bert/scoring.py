@@ -81,14 +81,22 @@ def prediction_arguments(batch_size: int, precision: str = "fp32", device: str =
     return transformers.TrainingArguments(
         output_dir=tempfile.gettempdir(),  # nothing is saved; the Trainer only wants a folder name
         per_device_eval_batch_size=batch_size,
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        use_cpu=device == "cpu",
-        dataloader_pin_memory=device == "cuda",
-        report_to="none",
         disable_tqdm=True,
+        **device_arguments(precision, device),
         **_compat.length_grouping_kwargs(False),
     )
+
+
+def device_arguments(precision: str, device: str) -> dict:
+    """The TrainingArguments a precision and a device decide, alike for training and for scoring.
+
+    Example:
+        >>> device_arguments("fp16", "cuda")
+        {'bf16': False, 'fp16': True, 'use_cpu': False, 'dataloader_pin_memory': True, 'report_to': 'none'}
+    """
+    # Pinned memory only speeds up copies to a GPU.
+    return dict(bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=device == "cpu",
+                dataloader_pin_memory=device == "cuda", report_to="none")
 
 
 def precision_of(arguments) -> str:
@@ -129,14 +137,15 @@ def check_batch_size(batch_size) -> None:
 class SavedRun:
     """A finished run, loaded once: its folder, RunConfig (None for a bare model folder), model and tokenizer.
 
-    The model sits on `hardware`'s device, which was looked at once, when the run was loaded.
+    The model sits on `hardware`'s device, which was looked at once, when the run was loaded. A model
+    and tokenizer in memory make one too (`load_run(model=..., tokenizer=...)`), with no folder or config.
     """
 
-    folder: Path
+    folder: Path | None
     config: RunConfig | None
     model: object
     tokenizer: object
-    hardware: Hardware
+    hardware: Hardware | None = None
 
     @property
     def max_length(self) -> int:
@@ -151,17 +160,21 @@ class SavedRun:
     def score(self, rows, batch_size: int = DEFAULT_BATCH_SIZE):
         """`score` of the run's model on tokenized rows, in the run's precision on this machine."""
         return score(self.model, self.tokenizer, rows, batch_size=batch_size, precision=self.precision,
-                     device=self.hardware.device)
+                     device=next(self.model.parameters()).device.type)
 
 
-def load_run(run) -> SavedRun:
+def load_run(run=None, *, model=None, tokenizer=None) -> SavedRun:
     """A run folder (or its model/ folder) loaded: config.json read once, the model on the GPU if there is one.
 
     A LoRA run's folder holds an adapter (methods.py), rebuilt on its base model; any other holds a whole model.
-    A SavedRun passed in comes back as it is.
+    A SavedRun passed in comes back as it is; without a run, `model` and `tokenizer` (in memory) make one.
     """
     if isinstance(run, SavedRun):
         return run
+    if run is None:
+        if model is None or tokenizer is None:
+            raise AgNewsError("pass a run folder, or both model= and tokenizer=", field="run")
+        return SavedRun(None, None, model, tokenizer)
     folder = Path(run).expanduser()
     model_dir = folder / MODEL_DIR if (folder / MODEL_DIR).is_dir() else folder
     adapter = is_adapter_folder(model_dir)

@@ -49,7 +49,7 @@ from .lab.folders import (check_output_dir, is_main_process, prepare_run_dir, re
                    run_dir_for)
 from .lab.lock import acquire_run_lock, release_run_lock
 from .lab.saving import save_run
-from .scoring import evaluate_on_test, precision_of
+from .scoring import device_arguments, evaluate_on_test, precision_of
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
 
 log = logging.getLogger(__name__)
@@ -85,17 +85,13 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         logging_strategy="steps",
         logging_steps=max(1, round(steps_per_epoch * config.epochs / LOG_POINTS_PER_RUN)),
         logging_nan_inf_filter=False,  # log a nan loss as nan, so NonFiniteGuard sees it
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        use_cpu=hardware.device == "cpu",
-        dataloader_pin_memory=hardware.device == "cuda",  # pinned memory only speeds up copies to a GPU
         seed=config.seed,
-        report_to="none",
         ddp_find_unused_parameters=False,  # every parameter gets a gradient; skip the extra graph walk
         save_only_model=False,
         # Off by default in transformers; on, a resumed run keeps early stopping's count of epochs without a
         # better validation score (checkpoints.py reads the same record to see where a run stopped).
         restore_callback_states_from_checkpoint=config.early_stopping_patience is not None,
+        **device_arguments(precision, hardware.device),
         **_compat.length_grouping_kwargs(group_by_length),
         **_compat.warmup_kwargs(config.warmup_ratio),
     )

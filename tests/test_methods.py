@@ -27,8 +27,8 @@ from agnews_bert.errors import AgNewsError
 from agnews_bert.methods import FAMILIES, head_modules, lora_target_modules
 from agnews_bert.modeling import count_parameters, load_classifier
 from agnews_bert.notebook.widgets import MODEL_CHOICES
-from agnews_bert.prediction import class_probabilities
-from agnews_bert.scoring import score
+from agnews_bert.scoring import score, softmax
+from agnews_bert.tokenization import tokenize_texts
 from agnews_bert.lab.folders import read_index
 
 CONSOLE_SCRIPT = shutil.which("agnews-bert") or str(Path(sys.executable).parent / "agnews-bert")
@@ -134,7 +134,7 @@ def test_a_reloaded_run_scores_the_logits_of_its_own_test_pass(api_runs, method)
 
     texts = list(ab.load_agnews(config)["test"]["text"][:12])
     predicted = ab.predict(texts, run_dir)
-    expected = class_probabilities(texts, model, tokenizer, 64, config.max_length)
+    expected = softmax(score(model, tokenizer, tokenize_texts(texts, tokenizer, config.max_length)).predictions)
     assert np.array_equal(np.array([list(row["probabilities"].values()) for row in predicted]), expected)
 
 

@@ -126,16 +126,13 @@ def explain(text: str, run=None, *, model=None, tokenizer=None, max_length: int 
     """
     import torch
 
-    from ..scoring import DEFAULT_MAX_LENGTH, load_run
+    from ..scoring import load_run
 
     if not isinstance(text, str) or not text.strip():
         raise AgNewsError(f"{setting('text', text)}: explain needs a non-empty headline", field="text")
-    if run is not None:
-        run = load_run(run)
-        model, tokenizer, max_length = run.model, run.tokenizer, max_length or run.max_length
-    if model is None or tokenizer is None:
-        raise AgNewsError("explain needs a run folder, or both model= and tokenizer=", field="run")
-    encoded = tokenizer(text, truncation=True, max_length=max_length or DEFAULT_MAX_LENGTH,
+    run = load_run(run, model=model, tokenizer=tokenizer)
+    model, tokenizer = run.model, run.tokenizer
+    encoded = tokenizer(text, truncation=True, max_length=max_length or run.max_length,
                         return_offsets_mapping=True, return_special_tokens_mask=True, return_tensors="pt")
     device = next(model.parameters()).device
     input_ids = encoded["input_ids"].to(device)
