@@ -140,16 +140,12 @@ def count_parameters(model) -> dict:
     Example: the smoke model, method="full" -> {"trainable": 182660, "total": 182660, "trainable_share": 1.0,
     "total_millions": 0.18, "non_embedding_millions": 0.09}; method="linear-probe" -> "trainable": 4420
     """
+    import torch
+
     used = [(name, parameter) for name, parameter in model.named_parameters()
             if FROZEN_HEAD_COPY not in name]
     total = sum(parameter.numel() for _, parameter in used)
     trainable = sum(parameter.numel() for _, parameter in used if parameter.requires_grad)
-    embedding = sum(module.weight.numel() for module in model.modules() if _is_embedding(module))
+    embedding = sum(module.weight.numel() for module in model.modules() if isinstance(module, torch.nn.Embedding))
     return {"trainable": trainable, "total": total, "trainable_share": trainable / total,
             "total_millions": round(total / 1e6, 2), "non_embedding_millions": round((total - embedding) / 1e6, 2)}
-
-
-def _is_embedding(module) -> bool:
-    import torch
-
-    return isinstance(module, torch.nn.Embedding)

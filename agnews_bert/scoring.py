@@ -245,7 +245,6 @@ def evaluate_run(run, data: str | None = None, batch_size: int | None = None) ->
         raise AgNewsError(f"{run.folder} is a bare model folder, with no run config.json to find its test split; "
                           "pass the folder of a finished run")
     batch_size = run.config.per_device_eval_batch_size if batch_size is None else batch_size
-    check_batch_size(batch_size)
     # `agnews-bert evaluate --data`: another source's test rows
     test = load_agnews(run.config)["test"] if data is None else read_test_rows(data, field="data")
     tokenized = tokenize_dataset(datasets.DatasetDict(test=test), run.tokenizer, run.max_length)["test"]

@@ -82,12 +82,10 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         load_best_model_at_end=True,
         metric_for_best_model="macro_f1",
         greater_is_better=True,
-        logging_strategy="steps",
         logging_steps=max(1, round(steps_per_epoch * config.epochs / LOG_POINTS_PER_RUN)),
         logging_nan_inf_filter=False,  # log a nan loss as nan, so NonFiniteGuard sees it
         seed=config.seed,
         ddp_find_unused_parameters=False,  # every parameter gets a gradient; skip the extra graph walk
-        save_only_model=False,
         # Off by default in transformers; on, a resumed run keeps early stopping's count of epochs without a
         # better validation score (checkpoints.py reads the same record to see where a run stopped).
         restore_callback_states_from_checkpoint=config.early_stopping_patience is not None,
@@ -129,8 +127,12 @@ def early_stopping_callbacks(config: RunConfig) -> list:
 
 def early_stopper_of(trainer):
     """The trainer's EarlyStoppingCallback (after a resume: the one restored from the checkpoint), or None."""
-    return next((callback for callback in trainer.callback_handler.callbacks
-                 if isinstance(callback, transformers.EarlyStoppingCallback)), None)
+    return callback_of(trainer, transformers.EarlyStoppingCallback)
+
+
+def callback_of(trainer, kind):
+    """The trainer's first callback of class `kind`, or None."""
+    return next((callback for callback in trainer.callback_handler.callbacks if isinstance(callback, kind)), None)
 
 
 def train(config: RunConfig) -> dict:
@@ -140,29 +142,27 @@ def train(config: RunConfig) -> dict:
     folder's lock is taken (a second writer is refused at once, see lab/lock.py)
     and held until the run is saved or fails.
     """
+    config = config.validated()
+    started = time.perf_counter()
     package_log = logging.getLogger("agnews_bert")
     level = package_log.level
     if not is_main_process():
         package_log.setLevel(logging.WARNING)  # one process reports the run; the others only warn
     try:
-        return _checked_and_locked(config.validated(), time.perf_counter())
+        refuse_finished_run(config)
+        check_output_dir(config)
+        hardware = detect_hardware()  # the one look at the machine; precision and attention follow from it
+        splits, tokenizer = load_inputs(config)
+        run_dir = run_dir_for(config)
+        if is_main_process():
+            acquire_run_lock(run_dir)
+        try:
+            return _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started)
+        finally:
+            if is_main_process():
+                release_run_lock(run_dir)
     finally:
         package_log.setLevel(level)
-
-
-def _checked_and_locked(config: RunConfig, started: float) -> dict:
-    refuse_finished_run(config)
-    check_output_dir(config)
-    hardware = detect_hardware()  # the one look at the machine; precision and attention follow from it
-    splits, tokenizer = load_inputs(config)
-    run_dir = run_dir_for(config)
-    if is_main_process():
-        acquire_run_lock(run_dir)
-    try:
-        return _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started)
-    finally:
-        if is_main_process():
-            release_run_lock(run_dir)
 
 
 def _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started) -> dict:
@@ -410,8 +410,7 @@ def _timing(train_output, started: float | None, seconds_before_resume: float = 
 
 
 def _seconds_before_resume(trainer) -> float:
-    clock = next((callback for callback in trainer.callback_handler.callbacks if isinstance(callback, TrainingClock)),
-                 None)
+    clock = callback_of(trainer, TrainingClock)
     return clock.previous_seconds if clock else 0.0
 
 

@@ -129,8 +129,7 @@ def _test_sample(config, max_rows: int) -> tuple:
     from ..data import load_agnews
 
     test = load_agnews(config)["test"]
-    rows = np.random.default_rng(config.seed).permutation(len(test))[:max_rows] if len(test) > max_rows \
-        else np.arange(len(test))
+    rows = np.random.default_rng(config.seed).permutation(len(test))[:max_rows]  # all rows when there are fewer
     chosen = test.select(np.sort(rows))
     return list(chosen["text"]), np.asarray(chosen["label"])
 
