@@ -180,7 +180,8 @@ def load_run(run=None, *, model=None, tokenizer=None) -> SavedRun:
     adapter = is_adapter_folder(model_dir)
     if not adapter and not (model_dir / "config.json").exists():
         raise AgNewsError(
-            f"{folder} holds no saved model (no {MODEL_DIR}/config.json); pass the folder of a finished run")
+            f"{folder} holds no saved model (no {MODEL_DIR}/config.json); pass the folder of a finished run",
+            field="run")
     if adapter:
         require_peft()  # its own message, before the one for a model that cannot load
     # A bare model folder's config.json is the model's, not a RunConfig.
@@ -191,7 +192,8 @@ def load_run(run=None, *, model=None, tokenizer=None) -> SavedRun:
             transformers.AutoModelForSequenceClassification.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
         tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as error:
-        raise AgNewsError(f"the model in {model_dir} cannot be loaded ({error}); train the run again") from error
+        raise AgNewsError(f"the model in {model_dir} cannot be loaded ({error}); train the run again",
+                          field="run") from error
     hardware = detect_hardware()
     return SavedRun(folder, config, model.to(hardware.device).eval(), tokenizer, hardware)
 
