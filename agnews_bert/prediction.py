@@ -18,6 +18,7 @@ Example:
 
 import numpy as np
 
+from .calibration import run_calibration
 from .errors import AgNewsError, setting
 from .labels import CLASS_NAMES
 from .scoring import DEFAULT_BATCH_SIZE, check_batch_size, load_run, softmax
@@ -35,21 +36,14 @@ def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = DE
     """
     texts = _checked_texts(texts)
     check_batch_size(batch_size)
-    temperature = run_temperature(run) if calibrated else 1.0
+    if calibrated and run is None:
+        raise AgNewsError(f"{setting('calibrated', True)} needs the run folder whose temperature to use: "
+                          "predict(texts, run_dir, calibrated=True)", field="calibrated")
+    temperature = run_calibration(getattr(run, "folder", run))["temperature"] if calibrated else 1.0
     run = load_run(run, model=model, tokenizer=tokenizer)
     rows = tokenize_texts(texts, run.tokenizer, max_length or run.max_length)
     probabilities = softmax(np.asarray(run.score(rows, batch_size).predictions) / temperature)
     return [_prediction(text, row) for text, row in zip(texts, probabilities)]
-
-
-def run_temperature(run) -> float:
-    """The temperature temperature scaling fitted for a finished run (its results.json), for calibrated=True."""
-    from .calibration import run_calibration
-
-    if run is None:
-        raise AgNewsError(f"{setting('calibrated', True)} needs the run folder whose temperature to use: "
-                          "predict(texts, run_dir, calibrated=True)", field="calibrated")
-    return run_calibration(getattr(run, "folder", run))["temperature"]
 
 
 def _checked_texts(texts) -> list:

@@ -125,13 +125,11 @@ def early_stopping_callbacks(config: RunConfig) -> list:
     return [transformers.EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
 
 
-def early_stopper_of(trainer):
-    """The trainer's EarlyStoppingCallback (after a resume: the one restored from the checkpoint), or None."""
-    return callback_of(trainer, transformers.EarlyStoppingCallback)
-
-
 def callback_of(trainer, kind):
-    """The trainer's first callback of class `kind`, or None."""
+    """The trainer's first callback of class `kind`, or None.
+
+    For EarlyStoppingCallback after a resume: the one restored from the checkpoint.
+    """
     return next((callback for callback in trainer.callback_handler.callbacks if isinstance(callback, kind)), None)
 
 
@@ -244,7 +242,8 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
     validation = best_validation(trainer)
     arguments = trainer.args
     model_config = trainer.model.config
-    timing = _timing(train_output, started, _seconds_before_resume(trainer))
+    clock = callback_of(trainer, TrainingClock)  # a resumed run's seconds before the resume
+    timing = _timing(train_output, started, clock.previous_seconds if clock else 0.0)
     log_history = whole_run_history(trainer.state.log_history, timing["train_seconds"]) if resumed_from \
         else trainer.state.log_history
     return {
@@ -298,7 +297,7 @@ def early_stopping_record(trainer, epochs_planned: float) -> dict | None:
     Example: patience 2, scores 0.25, 0.25, 0.25 of 6 epochs
         -> {"patience": 2, "stopped": True, "stopped_at_epoch": 3.0, "best_epoch": 1.0, "epochs_planned": 6, ...}
     """
-    stopper = early_stopper_of(trainer)
+    stopper = callback_of(trainer, transformers.EarlyStoppingCallback)
     if stopper is None:
         return None
     patience, without_better = stopper.early_stopping_patience, stopper.early_stopping_patience_counter
@@ -407,11 +406,6 @@ def _timing(train_output, started: float | None, seconds_before_resume: float = 
         "total_seconds": round(time.perf_counter() - started, 2) if started else None,
         "peak_gpu_memory_gb": round(peak_gpu_bytes / 2**30, 2) if peak_gpu_bytes is not None else None,
     }
-
-
-def _seconds_before_resume(trainer) -> float:
-    clock = callback_of(trainer, TrainingClock)
-    return clock.previous_seconds if clock else 0.0
 
 
 def _hardware_used(hardware: Hardware, arguments, model_config) -> dict:

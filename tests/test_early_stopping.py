@@ -5,6 +5,7 @@ validation macro-F1 cannot improve; the tests check that it really stayed consta
 """
 
 import json
+from functools import partial
 import signal
 
 import pytest
@@ -66,11 +67,12 @@ def test_without_patience_there_is_no_early_stopping(tmp_path):
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
     trainer = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, tmp_path)
-    assert training.early_stopper_of(trainer) is None and training.early_stopping_record(trainer, 6) is None
+    stopper_of = partial(training.callback_of, kind=transformers.EarlyStoppingCallback)
+    assert stopper_of(trainer) is None and training.early_stopping_record(trainer, 6) is None
     assert not trainer.args.restore_callback_states_from_checkpoint
     patient = ab.training.build_trainer(config.with_changes(early_stopping_patience=3), ab.modeling.load_classifier("smoke"), tokenizer,
                                tokenized, tmp_path)
-    assert training.early_stopper_of(patient).early_stopping_patience == 3
+    assert stopper_of(patient).early_stopping_patience == 3
     assert patient.args.restore_callback_states_from_checkpoint
 
 
