@@ -33,7 +33,7 @@ Example:
 
 import numpy as np
 
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 from .labels import CLASS_NAMES
 
 CALIBRATION_BINS = 15
@@ -104,7 +104,8 @@ def scaled_probabilities(logits, temperature: float = 1.0) -> np.ndarray:
     from scipy.special import softmax
 
     if not temperature > 0:
-        raise AgNewsError(f"temperature={temperature!r} must be a positive number (1.0 leaves logits as they are)")
+        raise AgNewsError(f"{setting('temperature', temperature)} must be a positive number (1.0 leaves logits as "
+                          "they are)", field="temperature")
     return softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=1)
 
 

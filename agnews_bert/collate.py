@@ -6,10 +6,11 @@ each batch to its longest row wastes little, and less again when batches hold
 rows of similar length (`group_by_length` in the trainer). On a GPU we round
 the padded length up to a multiple of 8, which tensor cores prefer.
 The validation split is sorted by length for the Trainer's per-epoch scores,
-which ignore row order; `predict.score` sorts the rows it scores itself and
+which ignore row order; `scoring.score` sorts the rows it scores itself and
 puts its outputs back in the rows' order.
 
 Example:
+    >>> from agnews_bert.tokenization import load_tokenizer
     >>> collate = make_collator(load_tokenizer("smoke"))
     >>> batch = collate([{"input_ids": [2, 7, 3], "label": 0}, {"input_ids": [2, 3], "label": 1}])
     >>> batch["input_ids"].shape

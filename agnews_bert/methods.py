@@ -16,6 +16,8 @@ adapter and the head (adapter_config.json, adapter_model.safetensors), and
 equal those of the run's own test pass.
 
 Example:
+    >>> from agnews_bert.config import RunConfig
+    >>> from agnews_bert.modeling import load_classifier
     >>> model = apply_method(load_classifier("smoke"), RunConfig.from_preset("smoke", method="linear-probe"))
     >>> sorted({name.split(".")[0] for name, p in model.named_parameters() if p.requires_grad})
     ['classifier', 'head']
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _compat
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 
 ADAPTER_CONFIG_FILE = "adapter_config.json"  # what peft's save_pretrained writes next to the adapter weights
 # peft keeps the head's original weights, frozen and unused, under this name next to the trained copy.
@@ -58,9 +60,9 @@ def family_of(model) -> Family:
     model_type = getattr(model.config, "model_type", None)
     if model_type not in FAMILIES:
         raise AgNewsError(
-            f"method='lora' and method='linear-probe' know the layers of {', '.join(sorted(FAMILIES))} models, "
-            f"not of model_type {model_type!r}; use method='full' for this model, or add its layer names to "
-            "agnews_bert.methods.FAMILIES")
+            f"{setting('method', 'lora')} and {setting('method', 'linear-probe')} know the layers of "
+            f"{', '.join(sorted(FAMILIES))} models, not of model_type {model_type!r}; use {setting('method', 'full')} "
+            "for this model, or add its layer names to agnews_bert.methods.FAMILIES", field="method")
     return FAMILIES[model_type]
 
 
@@ -123,8 +125,9 @@ def require_peft():
     try:
         import peft
     except ImportError as error:
-        raise AgNewsError(f"method='lora' needs the peft library, which is not installed; install it with "
-                          f"{INSTALL_PEFT}, or use method='full' or method='linear-probe'") from error
+        raise AgNewsError(f"{setting('method', 'lora')} needs the peft library, which is not installed; install it "
+                          f"with {INSTALL_PEFT}, or use {setting('method', 'full')} or "
+                          f"{setting('method', 'linear-probe')}", field="method") from error
     return peft
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import transformers
 
 from . import _compat
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 from .hardware import choose_attention, detect_hardware
 from .hub import check_hub_reachable, hub_error, looks_like_a_path
 from .labels import ID2LABEL, LABEL2ID, NUM_CLASSES
@@ -63,19 +63,19 @@ def check_model_source(model: str) -> None:
     if not source.exists():
         if looks_like_a_path(model):
             raise AgNewsError(f"model folder {model!r} does not exist; check the path, or pass a Hub id such as "
-                              "model='answerdotai/ModernBERT-base'")
+                              f"{setting('model', 'answerdotai/ModernBERT-base')}", field="model")
         check_hub_reachable(model, "model")
         return
     if not source.is_dir():
-        raise AgNewsError(f"model={model!r} is a file; pass the checkpoint folder that holds it")
+        raise AgNewsError(f"{setting('model', model)} is a file; pass the checkpoint folder that holds it",
+                          field="model")
     missing = [] if (source / "config.json").is_file() else ["config.json"]
     if not any(any(source.glob(pattern)) for pattern in TOKENIZER_FILES):
         missing.append(f"tokenizer files ({', '.join(TOKENIZER_FILES)})")
     if missing:
         raise AgNewsError(
             f"model folder {model!r} has no {' and no '.join(missing)}; a checkpoint folder needs both: save them "
-            "with model.save_pretrained(folder) and tokenizer.save_pretrained(folder)"
-        )
+            "with model.save_pretrained(folder) and tokenizer.save_pretrained(folder)", field="model")
 
 
 def check_tokenizer_fits_model(tokenizer, model: str, trust_remote_code: bool = False) -> None:
@@ -96,19 +96,19 @@ def check_tokenizer_fits_model(tokenizer, model: str, trust_remote_code: bool = 
     fix = "put the model's own tokenizer files in its folder (tokenizer.save_pretrained(folder))"
     if rows and tokens > rows:
         raise AgNewsError(f"the tokenizer of {model!r} has {tokens:,} tokens but the model's embeddings have "
-                          f"{rows:,} rows, so it is another model's tokenizer; {fix}")
+                          f"{rows:,} rows, so it is another model's tokenizer; {fix}", field="model")
     if tokens < MIN_VOCABULARY:
         raise AgNewsError(f"the tokenizer of {model!r} has {tokens:,} tokens, too few to tell texts apart (a real "
-                          f"one has thousands; the model's embeddings have {rows:,} rows); {fix}")
+                          f"one has thousands; the model's embeddings have {rows:,} rows); {fix}", field="model")
     if tokenizer.pad_token_id is None:
         raise AgNewsError(f"the tokenizer of {model!r} has no padding token, which batches of texts need; "
-                          "set tokenizer.pad_token and save it into the model folder")
+                          "set tokenizer.pad_token and save it into the model folder", field="model")
     expected_pad = getattr(model_config, "pad_token_id", None)
     if expected_pad is not None and tokenizer.pad_token_id != expected_pad:
         raise AgNewsError(
             f"the tokenizer of {model!r} pads with token id {tokenizer.pad_token_id} but the model expects "
-            f"{expected_pad}, so it is another model's tokenizer; put the model's own tokenizer files in its folder"
-        )
+            f"{expected_pad}, so it is another model's tokenizer; put the model's own tokenizer files in its folder",
+            field="model")
 
 
 def _is_unsupported_attention(error: Exception) -> bool:
@@ -140,16 +140,12 @@ def count_parameters(model) -> dict:
     Example: the smoke model, method="full" -> {"trainable": 182660, "total": 182660, "trainable_share": 1.0,
     "total_millions": 0.18, "non_embedding_millions": 0.09}; method="linear-probe" -> "trainable": 4420
     """
+    import torch
+
     used = [(name, parameter) for name, parameter in model.named_parameters()
             if FROZEN_HEAD_COPY not in name]
     total = sum(parameter.numel() for _, parameter in used)
     trainable = sum(parameter.numel() for _, parameter in used if parameter.requires_grad)
-    embedding = sum(module.weight.numel() for module in model.modules() if _is_embedding(module))
+    embedding = sum(module.weight.numel() for module in model.modules() if isinstance(module, torch.nn.Embedding))
     return {"trainable": trainable, "total": total, "trainable_share": trainable / total,
             "total_millions": round(total / 1e6, 2), "non_embedding_millions": round((total - embedding) / 1e6, 2)}
-
-
-def _is_embedding(module) -> bool:
-    import torch
-
-    return isinstance(module, torch.nn.Embedding)

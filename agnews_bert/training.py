@@ -14,41 +14,45 @@ runs the same steps in order:
 A run that learned nothing (a loss stuck near ln 4, validation at chance) is
 saved like any other, with `warnings` in its results saying so.
 
+Scoring sits below this module (scoring.py); the validation scores of the kept
+epoch are the Trainer's own record of them (`best_validation`), not a second pass.
+Progress goes to the `agnews_bert` logger; the processes of a multi-GPU run other
+than the first only log warnings.
+
 Example:
-    >>> results = train(RunConfig.from_preset("smoke", output_dir="/tmp/runs"))
-    >>> results["test"]["accuracy"] > 0.9
-    True
+    >>> [type(callback).__name__ for callback in early_stopping_callbacks(RunConfig(early_stopping_patience=2))]
+    ['EarlyStoppingCallback']
 """
 
+import logging
 import math
 import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import transformers
 
 from . import _compat
-from .analysis import error_analysis
-from .calibration import calibration_report
 from .lab.checkpoints import checkpoints_dir_for, train_resumably
 from .collate import make_collator, sorted_by_length
 from .config import RunConfig
 from .data import describe_splits, load_agnews
-from .errors import AgNewsError
+from .errors import AgNewsError, setting
 from .labels import NUM_CLASSES
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
 from .methods import check_method_available
-from .metrics import classification_report, compute_metrics
+from .metrics import compute_metrics
 from .modeling import check_model_source, check_tokenizer_fits_model, count_parameters, load_model
 from .lab.nan_guard import NonFiniteGuard, fp32_fallback, guard_of
-from .prediction import precision_of, score, softmax
 from .lab.resilience import TrainingClock, is_out_of_memory, release_gpu_memory, smaller_batch
 from .lab.folders import (check_output_dir, is_main_process, prepare_run_dir, refuse_finished_run, restore_replaced_run,
                    run_dir_for)
 from .lab.lock import acquire_run_lock, release_run_lock
 from .lab.saving import save_run
+from .scoring import device_arguments, evaluate_on_test, precision_of
 from .tokenization import check_max_length, load_tokenizer, tokenize_dataset
+
+log = logging.getLogger(__name__)
 
 LOG_POINTS_PER_RUN = 20
 STUCK_LOSS_SHARE = 0.95  # a loss that never fell below 95% of ln(classes) learned nothing
@@ -78,20 +82,14 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         load_best_model_at_end=True,
         metric_for_best_model="macro_f1",
         greater_is_better=True,
-        logging_strategy="steps",
         logging_steps=max(1, round(steps_per_epoch * config.epochs / LOG_POINTS_PER_RUN)),
         logging_nan_inf_filter=False,  # log a nan loss as nan, so NonFiniteGuard sees it
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        use_cpu=hardware.device == "cpu",
-        dataloader_pin_memory=hardware.device == "cuda",  # pinned memory only speeds up copies to a GPU
         seed=config.seed,
-        report_to="none",
         ddp_find_unused_parameters=False,  # every parameter gets a gradient; skip the extra graph walk
-        save_only_model=False,
         # Off by default in transformers; on, a resumed run keeps early stopping's count of epochs without a
         # better validation score (checkpoints.py reads the same record to see where a run stopped).
         restore_callback_states_from_checkpoint=config.early_stopping_patience is not None,
+        **device_arguments(precision, hardware.device),
         **_compat.length_grouping_kwargs(group_by_length),
         **_compat.warmup_kwargs(config.warmup_ratio),
     )
@@ -127,52 +125,15 @@ def early_stopping_callbacks(config: RunConfig) -> list:
     return [transformers.EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
 
 
-def early_stopper_of(trainer):
-    """The trainer's EarlyStoppingCallback (after a resume: the one restored from the checkpoint), or None."""
-    return next((callback for callback in trainer.callback_handler.callbacks
-                 if isinstance(callback, transformers.EarlyStoppingCallback)), None)
+def callback_of(trainer, kind):
+    """The trainer's first callback of class `kind`, or None.
 
-
-def evaluate_on_test(trainer, test_split, texts=None) -> dict:
-    """Score the test split once: the full classification report, plus rows and seconds.
-
-    The trainer's model is scored with `score` (prediction.py), in the trainer's
-    precision and evaluation batch size, as `agnews-bert evaluate` scores it again later.
-    With the test `texts` (in the order of `test_split`), the report also holds the
-    most confidently wrong examples and the most confused class pairs (see analysis.py).
-    "calibration" holds ECE and Brier score before and after temperature scaling, the
-    temperature fitted on the trainer's validation split (see calibration.py).
+    For EarlyStoppingCallback after a resume: the one restored from the checkpoint.
     """
-    if texts is not None and len(texts) != len(test_split):
-        raise AgNewsError(f"{len(texts)} texts for {len(test_split)} test rows; pass texts=splits['test']['text']")
-    started = time.perf_counter()
-    output = score_with(trainer, test_split, "test")
-    report = report_from_logits(output.label_ids, output.predictions)
-    report.update(rows=len(test_split), seconds=round(time.perf_counter() - started, 2))
-    if texts is not None:
-        probabilities = softmax(output.predictions)
-        report.update(error_analysis(list(texts), output.label_ids, probabilities, report["confusion_matrix"]))
-    if trainer.eval_dataset is not None:
-        validation = score_with(trainer, trainer.eval_dataset, "validation")
-        report["calibration"] = calibration_report(validation.predictions, validation.label_ids,
-                                                   output.predictions, output.label_ids)
-    return report
+    return next((callback for callback in trainer.callback_handler.callbacks if isinstance(callback, kind)), None)
 
 
-def report_from_logits(labels, logits) -> dict:
-    """The classification report of logits against labels: what results.json and `evaluate` hold under test."""
-    return classification_report(labels, np.asarray(logits).argmax(axis=-1))
-
-
-def score_with(trainer, rows, metric_key_prefix: str):
-    """`score` the trainer's model on tokenized rows, in the trainer's precision, device and evaluation batch."""
-    arguments = trainer.args
-    return score(trainer.model, _compat.trainer_tokenizer(trainer), rows,
-                 batch_size=arguments.per_device_eval_batch_size, precision=precision_of(arguments),
-                 device=arguments.device.type, metric_key_prefix=metric_key_prefix)
-
-
-def train(config: RunConfig, say=print) -> dict:
+def train(config: RunConfig) -> dict:
     """Run one whole fine-tuning job and return its results (also in run_dir/results.json).
 
     Every input is checked before anything is written or tokenized; then the run
@@ -181,32 +142,38 @@ def train(config: RunConfig, say=print) -> dict:
     """
     config = config.validated()
     started = time.perf_counter()
-    say = say if is_main_process() else _quiet
-    refuse_finished_run(config)
-    check_output_dir(config)
-    hardware = detect_hardware()  # the one look at the machine; precision and attention follow from it
-    splits, tokenizer = load_inputs(config)
-    run_dir = run_dir_for(config)
-    if is_main_process():
-        acquire_run_lock(run_dir, say)
+    package_log = logging.getLogger("agnews_bert")
+    level = package_log.level
+    if not is_main_process():
+        package_log.setLevel(logging.WARNING)  # one process reports the run; the others only warn
     try:
-        return _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started, say)
-    finally:
+        refuse_finished_run(config)
+        check_output_dir(config)
+        hardware = detect_hardware()  # the one look at the machine; precision and attention follow from it
+        splits, tokenizer = load_inputs(config)
+        run_dir = run_dir_for(config)
         if is_main_process():
-            release_run_lock(run_dir)
+            acquire_run_lock(run_dir)
+        try:
+            return _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started)
+        finally:
+            if is_main_process():
+                release_run_lock(run_dir)
+    finally:
+        package_log.setLevel(level)
 
 
-def _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started, say) -> dict:
-    say(f"Data: {', '.join(f'{name} {len(rows):,} rows' for name, rows in splits.items())}")
+def _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, started) -> dict:
+    log.info(f"Data: {', '.join(f'{name} {len(rows):,} rows' for name, rows in splits.items())}")
     tokenized = tokenize_dataset(splits, tokenizer, config.max_length)
     precision = choose_precision(config.precision, hardware)
     attention = choose_attention(config.attention, hardware, config.precision)
-    say(f"Hardware: {describe_choice(hardware, precision, attention)}")
+    log.info(f"Hardware: {describe_choice(hardware, precision, attention)}")
     if is_main_process():
-        prepare_run_dir(config, say)
-    say(f"Run folder: {run_dir}")
+        prepare_run_dir(config)
+    log.info(f"Run folder: {run_dir}")
     try:
-        trainer, train_output, checkpoint, config = fit(config, tokenizer, tokenized, run_dir, hardware, say)
+        trainer, train_output, checkpoint, config = fit(config, tokenizer, tokenized, run_dir, hardware)
     except AgNewsError:  # a model that cannot load, say: the run that overwrite=True replaces comes back
         if is_main_process():
             restore_replaced_run(run_dir)
@@ -216,14 +183,14 @@ def _train_holding_the_lock(config, splits, tokenizer, hardware, run_dir, starte
     if trainer.is_world_process_zero():
         results = save_run(trainer, run_dir, config, results)
         if (results.get("early_stopping") or {}).get("stopped"):
-            say(f"Early stopping: {results['early_stopping']['reason']}")
+            log.info(f"Early stopping: {results['early_stopping']['reason']}")
         for warning in results.get("warnings", []):
-            say(f"Warning: {warning}")
-        say(summary_line(results))
+            log.warning(f"Warning: {warning}")
+        log.info(summary_line(results))
     return results
 
 
-def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, say=print):
+def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware):
     """Build and train a model; on a CUDA out-of-memory error, rebuild with a smaller batch and go on.
 
     A nan or inf loss in bf16/fp16 (NonFiniteGuard) is retried the same way, in fp32
@@ -239,9 +206,9 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, sa
         trainer = build_trainer(config, load_model(config, hardware), tokenizer, tokenized, run_dir,
                                 hardware=hardware)
         guard = guard_of(trainer)
-        guard.say, guard.fallback = _quiet, fallback  # fit says what happens instead
+        guard.fallback = fallback
         try:
-            train_output, checkpoint = train_resumably(trainer, config, run_dir, say)
+            train_output, checkpoint = train_resumably(trainer, config, run_dir)
         except Exception as error:
             if not is_out_of_memory(error):
                 raise
@@ -250,7 +217,7 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, sa
                 if fallback is not None:
                     fallback["resumed_from"] = checkpoint.name if checkpoint else None
                 return trainer, train_output, checkpoint, config
-            config, fallback = fp32_fallback(config, guard.problem, run_dir, say)
+            config, fallback = fp32_fallback(config, guard.problem, run_dir)
             del trainer
             release_gpu_memory()
             continue
@@ -258,8 +225,9 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware, sa
         del trainer
         release_gpu_memory()
         config = replace(smaller_batch(config), resume=True, run_name=Path(run_dir).name)
-        say(f"Out of GPU memory: retrying with batch_size={config.batch_size} and gradient_accumulation_steps="
-            f"{config.gradient_accumulation_steps} (effective batch {config.batch_size * config.gradient_accumulation_steps})")
+        log.info(f"Out of GPU memory: retrying with {setting('batch_size', config.batch_size)} and "
+                 f"{setting('gradient_accumulation_steps', config.gradient_accumulation_steps)} "
+                 f"(effective batch {config.batch_size * config.gradient_accumulation_steps})")
 
 
 def collect_results(trainer, config: RunConfig, splits, test_report: dict, train_output, run_dir,
@@ -267,16 +235,15 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
                     hardware: Hardware | None = None) -> dict:
     """Everything results.json holds, from the pieces of a finished training run.
 
-    The validation split (the trainer's eval_dataset) is scored once more with the
-    model kept, as the test split was. `hardware` is the machine the run was
-    decided for (looked at again if not given); precision and attention are read
-    from the trainer and the model, so what is recorded is what ran.
+    "validation" is the Trainer's record of the kept epoch (`best_validation`). `hardware`
+    is the machine the run was decided for (looked at again if not given); precision and
+    attention are read from the trainer and the model, so what is recorded is what ran.
     """
-    validation = score_with(trainer, trainer.eval_dataset, "validation").metrics
-    validation = {key.removeprefix("validation_"): value for key, value in validation.items()}
+    validation = best_validation(trainer)
     arguments = trainer.args
     model_config = trainer.model.config
-    timing = _timing(train_output, started, _seconds_before_resume(trainer))
+    clock = callback_of(trainer, TrainingClock)  # a resumed run's seconds before the resume
+    timing = _timing(train_output, started, clock.previous_seconds if clock else 0.0)
     log_history = whole_run_history(trainer.state.log_history, timing["train_seconds"]) if resumed_from \
         else trainer.state.log_history
     return {
@@ -299,6 +266,29 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
     }
 
 
+def best_epoch_row(trainer) -> dict | None:
+    """The log_history row of the kept epoch's validation scores: the first whose macro-F1 is the best_metric.
+
+    The Trainer takes a new best only when strictly higher, so the first epoch with the best score is the kept one.
+    A finished run loaded again (lab/checkpoints.py) brings back only its history: its best is the highest score.
+    """
+    rows = [row for row in trainer.state.log_history if "eval_macro_f1" in row]
+    best = trainer.state.best_metric
+    if best is None:
+        best = max((row["eval_macro_f1"] for row in rows), default=None)
+    return next((row for row in rows if row["eval_macro_f1"] == best), None)
+
+
+def best_validation(trainer) -> dict:
+    """The kept epoch's validation scores as the Trainer logged them, without the "eval_" prefix, and its epoch.
+
+    Example: {"eval_loss": 0.31, "eval_macro_f1": 0.91, "epoch": 2.0, ...} -> {"loss": 0.31, "macro_f1": 0.91,
+    "epoch": 2.0, ...}; {} when no epoch was scored
+    """
+    row = best_epoch_row(trainer) or {}
+    return {key.removeprefix("eval_"): value for key, value in row.items() if key.startswith("eval_") or key == "epoch"}
+
+
 def early_stopping_record(trainer, epochs_planned: float) -> dict | None:
     """What early stopping did, read from the Trainer's own state; None when it was off.
 
@@ -307,15 +297,13 @@ def early_stopping_record(trainer, epochs_planned: float) -> dict | None:
     Example: patience 2, scores 0.25, 0.25, 0.25 of 6 epochs
         -> {"patience": 2, "stopped": True, "stopped_at_epoch": 3.0, "best_epoch": 1.0, "epochs_planned": 6, ...}
     """
-    stopper = early_stopper_of(trainer)
+    stopper = callback_of(trainer, transformers.EarlyStoppingCallback)
     if stopper is None:
         return None
     patience, without_better = stopper.early_stopping_patience, stopper.early_stopping_patience_counter
-    scores = [(row["epoch"], row["eval_macro_f1"]) for row in trainer.state.log_history if "eval_macro_f1" in row]
-    # The Trainer takes a new best only when strictly higher, so the first epoch with the best score is the kept one.
-    best_epoch, best_score = next(((epoch, score) for epoch, score in scores if score == trainer.state.best_metric),
-                                  (None, None))
-    last_epoch = scores[-1][0] if scores else None
+    best = best_epoch_row(trainer)
+    best_epoch, best_score = (best["epoch"], best["eval_macro_f1"]) if best else (None, None)
+    last_epoch = next((row["epoch"] for row in reversed(trainer.state.log_history) if "eval_macro_f1" in row), None)
     stopped = without_better >= patience and last_epoch is not None and last_epoch < epochs_planned
     reason = _early_stopping_reason(stopped, patience, without_better, best_epoch, best_score, last_epoch,
                                     epochs_planned)
@@ -346,7 +334,7 @@ def learning_warnings(log_history: list, validation_macro_f1: float | None) -> l
     Such a run is saved like any other (its numbers are real), but says so, with the two likely causes.
     Example: losses [1.39, 1.38, 1.39] -> ["the training loss never fell below 1.32 ..."]
     """
-    causes = ("Likely causes: the learning rate (lr=...; try 5e-5 for ModernBERT, 2e-5 for BERT) or the data "
+    causes = (f"Likely causes: the learning rate ({setting('lr')}; try 5e-5 for ModernBERT, 2e-5 for BERT) or the data "
               "(labels that do not match the texts; look at a few rows). The run is saved, but it learned nothing")
     warnings = []
     losses = [row["loss"] for row in log_history if "loss" in row]
@@ -377,13 +365,6 @@ def whole_run_history(log_history: list, train_seconds: float) -> list:
         if "train_runtime" in row:
             row.update(train_runtime=train_seconds, train_loss=weighted / steps if steps else row.get("train_loss"))
     return history
-
-
-def prepare_data(config: RunConfig, say=print):
-    """Load, split and tokenize the data for a config: (splits, tokenizer, tokenized)."""
-    splits, tokenizer = load_inputs(config)
-    say(f"Data: {', '.join(f'{name} {len(rows):,} rows' for name, rows in splits.items())}")
-    return splits, tokenizer, tokenize_dataset(splits, tokenizer, config.max_length)
 
 
 def load_inputs(config: RunConfig):
@@ -427,12 +408,6 @@ def _timing(train_output, started: float | None, seconds_before_resume: float = 
     }
 
 
-def _seconds_before_resume(trainer) -> float:
-    clock = next((callback for callback in trainer.callback_handler.callbacks if isinstance(callback, TrainingClock)),
-                 None)
-    return clock.previous_seconds if clock else 0.0
-
-
 def _hardware_used(hardware: Hardware, arguments, model_config) -> dict:
     return {"device": hardware.device, "name": hardware.name, "capability": hardware.capability,
             "precision": precision_of(arguments), "attention": getattr(model_config, "_attn_implementation", None)}
@@ -444,7 +419,3 @@ def reset_gpu_memory_peak() -> None:
 
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
-
-
-def _quiet(*_args, **_kwargs) -> None:
-    return None

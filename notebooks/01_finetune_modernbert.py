@@ -24,7 +24,7 @@
 #
 # You will take ModernBERT, a language model pretrained on trillions of words, and fine-tune it to sort
 # news texts into four topics: World, Sports, Business and Sci/Tech. Each step builds one Hugging Face
-# object and shows it: the `Dataset` after `map`, the `DataCollatorWithPadding`, the `evaluate` metrics,
+# object and shows it: the `Dataset` after `map`, the `DataCollatorWithPadding`, the metrics,
 # the `TrainingArguments`, the `Trainer`, `trainer.train()` and `trainer.predict()`. The same steps
 # fine-tune any encoder on any labelled texts. The run takes about 4 minutes of computing on Colab's free
 # T4 GPU with the default settings (12,000 training rows, 2 epochs): an **estimate**, computed by
@@ -55,8 +55,8 @@ import agnews_bert as ab
 
 print(ab.notebook.environment_check())  # versions, this runtime, and a warning with its fix for each known problem
 
-import evaluate
 import transformers
+from sklearn.metrics import f1_score
 
 # %% [markdown]
 # ## 1. The GPU and the precision
@@ -225,26 +225,26 @@ print("input_ids:\n", batch["input_ids"])
 print("attention_mask:\n", batch["attention_mask"])
 
 # %% [markdown]
-# ## 7. The metrics: accuracy and macro-F1, with `evaluate`
+# ## 7. The metrics: accuracy and macro-F1
 #
 # **Accuracy** is the share of texts labelled right. **F1** of one class combines its precision (of the
 # texts labelled Sports, the share that are Sports) and recall (of the Sports texts, the share labelled
 # Sports). **Macro-F1** is the plain average of the four classes' F1, so a model that fails on one class
 # scores low even when that class is rare.
 #
-# Hugging Face's `evaluate` library computes both; `evaluate.load("f1")` fetches the metric's code from
-# the Hub. This package ships the same two metric modules, so they load from a folder, offline. The
-# course's original notebook called `f1.compute(predictions=..., references=...)` as the Hub's
-# examples do, and crashed: F1's default is `average="binary"`, the F1 of one "positive" class, which
-# means nothing with four classes. Predict what happens, then run:
+# scikit-learn's `f1_score` computes F1 (Hugging Face's `evaluate.load("f1")` calls it too). The
+# course's original notebook asked for F1 with the defaults, and crashed: the default is
+# `average="binary"`, the F1 of one "positive" class, which means nothing with four classes.
+# `average=None` gives each class's F1, and `average="macro"` their plain mean. Predict what happens, then run:
 
 # %%
-f1 = evaluate.load(ab.notebook.metric_path("f1"))  # like evaluate.load("f1"), from a folder in the package
+true_classes, predicted_classes = [0, 1, 2, 2, 3], [0, 1, 2, 3, 3]
 try:
-    f1.compute(predictions=[0, 1, 2, 3, 3], references=[0, 1, 2, 2, 3])
+    f1_score(true_classes, predicted_classes)  # average="binary", the default
 except ValueError as error:
     print("ValueError:", error)
-f1.compute(predictions=[0, 1, 2, 3, 3], references=[0, 1, 2, 2, 3], average="macro")
+print("F1 of each class:", f1_score(true_classes, predicted_classes, average=None).round(3))
+f1_score(true_classes, predicted_classes, average="macro")
 
 # %% [markdown]
 # `ab.compute_metrics` is the function the `Trainer` calls after each evaluation, written the usual way:
@@ -389,9 +389,10 @@ sorted(path.name for path in run_dir.iterdir())
 # %% [markdown]
 # ## 13. Try it on your own headlines
 #
-# `predict` loads the saved model from the run folder, the way notebook 03 or another program would,
-# and returns one dict per text (its label and the probability of each class); `prediction_table` shows
-# the label and its probability. Type your own headlines into the list.
+# `ab.load_run` loads the saved run from its folder once (its settings, the fine-tuned model and the
+# tokenizer), the way notebook 03 or another program would. `predict` takes it (or the folder) and returns
+# one dict per text (its label and the probability of each class); `prediction_table` shows the label and
+# its probability. Type your own headlines into the list.
 
 # %%
 headlines = [
@@ -400,7 +401,8 @@ headlines = [
     "New chip promises faster phones with longer battery life",
     "Leaders meet to discuss the ceasefire",
 ]
-ab.notebook.prediction_table(ab.predict(headlines, run_dir))
+saved = ab.load_run(run_dir)
+ab.notebook.prediction_table(ab.predict(headlines, saved))
 
 # %% [markdown]
 # ## 14. All your runs

@@ -92,19 +92,10 @@ MUTANTS = [
            ["tests/test_runs.py::test_bookkeeping_settings_and_equal_numbers_keep_the_run_folder"],
            "epochs=2 from the CLI and 2.0 from the form would train twice"),
     # --- metrics and the report ------------------------------------------------------------------
-    Mutant("metrics: weighted instead of macro F1", "agnews_bert/metrics.py",
-           'references=labels, average="macro",', 'references=labels, average="weighted",',
-           [invariant("test_macro_f1_is_the_mean_over_all_four_classes_never_the_weighted_mean")],
-           "on skewed data the big class hides a failed small one"),
     Mutant("metrics: labels= left out", "agnews_bert/metrics.py",
-           "                                         labels=ALL_LABELS, zero_division=0)[\"f1\"]",
-           "                                         zero_division=0)[\"f1\"]",
+           "labels, predictions, labels=ALL_LABELS, zero_division=0", "labels, predictions, zero_division=0",
            [invariant("test_macro_f1_counts_a_class_absent_from_both_predictions_and_labels")],
            "a class missing from a small split drops out of the mean"),
-    Mutant("metrics: the shipped F1 module ignores labels=", "agnews_bert/metric_modules/f1/f1.py",
-           "f1_score(references, predictions, labels=labels,", "f1_score(references, predictions, labels=None,",
-           [invariant("test_macro_f1_counts_a_class_absent_from_both_predictions_and_labels")],
-           "every caller that passes labels= silently gets another average"),
     Mutant("report: macro-F1 weighted by support", "agnews_bert/metrics.py",
            '"macro_f1": float(f1.mean()),', '"macro_f1": float(np.average(f1, weights=support)),',
            [invariant("test_macro_f1_is_the_mean_over_all_four_classes_never_the_weighted_mean")],
@@ -115,16 +106,17 @@ MUTANTS = [
            [invariant("test_macro_f1_is_the_mean_over_all_four_classes_never_the_weighted_mean")],
            "rows would be predictions: the confused pairs read backwards"),
     # --- scoring order and truncation -------------------------------------------------------------
-    Mutant("scoring: logits left in length order", "agnews_bert/prediction.py",
+    Mutant("scoring: logits left in length order", "agnews_bert/scoring.py",
            "    in_order[order] = logits\n", "    in_order[:] = logits\n",
            [invariant("test_score_returns_logits_in_the_rows_order")],
            "each text would get another text's prediction"),
-    Mutant("scoring: logits put back with the wrong permutation", "agnews_bert/prediction.py",
+    Mutant("scoring: logits put back with the wrong permutation", "agnews_bert/scoring.py",
            "    in_order[order] = logits\n", "    in_order = logits[order]\n",
            [invariant("test_score_returns_logits_in_the_rows_order")],
            "argsort applied twice: right only when the rows are already sorted"),
     Mutant("truncation: predict ignores the run's max_length", "agnews_bert/prediction.py",
-           "max_length = max_length or run_max_length(run)", "max_length = max_length or DEFAULT_MAX_LENGTH",
+           "tokenize_texts(texts, run.tokenizer, max_length or run.max_length)",
+           "tokenize_texts(texts, run.tokenizer, max_length or 128)",
            [invariant("test_texts_are_cut_to_the_run_max_length_in_training_and_in_predict")],
            "long texts are scored on tokens the model never saw in training"),
     Mutant("truncation: the end of a text kept instead of its start", "agnews_bert/tokenization.py",
@@ -176,18 +168,18 @@ MUTANTS = [
            [invariant("test_two_out_of_memory_halvings_keep_the_effective_batch_and_record_what_ran")],
            "config.json and the index record a batch that never trained"),
     # --- precision --------------------------------------------------------------------------------
-    Mutant("precision: score never uses fp16", "agnews_bert/prediction.py",
-           '        fp16=precision == "fp16",\n        use_cpu=device == "cpu",',
-           '        fp16=False,\n        use_cpu=device == "cpu",',
+    Mutant("precision: score never uses fp16", "agnews_bert/scoring.py",
+           'fp16=precision == "fp16", use_cpu=device == "cpu",', 'fp16=False, use_cpu=device == "cpu",',
            [invariant("test_score_builds_the_16_bit_arguments_it_is_given_on_a_gpu")],
            "on a T4 scoring runs in fp32: slower, and other numbers than training's"),
-    Mutant("precision: the test pass scores in fp32", "agnews_bert/training.py",
+    Mutant("precision: the test pass scores in fp32", "agnews_bert/scoring.py",
            "batch_size=arguments.per_device_eval_batch_size, precision=precision_of(arguments),",
            'batch_size=arguments.per_device_eval_batch_size, precision="fp32",',
            [invariant("test_the_test_pass_scores_in_the_trainers_precision")],
            "results.json's test metrics come from another precision than `evaluate` uses"),
-    Mutant("precision: a saved run is rescored in fp32 on a GPU", "agnews_bert/prediction.py",
-           'return choose_precision(config.precision, detect_hardware()) if config else "fp32"', 'return "fp32"',
+    Mutant("precision: a saved run is rescored in fp32 on a GPU", "agnews_bert/scoring.py",
+           'return choose_precision(self.config.precision, self.hardware) if self.config else "fp32"',
+           'return "fp32"',
            [invariant("test_a_run_is_rescored_in_its_training_precision_on_a_gpu")],
            "`agnews-bert evaluate` on a T4 no longer reproduces results.json"),
     Mutant("precision: bf16 from compute capability 9.0", "agnews_bert/hardware.py",
@@ -285,9 +277,8 @@ MUTANTS += [
            "        parameter.requires_grad = name.startswith(head)", "        parameter.requires_grad = True",
            ["tests/test_methods.py::test_trainable_parameters_probe_is_the_head_and_lora_is_fewer_than_full"],
            "the frozen baseline would be full fine-tuning under another name"),
-    Mutant("lora: a finished LoRA run loads as a plain model", "agnews_bert/lab/checkpoints.py",
-           "    saved, _tokenizer = load_saved_model(run_dir)",
-           "    saved = transformers.AutoModelForSequenceClassification.from_pretrained(Path(run_dir) / MODEL_DIR)",
+    Mutant("lora: a saved LoRA run loads as a plain model", "agnews_bert/scoring.py",
+           "    adapter = is_adapter_folder(model_dir)\n", "    adapter = False\n",
            ["tests/test_methods.py::test_a_finished_run_loads_into_the_trainer_as_notebook_01_does_when_run_again"],
            "Run all twice on a LoRA run would fail where it should load the finished run"),
     Mutant("push: the token in an error message", "agnews_bert/lab/sharing.py",
@@ -298,7 +289,7 @@ MUTANTS += [
 
 # Mutants that cannot change behaviour, with the reason; listed, never run.
 EQUIVALENT = [
-    ("scoring: longest rows first", "agnews_bert/prediction.py",
+    ("scoring: longest rows first", "agnews_bert/scoring.py",
      'order = np.argsort(lengths, kind="stable")', 'order = np.argsort(lengths, kind="stable")[::-1]',
      "only which rows share a batch changes; the logits are put back by the same permutation, so each text "
      "keeps its own scores (up to float rounding in padded batches)"),
@@ -317,7 +308,7 @@ def stale_entries(root: Path = ROOT) -> list:
             if (root / file).read_text(encoding="utf-8").count(original) != 1]
 
 
-PRELOADED = ("numpy", "torch", "transformers", "datasets", "evaluate", "sklearn.metrics", "tokenizers", "accelerate",
+PRELOADED = ("numpy", "torch", "transformers", "datasets", "sklearn.metrics", "tokenizers", "accelerate",
              "safetensors", "pytest", "hypothesis")
 
 

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 
 import agnews_bert as ab
+from agnews_bert.scoring import load_run
 from agnews_bert.notebook.attributions import shaded_text_html, tolerance_for
 
 
 @pytest.fixture(scope="module")
 def model_and_tokenizer(smoke_run):
-    return ab.prediction.load_saved_model(smoke_run["run_dir"])
+    loaded = load_run(smoke_run["run_dir"])
+    return loaded.model, loaded.tokenizer
 
 
 @pytest.fixture(scope="module")

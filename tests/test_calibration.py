@@ -8,6 +8,7 @@ import pytest
 from scipy.special import softmax
 
 import agnews_bert as ab
+from agnews_bert.scoring import load_run
 from agnews_bert.calibration import calibration_scores, confidence_by_class, reliability_bins, scaled_probabilities
 
 
@@ -116,7 +117,8 @@ def test_predict_calibrated_divides_the_logits_by_the_run_temperature(smoke_run)
 
 
 def test_calibrated_needs_a_run_with_a_temperature(smoke_run, tmp_path):
-    model, tokenizer = ab.prediction.load_saved_model(smoke_run["run_dir"])
+    loaded = load_run(smoke_run["run_dir"])
+    model, tokenizer = loaded.model, loaded.tokenizer
     with pytest.raises(ab.AgNewsError, match="calibrated=True needs the run folder"):
         ab.predict(["Oil prices rose"], model=model, tokenizer=tokenizer, calibrated=True)
     old_run = tmp_path / "old-run"

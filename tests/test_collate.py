@@ -36,7 +36,7 @@ def test_scoring_keeps_row_order_while_training_batches_are_grouped(tmp_path):
     import torch
 
     import agnews_bert as ab
-    from agnews_bert.training import score_with
+    from agnews_bert.scoring import score_with
 
     config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=1)
     tokenizer = ab.load_tokenizer("smoke")

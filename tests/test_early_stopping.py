@@ -5,6 +5,7 @@ validation macro-F1 cannot improve; the tests check that it really stayed consta
 """
 
 import json
+from functools import partial
 import signal
 
 import pytest
@@ -33,9 +34,9 @@ def trained_steps(results) -> int:
     return closing["step"]
 
 
-def test_a_run_that_cannot_improve_stops_at_patience_plus_one_epochs(tmp_path):
-    said = []
-    results = ab.train(frozen_config(tmp_path, run_name="frozen"), say=said.append)
+def test_a_run_that_cannot_improve_stops_at_patience_plus_one_epochs(tmp_path, capsys):
+    results = ab.train(frozen_config(tmp_path, run_name="frozen"))
+    said = capsys.readouterr().out.splitlines()
     scores = validation_scores(results)
     assert [epoch for epoch, _ in scores] == [1.0, 2.0, 3.0]  # patience 2 + 1, of 6 planned
     assert len({score for _, score in scores}) == 1  # constant: it really could not improve
@@ -53,7 +54,7 @@ def test_a_run_that_cannot_improve_stops_at_patience_plus_one_epochs(tmp_path):
 
 def test_a_run_that_improves_every_epoch_trains_every_epoch(tmp_path):
     results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=2, early_stopping_patience=1),
-                       say=lambda *_: None)
+)
     scores = [score for _, score in validation_scores(results)]
     assert len(scores) == 2 and scores[0] < scores[1]  # it did improve every epoch
     stopping = results["early_stopping"]
@@ -66,26 +67,28 @@ def test_without_patience_there_is_no_early_stopping(tmp_path):
     tokenizer = ab.load_tokenizer("smoke")
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
     trainer = ab.training.build_trainer(config, ab.modeling.load_classifier("smoke"), tokenizer, tokenized, tmp_path)
-    assert training.early_stopper_of(trainer) is None and training.early_stopping_record(trainer, 6) is None
+    stopper_of = partial(training.callback_of, kind=transformers.EarlyStoppingCallback)
+    assert stopper_of(trainer) is None and training.early_stopping_record(trainer, 6) is None
     assert not trainer.args.restore_callback_states_from_checkpoint
     patient = ab.training.build_trainer(config.with_changes(early_stopping_patience=3), ab.modeling.load_classifier("smoke"), tokenizer,
                                tokenized, tmp_path)
-    assert training.early_stopper_of(patient).early_stopping_patience == 3
+    assert stopper_of(patient).early_stopping_patience == 3
     assert patient.args.restore_callback_states_from_checkpoint
 
 
-def test_a_stopped_run_killed_before_its_results_resumes_without_training_further(tmp_path, monkeypatch):
+def test_a_stopped_run_killed_before_its_results_resumes_without_training_further(tmp_path, monkeypatch, capsys):
     config = frozen_config(tmp_path, run_name="killed")
     with monkeypatch.context() as patched:
         patched.setattr(training, "evaluate_on_test", _killed)
         with pytest.raises(RuntimeError, match="killed after training"):
-            ab.train(config, say=lambda *_: None)
+            ab.train(config)
     checkpoint = latest_checkpoint(tmp_path / "killed" / "checkpoints")
     assert checkpoint.name == f"checkpoint-{3 * STEPS_PER_EPOCH}" and stopped_early_at(checkpoint)
     assert not (tmp_path / "killed" / "results.json").exists()
 
-    said = []
-    results = ab.train(config, say=said.append)  # the same command, run again
+    capsys.readouterr()
+    results = ab.train(config)  # the same command, run again
+    said = capsys.readouterr().out.splitlines()
     assert results["resumed_from"] == checkpoint.name
     assert f"Early stopping had already ended this run at {checkpoint.name}; loading its best epoch without " \
            "training further" in said
@@ -100,10 +103,10 @@ def test_an_interrupted_run_keeps_its_patience_count_across_the_resume(tmp_path,
     with monkeypatch.context() as patched:
         patched.setattr(transformers.Trainer, "training_step", _interrupt_entering_step(stop_step))
         with pytest.raises(ab.AgNewsError, match=f"training stopped at step {stop_step}"):
-            ab.train(config, say=lambda *_: None)
+            ab.train(config)
     assert not stopped_early_at(latest_checkpoint(tmp_path / "interrupted" / "checkpoints"))
 
-    results = ab.train(config, say=lambda *_: None)
+    results = ab.train(config)
     assert results["resumed_from"] == f"checkpoint-{stop_step}"
     # The count was 1 at the interrupt; counting again from 0 would stop only at epoch 4.
     assert [epoch for epoch, _ in validation_scores(results)] == [1.0, 2.0, 3.0]

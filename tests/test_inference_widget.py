@@ -1,6 +1,7 @@
 import pytest
 
 import agnews_bert as ab
+from agnews_bert.scoring import load_run
 from agnews_bert.labels import CLASS_NAMES
 
 
@@ -32,7 +33,8 @@ def test_widget_predicts_from_a_smoke_run_folder(smoke_run, test_texts):
 
 
 def test_widget_takes_a_model_and_tokenizer_in_memory(smoke_run, test_texts):
-    model, tokenizer = ab.prediction.load_saved_model(smoke_run["run_dir"])
+    loaded = load_run(smoke_run["run_dir"])
+    model, tokenizer = loaded.model, loaded.tokenizer
     text_box, button, answer, rows = parts(ab.notebook.prediction_widget((model, tokenizer)))
     text_box.value = test_texts[0]
     button.click()

@@ -32,9 +32,8 @@ import pytest
 import transformers
 
 import agnews_bert as ab
-from agnews_bert.metrics import load_metric
 from agnews_bert.notebook import colab
-from agnews_bert.prediction import prediction_arguments, score, softmax
+from agnews_bert.scoring import load_run, prediction_arguments, score, softmax
 from agnews_bert.resources.make_smoke_sample import HARD_SHARES, write_hard_fixture
 from agnews_bert.lab.folders import read_index
 from agnews_bert.lab.checkpoints import MIRROR_MARKER, latest_checkpoint, restore_from_mirror
@@ -53,10 +52,6 @@ H100 = ab.hardware.Hardware("cuda", "NVIDIA H100 80GB HBM3", (9, 0), flash_attn_
 def bf16_gpu(monkeypatch):
     """TrainingArguments' own check for a bf16 GPU says yes, as on an A100 (the only fake: no GPU here)."""
     monkeypatch.setattr(transformers.training_args, "is_torch_bf16_gpu_available", lambda: True)
-
-
-def quiet(*_args, **_kwargs):
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +83,7 @@ def hard_run(hard_data, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(transformers.Trainer, "evaluate", evaluate)
         patch.setattr(transformers.Trainer, "predict", predict)
-        results = ab.train(config, say=quiet)
+        results = ab.train(config)
     tokenizer = ab.load_tokenizer("smoke")
     splits = ab.load_agnews(config)
     tokenized = ab.tokenize_dataset(splits, tokenizer, MAX_LENGTH)
@@ -148,9 +143,6 @@ def test_macro_f1_counts_a_class_absent_from_both_predictions_and_labels():
     # Real use: a small validation split can lack a class altogether (a 5 % class, 20 rows).
     predictions, references = [0, 0, 1], [0, 1, 1]  # classes 2 and 3 in neither list
     # Classes 0 and 1: F1 2/3 each; classes 2 and 3: 0 (zero_division=0); the mean over four: 1/3.
-    shipped = load_metric("f1").compute(predictions=predictions, references=references, average="macro",
-                                        labels=[0, 1, 2, 3], zero_division=0)
-    assert shipped["f1"] == pytest.approx(1 / 3, abs=1e-12)
     logits = np.eye(4)[predictions]
     assert ab.compute_metrics((logits, np.asarray(references)))["macro_f1"] == pytest.approx(1 / 3, abs=1e-12)
 
@@ -159,7 +151,8 @@ def test_macro_f1_counts_a_class_absent_from_both_predictions_and_labels():
 
 def test_score_returns_logits_in_the_rows_order(hard_run):
     # Real use: texts of very different lengths, which score sorts by length and must put back.
-    model, tokenizer = ab.prediction.load_saved_model(hard_run["results"]["run_dir"])
+    loaded = load_run(hard_run["results"]["run_dir"])
+    model, tokenizer = loaded.model, loaded.tokenizer
     rows = hard_run["tokenized"]["test"].select(range(48))
     lengths = rows["length"]
     assert lengths != sorted(lengths)  # the fixture's order is not already the sorted one
@@ -178,7 +171,8 @@ def test_texts_are_cut_to_the_run_max_length_in_training_and_in_predict(hard_run
     for text, ids in zip(hard_run["splits"]["test"]["text"], hard_run["tokenized"]["test"]["input_ids"]):
         assert ids[:-1] == tokenizer(text)["input_ids"][:len(ids) - 1]  # the start kept: AG News's title
     texts = [text for text in hard_run["splits"]["test"]["text"] if len(tokenizer(text)["input_ids"]) > 100][:8]
-    model, _ = ab.prediction.load_saved_model(hard_run["results"]["run_dir"])
+    loaded = load_run(hard_run["results"]["run_dir"])
+    model = loaded.model
     expected = softmax(score(model, tokenizer, tokenize_texts(texts, tokenizer, MAX_LENGTH)).predictions)
     uncut = softmax(score(model, tokenizer, tokenize_texts(texts, tokenizer, 128)).predictions)
     predicted = ab.predict(texts, hard_run["results"]["run_dir"])
@@ -202,8 +196,9 @@ def test_score_builds_the_16_bit_arguments_it_is_given_on_a_gpu(precision, hard_
         asked.append((batch_size, precision, device))
         return prediction_arguments(batch_size)  # what can run on this CPU machine
 
-    monkeypatch.setattr(importlib.import_module("agnews_bert.prediction"), "prediction_arguments", spy)
-    model, tokenizer = ab.prediction.load_saved_model(hard_run["results"]["run_dir"])
+    monkeypatch.setattr(importlib.import_module("agnews_bert.scoring"), "prediction_arguments", spy)
+    loaded = load_run(hard_run["results"]["run_dir"])
+    model, tokenizer = loaded.model, loaded.tokenizer
     output = score(model, tokenizer, hard_run["tokenized"]["test"].select(range(8)), batch_size=32,
                    precision=precision, device="cuda")
     assert asked == [(32, precision, "cuda")] and output.predictions.shape == (8, 4)
@@ -211,33 +206,28 @@ def test_score_builds_the_16_bit_arguments_it_is_given_on_a_gpu(precision, hard_
 
 def test_the_test_pass_scores_in_the_trainers_precision(hard_run, monkeypatch, tmp_path):
     # Real use: on a T4 the Trainer trains in fp16, and the test pass must score in fp16 too.
-    from agnews_bert.training import score_with
+    from agnews_bert.scoring import score_with
 
-    model, tokenizer = ab.prediction.load_saved_model(hard_run["results"]["run_dir"])
+    loaded = load_run(hard_run["results"]["run_dir"])
+    model, tokenizer = loaded.model, loaded.tokenizer
     trainer = ab.training.build_trainer(hard_run["config"], model, tokenizer, hard_run["tokenized"], tmp_path, hardware=T4)
     asked = []
-    monkeypatch.setattr(importlib.import_module("agnews_bert.prediction"), "prediction_arguments",
+    monkeypatch.setattr(importlib.import_module("agnews_bert.scoring"), "prediction_arguments",
                         lambda batch_size, precision="fp32", device="cpu": asked.append((batch_size, precision))
                         or prediction_arguments(batch_size))
     score_with(trainer, hard_run["tokenized"]["test"].select(range(8)), "test")
     assert asked == [(4 * 8, "fp16")]  # the run's eval batch, the T4's precision
 
 
-def test_a_run_is_rescored_in_its_training_precision_on_a_gpu(hard_run, monkeypatch):
+def test_a_run_is_rescored_in_its_training_precision_on_a_gpu(hard_run):
     # Real use: `agnews-bert evaluate` on the Colab T4 the run trained on.
-    import torch
+    from agnews_bert.scoring import SavedRun
 
-    from agnews_bert.prediction import run_precision
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: T4.name)
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index=0: T4.capability)
-    auto = replace(hard_run["config"], precision="auto")
-    Path(hard_run["results"]["run_dir"], "config.json").write_text(auto.to_json(), encoding="utf-8")
-    try:
-        assert run_precision(hard_run["results"]["run_dir"]) == "fp16"
-    finally:
-        Path(hard_run["results"]["run_dir"], "config.json").write_text(hard_run["config"].to_json(), encoding="utf-8")
+    loaded = load_run(hard_run["results"]["run_dir"])
+    auto = replace(loaded.config, precision="auto")
+    assert replace(loaded, config=auto, hardware=T4).precision == "fp16"
+    assert replace(loaded, config=auto).precision == "fp32"  # this CPU machine
+    assert isinstance(loaded, SavedRun) and loaded.precision == "fp32"
 
 
 @pytest.mark.parametrize("hardware, precision, attention, tf32", [
@@ -316,7 +306,7 @@ def test_a_resumed_run_continues_from_its_newest_checkpoint_and_evaluates_each_e
 
     monkeypatch.setattr(transformers.Trainer, "training_step", crash_at_step_200)
     with pytest.raises(SimulatedCrash):
-        ab.train(config, say=quiet)
+        ab.train(config)
     checkpoints = Path(ab.lab.folders.run_dir_for(config), "checkpoints")
     assert sorted(path.name for path in checkpoints.iterdir()) == ["checkpoint-168", "checkpoint-84"]
     steps_after_resuming = []
@@ -326,7 +316,7 @@ def test_a_resumed_run_continues_from_its_newest_checkpoint_and_evaluates_each_e
         return real_step(self, *args, **kwargs)
 
     monkeypatch.setattr(transformers.Trainer, "training_step", counting_step)
-    results = ab.train(config, say=quiet)
+    results = ab.train(config)
     assert results["resumed_from"] == "checkpoint-168"
     assert steps_after_resuming == list(range(168, 252))  # continued, not started over
     assert [row["epoch"] for row in results["log_history"] if "eval_macro_f1" in row] == [1.0, 2.0, 3.0]
@@ -358,12 +348,13 @@ def test_the_test_split_is_never_scored_before_the_final_pass(hard_run):
 
 # --- the OOM retry and what is recorded ------------------------------------------------------------
 
-def test_two_out_of_memory_halvings_keep_the_effective_batch_and_record_what_ran(hard_data, tmp_path, monkeypatch):
+def test_two_out_of_memory_halvings_keep_the_effective_batch_and_record_what_ran(hard_data, tmp_path, monkeypatch,
+                                                                                 capsys):
     # Real use: a long-text batch that fits only at a quarter of the size asked for (32 -> 16 -> 8).
     monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(8))
-    messages = []
     config = hard_config(hard_data, tmp_path, batch_size=32, epochs=2)
-    results = ab.train(config, say=messages.append)
+    results = ab.train(config)
+    messages = capsys.readouterr().out.splitlines()
     retries = [message for message in messages if message.startswith("Out of GPU memory")]
     assert [message.split(": ")[1].split(" (")[0] for message in retries] == [
         "retrying with batch_size=16 and gradient_accumulation_steps=2",

@@ -20,12 +20,15 @@ import torch
 import transformers
 
 import agnews_bert as ab
+from agnews_bert.scoring import load_run
+import agnews_bert.scoring
 import agnews_bert.training
 from agnews_bert.errors import AgNewsError
 from agnews_bert.methods import FAMILIES, head_modules, lora_target_modules
 from agnews_bert.modeling import count_parameters, load_classifier
 from agnews_bert.notebook.widgets import MODEL_CHOICES
-from agnews_bert.prediction import class_probabilities, load_saved_model, score
+from agnews_bert.scoring import score, softmax
+from agnews_bert.tokenization import tokenize_texts
 from agnews_bert.lab.folders import read_index
 
 CONSOLE_SCRIPT = shutil.which("agnews-bert") or str(Path(sys.executable).parent / "agnews-bert")
@@ -55,10 +58,6 @@ EXPECTED = {
 def tiny_classifier(model_type: str):
     config = transformers.AutoConfig.for_model(model_type, num_labels=4, **TINY_CONFIGS.get(model_type, {}))
     return transformers.AutoModelForSequenceClassification.from_config(config)
-
-
-def quiet(*_args, **_kwargs):
-    return None
 
 
 def run_console_script(*arguments):
@@ -106,7 +105,7 @@ def api_runs(tmp_path_factory):
     """One `ab.train` run per method, each with the logits its own test pass scored."""
     output_dir = tmp_path_factory.mktemp("runs")
     runs = {}
-    real_score_with = agnews_bert.training.score_with
+    real_score_with = agnews_bert.scoring.score_with
     for method in METHODS:
         passes = {}
 
@@ -117,8 +116,8 @@ def api_runs(tmp_path_factory):
 
         config = ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), method=method, epochs=EPOCHS)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(agnews_bert.training, "score_with", recording_score_with)
-            results = ab.train(config, say=quiet)
+            patch.setattr(agnews_bert.scoring, "score_with", recording_score_with)
+            results = ab.train(config)
         runs[method] = {"config": config, "results": results, "test_logits": passes["test"]}
     return runs
 
@@ -127,14 +126,15 @@ def api_runs(tmp_path_factory):
 def test_a_reloaded_run_scores_the_logits_of_its_own_test_pass(api_runs, method):
     run = api_runs[method]
     config, run_dir = run["config"], run["results"]["run_dir"]
-    model, tokenizer = load_saved_model(run_dir)
+    loaded = load_run(run_dir)
+    model, tokenizer = loaded.model, loaded.tokenizer
     test = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)["test"]
     rescored = score(model, tokenizer, test, batch_size=config.per_device_eval_batch_size)
     assert np.array_equal(rescored.predictions, run["test_logits"])
 
     texts = list(ab.load_agnews(config)["test"]["text"][:12])
     predicted = ab.predict(texts, run_dir)
-    expected = class_probabilities(texts, model, tokenizer, 64, config.max_length)
+    expected = softmax(score(model, tokenizer, tokenize_texts(texts, tokenizer, config.max_length)).predictions)
     assert np.array_equal(np.array([list(row["probabilities"].values()) for row in predicted]), expected)
 
 
@@ -166,7 +166,7 @@ def test_a_finished_run_loads_into_the_trainer_as_notebook_01_does_when_run_agai
     tokenizer = ab.load_tokenizer(config.model)
     tokenized = ab.tokenize_dataset(ab.load_agnews(config), tokenizer, config.max_length)
     trainer = agnews_bert.training.build_trainer(config, ab.load_model(config), tokenizer, tokenized, tmp_path)
-    ab.lab.load_finished_run(trainer, run_dir, say=quiet)
+    ab.lab.load_finished_run(trainer, run_dir)
     report = ab.evaluate_on_test(trainer, tokenized["test"])
     for key in ("accuracy", "macro_f1", "confusion_matrix"):
         assert report[key] == run["results"]["test"][key], key
@@ -209,7 +209,7 @@ def test_lora_without_peft_says_how_to_install_it_before_writing_anything(tmp_pa
     monkeypatch.setitem(sys.modules, "peft", None)  # what `import peft` meets when peft is not installed
     config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), method="lora")
     with pytest.raises(AgNewsError, match=r'pip install "agnews_bert\[lora\]" \(in Colab: %pip install peft\)'):
-        ab.train(config, say=quiet)
+        ab.train(config)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -236,7 +236,7 @@ def test_an_interrupted_lora_run_resumes_from_its_checkpoint_adapter(tmp_path, m
 
     monkeypatch.setattr(transformers.Trainer, "training_step", crash_at_step_30)
     with pytest.raises(SimulatedCrash):
-        ab.train(config, say=quiet)
+        ab.train(config)
     checkpoint = Path(ab.lab.folders.run_dir_for(config), "checkpoints", "checkpoint-26")
     saved = load_file(checkpoint / "adapter_model.safetensors")
     # Copies: the file is memory-mapped, and the finished run deletes its checkpoints.
@@ -253,7 +253,7 @@ def test_an_interrupted_lora_run_resumes_from_its_checkpoint_adapter(tmp_path, m
         return real_step(self, *args, **kwargs)
 
     monkeypatch.setattr(transformers.Trainer, "training_step", recording_step)
-    results = ab.train(config, say=quiet)
+    results = ab.train(config)
     assert results["resumed_from"] == "checkpoint-26" and steps == list(range(26, 39))
     restored = {name.replace(".default", ""): tensor for name, tensor in resumed_with.items()}
     assert set(restored) == set(lora_b)

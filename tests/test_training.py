@@ -1,6 +1,7 @@
 import ast
 import copy
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +41,47 @@ def test_best_epoch_is_chosen_on_validation(smoke_run):
     assert not any(key.startswith("test_") for row in smoke_run["log_history"] for key in row)
 
 
+def test_the_validation_scores_are_the_trainers_record_of_the_kept_epoch(smoke_run):
+    """Not a second scoring pass: the log_history row of the first epoch with the best macro-F1, as logged."""
+    rows = [row for row in smoke_run["log_history"] if "eval_macro_f1" in row]
+    kept = next(row for row in rows if row["eval_macro_f1"] == max(r["eval_macro_f1"] for r in rows))
+    assert smoke_run["validation"] == {"epoch": kept["epoch"], **{key.removeprefix("eval_"): value
+                                                                  for key, value in kept.items() if key.startswith("eval_")}}
+
+
+def test_validation_is_scored_by_the_trainer_during_training_and_once_for_calibration(watched_run):
+    _, _, _ = watched_run
+    validation_passes = [call for call in WATCHED_SCORES if call["kwargs"]["metric_key_prefix"] == "validation"]
+    assert len(validation_passes) == 1  # the temperature fit's logits; the reported scores are the Trainer's
+
+
+def test_only_the_main_process_reports_progress(tmp_path, monkeypatch):
+    """A worker of a multi-GPU run logs warnings only, for the run; afterwards the level is back."""
+    from agnews_bert import training
+
+    package_log = logging.getLogger("agnews_bert")
+    levels = []
+
+    def refuse(config):
+        levels.append(package_log.getEffectiveLevel())
+        raise ab.AgNewsError("stop here")
+
+    monkeypatch.setattr(training, "refuse_finished_run", refuse)
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(ab.AgNewsError, match="stop here"):
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)))
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(ab.AgNewsError, match="stop here"):
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path)))
+    assert levels == [logging.WARNING, logging.INFO] and package_log.level == logging.INFO
+
+
 def test_finished_run_is_indexed_and_not_overwritten(smoke_run):
     run_dir = Path(smoke_run["run_dir"])
     assert [row["run_name"] for row in read_index(run_dir.parent)] == [run_dir.name]
     before = (run_dir / "results.json").read_bytes()
     with pytest.raises(ab.AgNewsError, match="already holds a finished run with these settings; pass overwrite=True"):
-        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(run_dir.parent)), say=lambda *_: None)
+        ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(run_dir.parent)))
     assert (run_dir / "results.json").read_bytes() == before
 
 
@@ -75,20 +111,24 @@ def _spy(monkeypatch, module, name, calls):
     monkeypatch.setattr(module, name, spy)
 
 
+WATCHED_SCORES = []  # every `score` call of the watched run
+
+
 @pytest.fixture(scope="module")
 def watched_run(tmp_path_factory):
     """A smoke run trained with spies on the test pass and on save_run."""
-    from agnews_bert import training
+    from agnews_bert import scoring, training
 
     monkeypatch = pytest.MonkeyPatch()
     scores, saves = [], []
-    _spy(monkeypatch, training, "score", scores)
+    _spy(monkeypatch, scoring, "score", scores)
     _spy(monkeypatch, training, "save_run", saves)
     output_dir = tmp_path_factory.mktemp("watched")
     try:
-        results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), epochs=3), say=lambda *_: None)
+        results = ab.train(ab.RunConfig.from_preset("smoke", output_dir=str(output_dir), epochs=3))
     finally:
         monkeypatch.undo()
+    WATCHED_SCORES[:] = scores
     test_pass = next(call for call in scores if call["kwargs"]["metric_key_prefix"] == "test")
     return results, test_pass, saves[0]
 
@@ -107,7 +147,7 @@ def test_evaluate_command_rescores_the_saved_model_to_the_same_numbers(watched_r
 
 
 def test_predict_gives_the_test_pass_probabilities(watched_run):
-    from agnews_bert.prediction import softmax
+    from agnews_bert.scoring import softmax
 
     results, test_pass, _ = watched_run
     test = ab.load_agnews(ab.RunConfig.from_preset("smoke"))["test"]
@@ -129,7 +169,7 @@ def test_save_run_returns_new_results_and_leaves_its_argument_alone(watched_run)
 def test_an_out_of_memory_retry_is_recorded_alike_in_config_results_and_index(tmp_path, monkeypatch):
     monkeypatch.setattr(transformers.Trainer, "training_step", out_of_memory_above(16))
     config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=2)
-    results = ab.train(config, say=lambda *_: None)
+    results = ab.train(config)
     run_dir = Path(results["run_dir"])
     saved_config = json.loads((run_dir / "config.json").read_text())
     saved_results = json.loads((run_dir / "results.json").read_text())
@@ -172,7 +212,7 @@ def _smoke_decisions(source: str) -> list:
 
 
 PIPELINE_MODULES = ["data.py", "readers.py", "tokenization.py", "collate.py", "modeling.py", "training.py",
-                    "prediction.py", "evaluation.py", "lab/saving.py", "hardware.py", "cli.py"]
+                    "prediction.py", "scoring.py", "lab/saving.py", "hardware.py", "cli.py"]
 
 
 def test_smoke_is_decided_in_smoke_py_alone():
@@ -180,6 +220,42 @@ def test_smoke_is_decided_in_smoke_py_alone():
     assert _smoke_decisions((package / "smoke.py").read_text()) != []  # the check can see a decision
     for name in PIPELINE_MODULES:
         assert _smoke_decisions((package / name).read_text(encoding="utf-8")) == [], name
+
+
+def _package_imports() -> dict:
+    """{module: the agnews_bert modules it imports}, from every import statement (those inside functions too)."""
+    package = Path(ab.__file__).parent
+    graph = {}
+    for path in package.rglob("*.py"):
+        parts = ["agnews_bert", *path.relative_to(package).with_suffix("").parts]
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        here = parts[:-1]  # the package a relative import starts from
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(here[:len(here) - node.level + 1] + ([node.module] if node.module else [])) \
+                    if node.level else node.module
+                imported |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+        graph[name] = {module for module in imported if module.startswith("agnews_bert")}
+    return graph
+
+
+def test_scoring_sits_below_training_and_only_the_cli_lab_and_notebooks_import_training():
+    graph = _package_imports()
+    assert "agnews_bert.training" in graph["agnews_bert.cli"]  # the check sees a real import
+    reached, waiting = set(), ["agnews_bert.scoring"]
+    while waiting:  # everything scoring imports, directly or through other modules
+        module = waiting.pop()
+        for imported in graph.get(module, ()):
+            if imported not in reached:
+                reached.add(imported)
+                waiting.append(imported)
+    assert "agnews_bert.training" not in reached
+    importers = {module for module, imported in graph.items() if "agnews_bert.training" in imported}
+    assert {module for module in importers if module != "agnews_bert.cli"
+            and not module.startswith(("agnews_bert.lab.", "agnews_bert.notebook."))} == set()
 
 
 def test_get_last_checkpoint_falls_short_on_a_cut_off_checkpoint(tmp_path):

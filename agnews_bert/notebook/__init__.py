@@ -38,5 +38,4 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "default_learning_rate": "..config:default_learning_rate",
     "confused_pairs": "..analysis:confused_pairs",
     "run_calibration": "..calibration:run_calibration",
-    "metric_path": "..metrics:metric_path",
 })

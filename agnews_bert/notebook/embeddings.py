@@ -16,18 +16,23 @@ The result is cached in the run folder (`embedding_map.json`), so running the
 notebook cell again is instant. `plots.plot_embedding_map` draws it; taught in
 notebook 04.
 
+For a run, `embedding_map("runs/my-run")` gives silhouettes such as 0.02 before
+and 0.41 after, with method 'PCA'.
+
 Example:
-    >>> embedding = embedding_map("runs/my-run")            # doctest: +SKIP
-    >>> embedding["before"]["silhouette"], embedding["after"]["silhouette"], embedding["method"]  # doctest: +SKIP
-    (0.02, 0.41, 'PCA')
+    >>> silhouette([[0.0, 0.0], [0.0, 0.1], [5.0, 5.0], [5.0, 5.1]], [0, 0, 1, 1])
+    0.9859
 """
 
+import logging
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AgNewsError
+
+log = logging.getLogger(__name__)
 
 MAX_ROWS = 2000
 CACHE_FILE = "embedding_map.json"
@@ -80,32 +85,35 @@ def project_2d(vectors: np.ndarray, seed: int = 42) -> tuple:
     return umap.UMAP(n_components=2, random_state=seed).fit_transform(vectors), "UMAP"
 
 
-def embedding_map(run_dir, max_rows: int = MAX_ROWS, refresh: bool = False, say=print) -> dict:
+def embedding_map(run, max_rows: int = MAX_ROWS, refresh: bool = False) -> dict:
     """The test texts' vectors before and after fine-tuning, in 2-D, with their silhouette scores (cached).
 
+    run: a finished run folder or a SavedRun (its model is loaded only when the cache cannot answer).
     Returns {"method", "rows", "labels", "seconds", "before": {"points", "silhouette"}, "after": {...}}.
     refresh=True computes it again instead of reading the run folder's cache.
     """
-    from ..lab.folders import write_json_atomic, read_json
+    from ..lab.folders import read_json, write_json_atomic
+    from ..scoring import load_run
 
-    cache = Path(run_dir).expanduser() / CACHE_FILE
+    cache = Path(getattr(run, "folder", run)).expanduser() / CACHE_FILE
     if cache.exists() and not refresh:
         cached = read_json(cache)
         if cached.get("max_rows") == max_rows:
-            say(f"Embedding map read from {cache.name} (computed in {cached['seconds']:.1f} s; refresh=True redoes it)")
+            log.info(f"Embedding map read from {cache.name} (computed in {cached['seconds']:.1f} s; refresh=True "
+                     "redoes it)")
             return cached
     started = time.perf_counter()
-    texts, labels, config = _test_sample(run_dir, max_rows)
+    run = load_run(run)
+    texts, labels = _test_sample(run.config, max_rows)
     result = {"method": None, "rows": len(texts), "max_rows": max_rows, "labels": labels.tolist()}
-    for when, model_and_tokenizer in (("before", _pretrained), ("after", _fine_tuned)):
-        model, tokenizer = model_and_tokenizer(run_dir, config)
-        vectors = sentence_vectors(model, tokenizer, texts, config.max_length)
-        points, result["method"] = project_2d(vectors, config.seed)
+    for when, model in (("before", _pretrained(run)), ("after", run.model)):
+        vectors = sentence_vectors(model, run.tokenizer, texts, run.max_length)
+        points, result["method"] = project_2d(vectors, run.config.seed)
         result[when] = {"points": np.round(points, 4).tolist(), "silhouette": silhouette(vectors, labels)}
     result["seconds"] = round(time.perf_counter() - started, 2)
     write_json_atomic(cache, result)
-    say(f"Embedding map of {len(texts):,} test texts ({result['method']}) in {result['seconds']:.1f} s, "
-        f"saved in {cache.name}")
+    log.info(f"Embedding map of {len(texts):,} test texts ({result['method']}) in {result['seconds']:.1f} s, "
+             f"saved in {cache.name}")
     return result
 
 
@@ -116,33 +124,21 @@ def silhouette(vectors, labels) -> float:
     return round(float(silhouette_score(vectors, labels)), 4)
 
 
-def _test_sample(run_dir, max_rows: int) -> tuple:
-    """(texts, labels, config): at most max_rows test rows, drawn with the run's seed."""
+def _test_sample(config, max_rows: int) -> tuple:
+    """(texts, labels): at most max_rows test rows, drawn with the run's seed."""
     from ..data import load_agnews
-    from ..lab.folders import load_run_config
 
-    config = load_run_config(run_dir)
     test = load_agnews(config)["test"]
-    rows = np.random.default_rng(config.seed).permutation(len(test))[:max_rows] if len(test) > max_rows \
-        else np.arange(len(test))
+    rows = np.random.default_rng(config.seed).permutation(len(test))[:max_rows]  # all rows when there are fewer
     chosen = test.select(np.sort(rows))
-    return list(chosen["text"]), np.asarray(chosen["label"]), config
+    return list(chosen["text"]), np.asarray(chosen["label"])
 
 
-def _pretrained(run_dir, config):
+def _pretrained(run):
     """The encoder as training started: the same checkpoint, and the same seed for the fresh classifier head."""
     import transformers
 
-    from ..hardware import detect_hardware
     from ..modeling import load_model
-    from ..tokenization import load_tokenizer
 
-    transformers.set_seed(config.seed)
-    model = load_model(config).to(detect_hardware().device)
-    return model, load_tokenizer(config.model, config.trust_remote_code)
-
-
-def _fine_tuned(run_dir, config):
-    from ..prediction import load_saved_model
-
-    return load_saved_model(run_dir)
+    transformers.set_seed(run.config.seed)
+    return load_model(run.config, run.hardware).to(run.hardware.device)

@@ -10,8 +10,11 @@ and look the same in Colab (ipywidgets 7) and in Jupyter (ipywidgets 8); the
 one keyword that differs between the two (the hover text) goes through
 `_compat.tooltip_kwargs`.
 
+In a notebook: `prediction_widget(run_dir)`, the last line of a cell, shows the box.
+
 Example:
-    >>> prediction_widget("runs/smoke_nall_lr3e-03_ep6_seed42")  # doctest: +SKIP
+    >>> EXAMPLE_TEXT
+    'The striker scored twice as the home side won the cup final'
 """
 
 import html
@@ -20,7 +23,8 @@ from pathlib import Path
 from .. import _compat
 from ..errors import AgNewsError
 from ..labels import CLASS_NAMES
-from ..prediction import DEFAULT_MAX_LENGTH, load_saved_model, predict, run_max_length
+from ..prediction import predict
+from ..scoring import SavedRun, load_run
 
 EXAMPLE_TEXT = "The striker scored twice as the home side won the cup final"
 EMPTY_TEXT_HINT = "Type a headline first, then press <b>Predict</b>."
@@ -29,13 +33,14 @@ EMPTY_TEXT_HINT = "Type a headline first, then press <b>Predict</b>."
 def prediction_widget(source, max_length: int | None = None, explain: bool = True):
     """A widget that predicts the class of the text typed into it.
 
-    `source` is a finished run folder, or a (model, tokenizer) pair already in memory.
+    `source` is a finished run folder, a SavedRun (`load_run`), or a (model, tokenizer) pair already in memory.
     explain=True shades the text towards the predicted class under the answer.
     Returns an ipywidgets VBox: the text box, the Predict button, the answer, and one
     row per class with a bar and its probability in percent.
     """
     widgets = _ipywidgets()
-    model, tokenizer, max_length = _model_and_tokenizer(source, max_length)
+    run = _saved_run(source)
+    max_length = max_length or run.max_length
     text_box = widgets.Textarea(value=EXAMPLE_TEXT, placeholder="Type or paste a news headline", description="text",
                                 layout=widgets.Layout(width="95%", height="80px"),
                                 **_compat.tooltip_kwargs("A headline, or a headline and its first sentence"))
@@ -51,13 +56,13 @@ def prediction_widget(source, max_length: int | None = None, explain: bool = Tru
                 bars[name].value, percents[name].value = 0.0, ""
             return
         try:
-            row = predict([text_box.value], model=model, tokenizer=tokenizer, max_length=max_length)[0]
+            row = predict([text_box.value], run, max_length=max_length)[0]
         except AgNewsError as error:  # anything else predict refuses: say so under the button
             answer.value = f"<span style='color:#b00'>{html.escape(str(error))}</span>"
             return
         label = row["label"]
         answer.value = f"Predicted class: <b>{html.escape(label)}</b> ({row['probabilities'][label]:.1%})" + (
-            _why(row, model, tokenizer, max_length) if explain else "")
+            _why(row, run, max_length) if explain else "")
         for name, probability in row["probabilities"].items():
             bars[name].value = probability
             bars[name].bar_style = "success" if name == label else "info"
@@ -68,13 +73,12 @@ def prediction_widget(source, max_length: int | None = None, explain: bool = Tru
     return widgets.VBox([text_box, button, answer, *rows])
 
 
-def _why(row: dict, model, tokenizer, max_length: int) -> str:
+def _why(row: dict, run, max_length: int) -> str:
     """The text shaded towards its predicted class, or why it cannot be (no captum) in grey."""
     from .attributions import explain
 
     try:
-        return explain(row["text"], model=model, tokenizer=tokenizer, max_length=max_length,
-                       classes=[row["label_id"]]).html()
+        return explain(row["text"], run, max_length=max_length, classes=[row["label_id"]]).html()
     except AgNewsError as error:
         return f"<div style='color:#888'>{html.escape(str(error))}</div>"
 
@@ -89,18 +93,17 @@ def _ipywidgets():
     return ipywidgets
 
 
-def _model_and_tokenizer(source, max_length: int | None):
-    """(model, tokenizer, max_length) from a run folder or a (model, tokenizer) pair."""
-    if isinstance(source, (str, Path)):
-        model, tokenizer = load_saved_model(source)
-        return model, tokenizer, max_length or run_max_length(source)
+def _saved_run(source):
+    """The SavedRun of a run folder, a SavedRun, or a (model, tokenizer) pair."""
+    if isinstance(source, (str, Path, SavedRun)):
+        return load_run(source)
     try:
         model, tokenizer = source
     except (TypeError, ValueError):
         raise AgNewsError(
-            f"prediction_widget needs a run folder or a (model, tokenizer) pair, not {type(source).__name__}"
-        ) from None
-    return model, tokenizer, max_length or DEFAULT_MAX_LENGTH
+            f"prediction_widget needs a run folder or a (model, tokenizer) pair, not {type(source).__name__}",
+            field="source") from None
+    return load_run(model=model, tokenizer=tokenizer)
 
 
 def _probability_bar(widgets, name: str):
