@@ -4,7 +4,8 @@ The face is the pipeline the notebooks teach, in order, then a saved run and the
 
     RunConfig -> load_agnews -> load_tokenizer -> tokenize_dataset -> make_collator
     -> compute_metrics -> load_model -> build_training_args -> (transformers.Trainer)
-    -> evaluate_on_test;  train does all of it;  predict and push_to_hub use a saved run.
+    -> evaluate_on_test;  train does all of it;  load_run loads a saved run once, and predict and
+    push_to_hub use one.
 
 Two subpackages hold the rest:
 - `agnews_bert.lab`: run bookkeeping (run folders, resume, the stop that saves, save, the runs table);
@@ -34,9 +35,10 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "compute_metrics": ".metrics:compute_metrics",
     "load_model": ".modeling:load_model",
     "build_training_args": ".training:build_training_args",
-    "evaluate_on_test": ".training:evaluate_on_test",
+    "evaluate_on_test": ".scoring:evaluate_on_test",
     "train": ".training:train",
     "predict": ".prediction:predict",
+    "load_run": ".scoring:load_run",
     "push_to_hub": ".lab.sharing:push_to_hub",
     "detect_hardware": ".hardware:detect_hardware",
     "CLASS_NAMES": ".labels:CLASS_NAMES",

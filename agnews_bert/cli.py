@@ -160,7 +160,7 @@ def _flags(arguments) -> int:
 
 
 def _evaluate(arguments) -> int:
-    from .evaluation import evaluate_run
+    from .scoring import evaluate_run
 
     report = evaluate_run(arguments.run_dir, data=arguments.data, batch_size=arguments.batch_size)
     print(json.dumps(report, indent=2) if arguments.json else evaluation_summary(report, arguments.run_dir))

@@ -22,7 +22,6 @@ from .calibration import run_calibration
 from .errors import AgNewsError, setting
 from .labels import CLASS_NAMES
 from .scoring import DEFAULT_BATCH_SIZE, check_batch_size, load_run, softmax
-from .scoring import precision_of  # noqa: F401  lab/nan_guard.py imports it from here until it asks scoring
 from .tokenization import tokenize_texts
 
 

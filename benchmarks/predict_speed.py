@@ -89,7 +89,8 @@ def time_package_predict(folder: str, texts: list, max_length: int):
 
     import agnews_bert as ab
 
-    model, tokenizer = ab.prediction.load_saved_model(folder)
+    saved = ab.load_run(folder)
+    model, tokenizer = saved.model, saved.tokenizer
     model.to("cuda" if torch.cuda.is_available() else "cpu")
     ab.predict(texts[:WARM_UP_TEXTS], model=model, tokenizer=tokenizer, max_length=max_length)
     started = time.perf_counter()

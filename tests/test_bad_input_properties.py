@@ -173,7 +173,8 @@ def test_arbitrary_bytes_as_csv_accept_or_explain(tmp_path_factory, data):
 
 @pytest.fixture(scope="module")
 def smoke_model(smoke_run):
-    return ab.prediction.load_saved_model(smoke_run["run_dir"])
+    saved = ab.load_run(smoke_run["run_dir"])
+    return saved.model, saved.tokenizer
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

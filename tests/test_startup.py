@@ -35,8 +35,8 @@ def test_the_package_exports_its_names_lazily():
 
 
 FACE = ["AgNewsError", "CLASS_NAMES", "ID2LABEL", "RunConfig", "build_training_args", "compute_metrics",
-        "detect_hardware", "evaluate_on_test", "lab", "load_agnews", "load_model", "load_tokenizer", "make_collator",
-        "notebook", "predict", "push_to_hub", "tokenize_dataset", "train"]
+        "detect_hardware", "evaluate_on_test", "lab", "load_agnews", "load_model", "load_run", "load_tokenizer",
+        "make_collator", "notebook", "predict", "push_to_hub", "tokenize_dataset", "train"]
 
 
 def test_the_face_is_the_pipeline_the_run_and_two_subpackages():

@@ -150,11 +150,10 @@ def load_finished_run(trainer, run_dir):
 
     Returns a TrainOutput like `trainer.train()`'s, so the cells after training work as after a real run.
     """
-    from ..prediction import load_saved_model  # a LoRA run's model/ is an adapter: rebuilt on its base model there
+    from ..scoring import load_run  # a LoRA run's model/ is an adapter: rebuilt on its base model there
 
     results = load_results(run_dir)
-    saved, _tokenizer = load_saved_model(run_dir)
-    trainer.model.load_state_dict(saved.state_dict())
+    trainer.model.load_state_dict(load_run(run_dir).model.state_dict())
     trainer.state.log_history = list(results["log_history"])
     trainer.state.global_step = max((row.get("step", 0) for row in results["log_history"]), default=0)
     train_loss = next((row["train_loss"] for row in reversed(results["log_history"]) if "train_loss" in row), None)

@@ -32,7 +32,7 @@ from pathlib import Path
 import transformers
 
 from ..errors import AgNewsError, setting
-from ..prediction import precision_of
+from ..scoring import precision_of
 
 log = logging.getLogger(__name__)
 
