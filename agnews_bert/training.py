@@ -206,7 +206,7 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware):
         trainer = build_trainer(config, load_model(config, hardware), tokenizer, tokenized, run_dir,
                                 hardware=hardware)
         guard = guard_of(trainer)
-        guard.fallback = fallback
+        guard.announce, guard.fallback = False, fallback  # fp32_fallback says what happens next
         try:
             train_output, checkpoint = train_resumably(trainer, config, run_dir)
         except Exception as error:
