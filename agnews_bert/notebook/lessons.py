@@ -23,12 +23,16 @@ Example:
     ['num_train_epochs', 'learning_rate']
 """
 
+import logging
 from enum import Enum
 from pathlib import Path
 
 import pandas as pd
 
+from ..errors import setting
 from ..lab.folders import runs_table
+
+log = logging.getLogger(__name__)
 
 # (field, why) in the order a student reads them; a field this transformers version lacks is left out.
 TRAINING_ARGS_WHY = (
@@ -163,7 +167,7 @@ def loss_histories(output_dir="runs") -> dict:
     return {label: _log_history(output_dir, name) for label, name in zip(run_labels(table), table["run_name"])}
 
 
-def first_losses(output_dir="runs", steps: int = 5, say=print, **settings) -> pd.DataFrame:
+def first_losses(output_dir="runs", steps: int = 5, **settings) -> pd.DataFrame:
     """The first `steps` logged training losses of each finished run with these settings, one column per run.
 
     Columns are labelled by what differs between the runs (`run_labels`); rows are training steps.
@@ -174,9 +178,9 @@ def first_losses(output_dir="runs", steps: int = 5, say=print, **settings) -> pd
     for name, value in settings.items():
         table = table[table[name] == value] if name in table else table.iloc[0:0]
     if len(table) < 2:
-        wanted = ", ".join(f"{name}={value!r}" for name, value in settings.items())
-        say(f"{len(table)} finished run(s) with {wanted}: train the runs the exercise asks for, then run this "
-            "cell again")
+        wanted = ", ".join(setting(name, value) for name, value in settings.items())
+        log.info(f"{len(table)} finished run(s) with {wanted}: train the runs the exercise asks for, then run this "
+                 "cell again")
     columns = {}
     for label, name in zip(run_labels(table), table["run_name"]):
         history = _log_history(output_dir, name)
