@@ -19,8 +19,11 @@ Small display helpers, so the notebook cells stay one call per idea:
   `runs_table` keeps every column. Pandas only, so the CLI starts without torch.
 
 Example:
-    >>> training_args_table(build_training_args(config, run_dir, 12_000))["field"].tolist()[:2]
-    ['num_train_epochs', 'learning_rate']
+    >>> from transformers import TrainingArguments
+    >>> training_args_table(TrainingArguments("runs/example", num_train_epochs=2))["value"].tolist()[:2]
+    [2, 5e-05]
+    >>> lr_label(0.00025)
+    '2.5e-4'
 """
 
 import logging
@@ -77,34 +80,23 @@ def _plain(value):
     return value.value if isinstance(value, Enum) else value
 
 
-class WholeTexts:
+class WholeTexts(pd.DataFrame):
     """A DataFrame that displays every character of its cells, in a notebook and as text.
 
-    `.frame` is the DataFrame itself; indexing and column access go to it.
-    Example: whole_texts(pd.DataFrame({"text": ["a" * 300]})) shows all 300 characters.
+    `.frame` is it as a plain DataFrame. Example: whole_texts(pd.DataFrame({"text": ["a" * 300]})) shows all 300.
     """
-
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
 
     def _repr_html_(self) -> str:
         with pd.option_context("display.max_colwidth", None, "display.max_columns", None):
-            return self.frame._repr_html_()
+            return super()._repr_html_()
 
     def __repr__(self) -> str:
         with pd.option_context("display.max_colwidth", None, "display.max_columns", None, "display.width", 10_000):
-            return repr(self.frame)
+            return super().__repr__()
 
-    def __getitem__(self, key):
-        return self.frame[key]
-
-    def __getattr__(self, name):
-        if name == "frame":  # not set yet (while unpickling): avoid endless recursion
-            raise AttributeError(name)
-        return getattr(self.frame, name)
-
-    def __len__(self) -> int:
-        return len(self.frame)
+    @property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self)
 
 
 def whole_texts(frame: pd.DataFrame) -> WholeTexts:

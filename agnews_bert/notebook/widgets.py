@@ -83,11 +83,16 @@ def _rows_label(rows) -> str:
 
 
 def _patience_label(patience: int) -> str:
-    return "off" if patience == NO_EARLY_STOPPING else f"after {patience} epoch{'s' if patience > 1 else ''} without gain"
+    if patience == NO_EARLY_STOPPING:
+        return "off"
+    return f"after {patience} epoch{'s' if patience > 1 else ''} without gain"
 
 
-# field: (widget, description, the usual values, how a value is labelled, hover text). In FORM_FIELDS' order.
+# field: (widget, description, the usual values, how a value is labelled, hover text), in FORM_FIELDS' order.
+# The model's options are MODEL_CHOICES' (label, value) pairs; see `_options`.
 CHOICES = {
+    "model": (widgets.Dropdown, "model", MODEL_CHOICES, None, "The encoder to fine-tune"),
+    "method": (widgets.Dropdown, "method", METHODS, METHOD_LABELS.get, "Which weights training changes"),
     "lora_r": (widgets.Dropdown, "LoRA rank r", (1, 2, 4, 8, 16, 32, 64), str, None),
     "lora_alpha": (widgets.Dropdown, "LoRA alpha", (1, 2, 4, 8, 16, 32, 64, 128), str,
                    "The adapters' updates are scaled by alpha / r"),
@@ -126,17 +131,11 @@ class RunForm(widgets.VBox):
         self.hardware = hardware or detect_hardware()
         self.settings_file = Path(config.output_dir).expanduser() / SETTINGS_FILE if remember else None
         start = _shown(self._remembered(config))
-        wide = {"style": WIDE_LABELS, "layout": widgets.Layout(width="420px")}
-        self.model = widgets.Dropdown(options=_options("model", start["model"]), value=start["model"],
-                                      description="model", **wide, **_compat.tooltip_kwargs("The encoder to fine-tune"))
-        self.method = widgets.Dropdown(options=_options("method", start["method"]), value=start["method"],
-                                       description="method", **wide,
-                                       **_compat.tooltip_kwargs("Which weights training changes"))
         for field in CHOICES:
             setattr(self, field, _choice_control(field, start[field]))
         self.seed = widgets.IntText(value=start["seed"], description="seed", style=WIDE_LABELS)
-        self.overwrite = widgets.Checkbox(value=start["overwrite"], description="train again (replace the finished run)",
-                                          indent=False)
+        self.overwrite = widgets.Checkbox(value=start["overwrite"], indent=False,
+                                          description="train again (replace the finished run)")
         self.reset = widgets.Button(description="back to defaults", **_compat.tooltip_kwargs("Forget your changes"))
         self.summary = widgets.HTML()
         self.inputs = tuple(getattr(self, field) for field in FORM_FIELDS)
@@ -232,6 +231,8 @@ def _choice_control(field: str, current):
     """
     kind, description, _, _, tooltip = CHOICES[field]
     extra = {"continuous_update": False} if kind is widgets.SelectionSlider else {}
+    if field in ("model", "method"):  # long labels
+        extra["layout"] = widgets.Layout(width="420px")
     return kind(options=_options(field, current), value=current, description=description, style=WIDE_LABELS,
                 **extra, **(_compat.tooltip_kwargs(tooltip) if tooltip else {}))
 
@@ -241,13 +242,12 @@ def _options(field: str, current) -> list:
 
     Example: _options("lora_r", 12)[-3:] -> [("12", 12), ("16", 16), ("32", 32)] ... [("64", 64)]
     """
-    if field == "method":
-        return [(METHOD_LABELS[method], method) for method in METHODS]
     if field == "model":
         options = list(MODEL_CHOICES) + ([SMOKE_CHOICE] if current == SMOKE else [])
         return options if current in dict(options).values() else [(current, current)] + options
     _, _, usual, label, _ = CHOICES[field]
-    return [(label(value), value) for value in sorted(set(usual) | {current})]
+    values = usual if field == "method" else sorted(set(usual) | {current})  # the methods in their teaching order
+    return [(label(value), value) for value in values]
 
 
 def _finished_note(config: RunConfig) -> str:
