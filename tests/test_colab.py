@@ -150,7 +150,7 @@ def test_smoke_mode_follows_the_environment(monkeypatch, value, expected):
     if value is not None:
         monkeypatch.setenv(colab.SMOKE_ENV, value)
     assert colab.smoke_mode() is expected
-    assert colab.notebook_preset() == ("smoke" if expected else "colab")
+    assert widgets.notebook_config("runs", hardware=T4).preset == ("smoke" if expected else "colab")
 
 
 def test_notebook_config_in_smoke_mode_is_the_smoke_preset(monkeypatch):
@@ -268,12 +268,12 @@ def test_what_is_fine_elsewhere_is_not_warned_about(monkeypatch):
     assert warnings_of(check(transformers="10.0.0", evaluate="0.10.0")) == []  # compared as versions, not text
 
 
-def test_cpu_and_tpu_runtimes_are_warned_about_with_the_switch(no_gpu, monkeypatch):
-    (cpu_warning,) = warnings_of(check(CPU))
-    assert cpu_warning.startswith("Warning: no GPU: training runs on the CPU") and "T4 GPU" in cpu_warning
+def test_cpu_and_tpu_runtimes_are_told_once_by_the_runtime_report_not_warned_about_again(no_gpu, monkeypatch):
+    lines = check(CPU)
+    assert warnings_of(lines) == [] and lines[1] == f"Runtime: {colab._training_choice(CPU)}"
+    assert colab.runtime_report(CPU).startswith("No GPU found") and "T4 GPU" in colab.runtime_report(CPU)
     monkeypatch.setenv("TPU_NAME", "local")
-    (tpu_warning,) = warnings_of(check(CPU))
-    assert tpu_warning.startswith("Warning: a TPU runtime (agnews_bert does not use TPUs)")
+    assert warnings_of(check(CPU)) == [] and colab.runtime_report(CPU).startswith("This is a TPU runtime")
 
 
 def test_the_floors_come_from_the_installed_package_and_the_versions_from_what_is_installed():

@@ -15,18 +15,17 @@ from .._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     **{name: f".colab:{name}" for name in ("environment_check", "runtime_report", "output_dir", "download_run")},
-    "settings_form": ".widgets:settings_form",
-    "estimated_minutes": ".widgets:estimated_minutes",
+    **{name: f".widgets:{name}" for name in ("settings_form", "estimated_minutes")},
     "prediction_widget": ".inference_widget:prediction_widget",
     **{name: f".lessons:{name}" for name in (
         "training_args_table", "whole_texts", "runs_view", "loss_histories", "first_losses", "prediction_table")},
-    **{name: f".compare:{name}" for name in ("comparison_plan", "compare_models", "compare_methods", "price_of_a_point")},
+    **{name: f".compare:{name}" for name in (
+        "comparison_plan", "compare_models", "compare_methods", "price_of_a_point")},
     "tfidf_baseline": ".baseline:tfidf_baseline",
     **{name: f".plots:{name}" for name in (
         "plot_learning_curves", "plot_training_loss", "plot_confusion_matrix", "plot_per_class", "plot_comparison",
         "plot_reliability", "plot_embedding_map")},
-    "explain": ".attributions:explain",
-    "explain_mistakes": ".attributions:explain_mistakes",
+    **{name: f".attributions:{name}" for name in ("explain", "explain_mistakes")},
     "embedding_map": ".embeddings:embedding_map",
     "describe_splits": "..data:describe_splits",
     "check_max_length": "..tokenization:check_max_length",

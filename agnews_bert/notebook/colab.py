@@ -14,7 +14,8 @@ out of the notebooks and are tested here with a fake `google.colab` module.
 - `environment_check` is what the set-up cells print: versions, the runtime,
   how to pin an earlier Colab runtime, and a warning with its fix for each
   known-bad combination (flash_attn on a T4, old transformers or evaluate,
-  ipywidgets 8 on Colab, no GPU).
+  ipywidgets 8 on Colab). `runtime_report` says what a runtime without a GPU
+  (or a TPU runtime) trains, and how to get a GPU.
 - Smoke mode (`AGNEWS_BERT_SMOKE=1`, set by `notebooks/conftest.py` for CI)
   switches every notebook to the `smoke` preset: offline, CPU, seconds.
   `AGNEWS_BERT_RUNS_DIR` replaces the local `runs/` folder (CI points it at a
@@ -33,9 +34,12 @@ import logging
 import os
 import shutil
 import sys
+from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 
-from ..config import SMOKE
+from packaging.requirements import Requirement
+from packaging.version import Version
+
 from ..hardware import choose_attention, choose_precision, describe_choice, detect_hardware
 from ..smoke import SMOKE_ENV, smoke_mode  # noqa: F401  (smoke mode is decided in smoke.py)
 
@@ -49,7 +53,6 @@ LOCAL_CHECKPOINTS_DIR = "/content/checkpoints"  # the Colab runtime's fast local
 DOWNLOADS_DIR = "/content"  # where download_run writes its zip on Colab
 SWITCH_RUNTIME_HINT = "Runtime > Change runtime type > T4 GPU > Save, then run all cells again"
 CPU_PRESET = "cpu"
-CPU_PRESET_SUMMARY = "a small BERT (BERT-mini) on 2,000 rows"
 TPU_ENV_VARIABLES = ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")
 
 
@@ -57,18 +60,6 @@ TPU_ENV_VARIABLES = ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")
 def in_colab() -> bool:
     """True inside a Google Colab kernel."""
     return "google.colab" in sys.modules
-
-
-def notebook_preset(default: str = "colab") -> str:
-    """The preset a notebook starts from: "smoke" in smoke mode, else `default`."""
-    return SMOKE if smoke_mode() else default
-
-
-def mount_drive(mount_point: str = DRIVE_MOUNT_POINT) -> None:
-    """Mount Google Drive (Colab asks the student to allow access). Raises if it cannot."""
-    from google.colab import drive
-
-    drive.mount(mount_point)
 
 
 def output_dir(local_dir: str | None = None) -> str:
@@ -83,10 +74,12 @@ def output_dir(local_dir: str | None = None) -> str:
         log.info(f"Note: not on Colab, so runs are saved in the local folder {local_dir}/ ({Path(local_dir).resolve()}).")
         return local_dir
     try:
-        mount_drive()
+        from google.colab import drive
+
+        drive.mount(DRIVE_MOUNT_POINT)  # Colab asks the student to allow access
     except Exception as error:  # Colab raises several types: refused access, timeout, quota
-        log.info(f"Note: {drive_failure(error)} Until then runs are saved in {local_dir}/ on this runtime and are LOST "
-            "when it disconnects: the last cell of notebook 01 downloads a run as a zip.")
+        log.info(f"Note: {drive_failure(error)} Until then runs are saved in {local_dir}/ on this runtime and are "
+                 "LOST when it disconnects: the last cell of notebook 01 downloads a run as a zip.")
         return local_dir
     log.info(f"Google Drive is mounted: runs are saved in {DRIVE_RUNS_DIR}/<run-name>.")
     return DRIVE_RUNS_DIR
@@ -132,7 +125,7 @@ def download_run(run_dir, output_dir: str) -> Path | None:
 
     archive = Path(shutil.make_archive(str(Path(DOWNLOADS_DIR) / run_dir.name), "zip", run_dir.parent, run_dir.name))
     log.info(f"Drive is not mounted, so this run lives only on this runtime: downloading {archive.name} "
-        f"({archive.stat().st_size / 1e6:,.0f} MB). Unzip it and pass the folder to ab.predict to use the model.")
+             f"({archive.stat().st_size / 1e6:,.0f} MB). Unzip it and pass the folder to ab.predict to use the model.")
     files.download(str(archive))
     return archive
 
@@ -155,15 +148,12 @@ def environment_check(hardware=None, versions: dict | None = None, floors: dict 
     versions = installed_versions() if versions is None else versions
     floors = requirement_floors() if floors is None else floors
     listed = ", ".join(f"{name} {version}" for name, version in versions.items() if version and name != "flash-attn")
-    runtime = describe_choice(hardware, choose_precision("auto", hardware), choose_attention("auto", hardware))
-    lines = [f"Versions: {listed}", f"Runtime: {runtime}", PAST_RUNTIME_HINT]
+    lines = [f"Versions: {listed}", f"Runtime: {_training_choice(hardware)}", PAST_RUNTIME_HINT]
     return "\n".join(lines + [f"Warning: {warning}" for warning in environment_warnings(hardware, versions, floors)])
 
 
 def environment_warnings(hardware, versions: dict, floors: dict) -> list:
     """Known-bad combinations, each with its fix. Example: ["evaluate 0.4.5 is below 0.4.6, ..."]"""
-    from packaging.version import Version
-
     warnings = [f"{name} {versions[name]} is below the {floor} this lab needs{FLOOR_REASONS.get(name, '')}: run "
                 f"!pip install -q \"{name}>={floor}\", then Runtime > Restart session"
                 for name, floor in floors.items()
@@ -174,10 +164,7 @@ def environment_warnings(hardware, versions: dict, floors: dict) -> list:
     if in_colab() and int((versions.get("ipywidgets") or "0").split(".")[0]) >= 8:
         warnings.append(f"ipywidgets {versions['ipywidgets']} under Colab's front end can leave the settings form "
                         "blank: !pip install -q \"ipywidgets==7.7.1\" (Colab's own), then Runtime > Restart session")
-    if hardware.device != "cuda":
-        kind = "a TPU runtime (agnews_bert does not use TPUs)" if tpu_runtime() else "no GPU"
-        warnings.append(f"{kind}: training runs on the CPU, with a small model. For ModernBERT: {SWITCH_RUNTIME_HINT}")
-    return warnings
+    return warnings  # no GPU is not warned about here: runtime_report says what that changes, and how to get one
 
 
 FLOOR_REASONS = {"evaluate": " (older ones import HfFolder, which huggingface_hub 1.x removed)"}
@@ -185,8 +172,6 @@ FLOOR_REASONS = {"evaluate": " (older ones import HfFolder, which huggingface_hu
 
 def installed_versions() -> dict:
     """{distribution: version or None} for CHECKED_PACKAGES. Example: {"transformers": "5.15.0", "flash-attn": None, ...}"""
-    from importlib.metadata import PackageNotFoundError, version
-
     def installed(name):
         try:
             return version(name)
@@ -198,10 +183,6 @@ def installed_versions() -> dict:
 
 def requirement_floors() -> dict:
     """The lower bounds agnews_bert's install requires. Example: {"transformers": "4.48", "evaluate": "0.4.6", ...}"""
-    from importlib.metadata import PackageNotFoundError, requires
-
-    from packaging.requirements import Requirement
-
     try:
         requirements = [Requirement(line) for line in requires("agnews_bert") or []]
     except PackageNotFoundError:  # run from a source folder that was never installed
@@ -215,9 +196,7 @@ def tpu_runtime() -> bool:
 
     This package trains on CUDA GPUs or the CPU, never on a TPU.
     """
-    if any(os.environ.get(name) for name in TPU_ENV_VARIABLES):
-        return True
-    return any(Path("/dev").glob("accel[0-9]*"))
+    return any(os.environ.get(name) for name in TPU_ENV_VARIABLES) or any(Path("/dev").glob("accel[0-9]*"))
 
 
 def runtime_report(hardware=None, precision: str = "auto", attention: str = "auto") -> str:
@@ -226,17 +205,20 @@ def runtime_report(hardware=None, precision: str = "auto", attention: str = "aut
     Example: "GPU found: Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention"
     """
     hardware = hardware or detect_hardware()
-    choice = describe_choice(hardware, choose_precision(precision, hardware), choose_attention(attention, hardware, precision))
+    choice = _training_choice(hardware, precision, attention)
     if hardware.device == "cuda":
         return f"GPU found: {choice}"
     if smoke_mode():
         return f"No GPU: {choice}. The tiny offline model trains in seconds on it."
     why = ("This is a TPU runtime, and agnews_bert does not use TPUs, so training would run on the CPU"
            if tpu_runtime() else "No GPU found, so training would run on the CPU")
-    return (
-        f"{why}: {choice}. ModernBERT-base would take hours there, so the settings form starts from the "
-        f"'{CPU_PRESET}' preset instead: {CPU_PRESET_SUMMARY}, a few minutes on 2 CPU cores. To train ModernBERT, "
-        f"get a GPU: {SWITCH_RUNTIME_HINT}. Free-tier GPUs are not always available (\"usage limits\"); "
-        "then keep the CPU settings, or try again later."
-    )
+    return (f"{why}: {choice}. ModernBERT-base would take hours there, so the settings form starts from the "
+            f"'{CPU_PRESET}' preset instead: a small BERT (BERT-mini) on 2,000 rows, a few minutes on 2 CPU cores. "
+            f"To train ModernBERT, get a GPU: {SWITCH_RUNTIME_HINT}. Free-tier GPUs are not always available "
+            "(\"usage limits\"); then keep the CPU settings, or try again later.")
 
+
+def _training_choice(hardware, precision: str = "auto", attention: str = "auto") -> str:
+    """Example: "Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention" """
+    chosen = choose_precision(precision, hardware), choose_attention(attention, hardware, precision)
+    return describe_choice(hardware, *chosen)

@@ -21,7 +21,7 @@ encoders with a GPU, three small BERTs without one, the tiny offline model in
 smoke mode.
 
 Example:
-    >>> config_for_method("lora", "bert-base-uncased", RunConfig()).learning_rate
+    >>> config_for("bert-base-uncased", RunConfig(), method="lora", lr=None).learning_rate
     0.0005
     >>> weights_and_optimizer_gb(trainable=1_200_000, total=150_000_000)
     0.6144
@@ -29,6 +29,8 @@ Example:
 
 import logging
 from dataclasses import replace
+
+import pandas as pd
 
 from .baseline import tfidf_baseline
 from .colab import SWITCH_RUNTIME_HINT
@@ -83,8 +85,6 @@ def compare_models(models, base_config: RunConfig, baseline: bool = True):
     Columns: model, test_accuracy, test_macro_f1, train_seconds, train_samples_per_second,
     peak_gpu_memory_gb (empty on a CPU), run_dir (empty for the baseline).
     """
-    import pandas as pd
-
     rows = [comparison_row(train_or_reuse(config_for(model, base_config))) for model in models]
     if baseline:
         log.info("Fitting the TF-IDF + logistic regression baseline on the same training rows")
@@ -92,9 +92,12 @@ def compare_models(models, base_config: RunConfig, baseline: bool = True):
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def config_for(model: str, base_config: RunConfig) -> RunConfig:
-    """The base config with another model; its own run name, so runs never share a folder."""
-    return replace(base_config, model=model, run_name=None).validated()
+def config_for(model: str, base_config: RunConfig, **changes) -> RunConfig:
+    """The base config with another model (and `changes`); its own run name, so runs never share a folder.
+
+    Example: config_for("bert-base-uncased", RunConfig(), method="lora", lr=None).learning_rate -> 0.0005
+    """
+    return replace(base_config, model=model, run_name=None, **changes).validated()
 
 
 def train_or_reuse(config: RunConfig) -> dict:
@@ -142,19 +145,9 @@ def compare_methods(model: str, base_config: RunConfig, methods=METHODS):
     METHOD_COLUMNS; peak_gpu_memory_gb is empty on a CPU. Taught in notebook 02, section 4.
     Example: compare_methods("smoke", base)["method"].tolist() -> ["full", "lora", "linear-probe"]
     """
-    import pandas as pd
-
-    configs = [config_for_method(method, model, base_config) for method in methods]
+    configs = [config_for(model, base_config, method=method, lr=None) for method in methods]  # each its usual lr
     rows = [method_row(config, train_or_reuse(config)) for config in configs]
     return pd.DataFrame(rows, columns=list(METHOD_COLUMNS))
-
-
-def config_for_method(method: str, model: str, base_config: RunConfig) -> RunConfig:
-    """The base config with this model and method at the method's usual lr; its own run name.
-
-    Example: config_for_method("lora", "bert-base-uncased", RunConfig()).learning_rate -> 0.0005
-    """
-    return replace(base_config, model=model, method=method, lr=None, run_name=None).validated()
 
 
 def method_row(config: RunConfig, results: dict) -> dict:

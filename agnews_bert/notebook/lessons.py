@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import setting
-from ..lab.folders import runs_table
+from ..lab.folders import load_results, runs_table
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +99,7 @@ class WholeTexts(pd.DataFrame):
         return pd.DataFrame(self)
 
 
-def whole_texts(frame: pd.DataFrame) -> WholeTexts:
-    """Show a table without pandas' 50-character cut (display.max_colwidth), for tables of texts to read."""
-    return WholeTexts(frame)
+whole_texts = WholeTexts  # notebooks 01 and 03: a table of texts to read, without pandas' 50-character cut
 
 
 # The runs index's columns a comparison shows: scores always, settings only where the listed runs differ.
@@ -154,9 +152,8 @@ def loss_histories(output_dir="runs") -> dict:
     Taught in notebook 01's exercise 1. Example: {"lr 1e-3": [...], "lr 1e-6": [...]}
     """
     table = runs_table(output_dir)
-    if table.empty:
-        return {}
-    return {label: _log_history(output_dir, name) for label, name in zip(run_labels(table), table["run_name"])}
+    runs = [] if table.empty else zip(run_labels(table), table["run_name"])
+    return {label: _log_history(output_dir, name) for label, name in runs}
 
 
 def first_losses(output_dir="runs", steps: int = 5, **settings) -> pd.DataFrame:
@@ -181,8 +178,6 @@ def first_losses(output_dir="runs", steps: int = 5, **settings) -> pd.DataFrame:
 
 
 def _log_history(output_dir, run_name: str) -> list:
-    from ..lab.folders import load_results
-
     return load_results(Path(output_dir).expanduser() / run_name)["log_history"]
 
 

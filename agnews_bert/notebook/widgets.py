@@ -50,12 +50,13 @@ import ipywidgets as widgets
 
 from .. import _compat
 from .class_defaults import class_defaults
-from .colab import CPU_PRESET, DRIVE_RUNS_DIR, LOCAL_CHECKPOINTS_DIR, SWITCH_RUNTIME_HINT, notebook_preset
+from .colab import CPU_PRESET, DRIVE_RUNS_DIR, LOCAL_CHECKPOINTS_DIR, SWITCH_RUNTIME_HINT
 from .lessons import lr_label
 from ..config import METHODS, SMOKE, RunConfig, default_learning_rate
 from ..errors import AgNewsError
 from ..hardware import Hardware, choose_precision, detect_hardware  # noqa: F401  (Hardware: the doctest's)
 from ..lab.folders import is_finished, run_dir_for, write_json_atomic
+from ..smoke import smoke_mode
 
 MODEL_CHOICES = (
     ("ModernBERT-base", "answerdotai/ModernBERT-base"),
@@ -63,7 +64,6 @@ MODEL_CHOICES = (
     ("DistilBERT-base (uncased)", "distilbert-base-uncased"),
     ("BERT-mini (fast, for a CPU)", "google/bert_uncased_L-4_H-256_A-4"),
 )
-SMOKE_CHOICE = ("smoke (tiny, offline)", SMOKE)
 METHOD_LABELS = {"full": "full fine-tuning (every weight)", "lora": "LoRA (low-rank adapters + the head)",
                  "linear-probe": "linear probe (frozen encoder, head only)"}
 ALL_ROWS = math.inf  # the train-size dropdown's value for "every training row" (train_size=None): listed last
@@ -72,10 +72,6 @@ SETTINGS_FILE = "form_settings.json"
 FORM_FIELDS = ("model", "method", "lora_r", "lora_alpha", "lora_dropout", "lr", "epochs", "batch_size", "max_length",
                "train_size", "warmup_ratio", "early_stopping_patience", "seed", "overwrite")
 WIDE_LABELS = {"description_width": "120px"}
-
-
-def _share_label(value: float) -> str:
-    return f"{value:.2f}"
 
 
 def _rows_label(rows) -> str:
@@ -96,7 +92,7 @@ CHOICES = {
     "lora_r": (widgets.Dropdown, "LoRA rank r", (1, 2, 4, 8, 16, 32, 64), str, None),
     "lora_alpha": (widgets.Dropdown, "LoRA alpha", (1, 2, 4, 8, 16, 32, 64, 128), str,
                    "The adapters' updates are scaled by alpha / r"),
-    "lora_dropout": (widgets.Dropdown, "LoRA dropout", (0.0, 0.05, 0.1, 0.2, 0.3), _share_label, None),
+    "lora_dropout": (widgets.Dropdown, "LoRA dropout", (0.0, 0.05, 0.1, 0.2, 0.3), "{:.2f}".format, None),
     "lr": (widgets.SelectionSlider, "learning rate",
            (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 3e-3, 1e-2), lr_label, None),
     "epochs": (widgets.SelectionSlider, "epochs", tuple(half / 2 for half in range(1, 21)), "{:g}".format, None),
@@ -105,7 +101,7 @@ CHOICES = {
     "train_size": (widgets.Dropdown, "training rows", (1_000, 2_000, 4_000, 12_000, 30_000, 60_000, ALL_ROWS),
                    _rows_label, None),
     "warmup_ratio": (widgets.SelectionSlider, "warm-up share", tuple(round(step * 0.05, 2) for step in range(11)),
-                     _share_label, "Share of steps that ramp the lr up from 0"),
+                     "{:.2f}".format, "Share of steps that ramp the lr up from 0"),
     "early_stopping_patience": (widgets.Dropdown, "early stopping", (NO_EARLY_STOPPING, 1, 2, 3), _patience_label,
                                 "Stop after this many epochs without a better validation macro-F1"),
 }
@@ -142,13 +138,12 @@ class RunForm(widgets.VBox):
         self.lora_controls = widgets.VBox([self.lora_r, self.lora_alpha, self.lora_dropout])
         super().__init__(children=[self.model, self.method, self.lora_controls, *self.inputs[5:], self.reset,
                                    self.summary])
-        for control in (self.model, self.method):  # first, so the summary below sees the new lr
-            control.observe(self._use_usual_lr, names="value")
-        self.method.observe(self._show_lora_controls, names="value")
+        for control in (self.model, self.method):  # first, so the summary below sees the usual lr they reset
+            control.observe(lambda _: self._choose("lr", default_learning_rate(self.model.value, self.method.value)),
+                            names="value")
         for control in self.inputs:
             control.observe(self._changed, names="value")
         self.reset.on_click(self.reset_to_defaults)
-        self._show_lora_controls()
         self._refresh_summary()
 
     def config(self) -> RunConfig:
@@ -164,9 +159,8 @@ class RunForm(widgets.VBox):
 
     def reset_to_defaults(self, _button=None) -> None:
         """Put every control back to the notebook's starting values (and remember that)."""
-        shown = _shown(self.base_config)
-        for field in FORM_FIELDS:  # the model and the method first: they reset the lr to its usual value
-            self._choose(field, shown[field])
+        for field, value in _shown(self.base_config).items():  # the model and the method first: they reset the lr
+            self._choose(field, value)
 
     def _choose(self, field: str, value) -> None:
         """Set a control to value, adding value to its options first if it is not one of them."""
@@ -189,39 +183,34 @@ class RunForm(widgets.VBox):
         if self.settings_file is None:
             return
         try:
-            values = {name: getattr(self.config(), name) for name in FORM_FIELDS}
             self.settings_file.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.settings_file, values)
+            write_json_atomic(self.settings_file, {name: getattr(self.config(), name) for name in FORM_FIELDS})
         except (OSError, AgNewsError):
             pass  # remembering is a convenience; an invalid value is shown under the form instead
-
-    def _use_usual_lr(self, _change=None) -> None:
-        self._choose("lr", default_learning_rate(self.model.value, self.method.value))
-
-    def _show_lora_controls(self, _change=None) -> None:
-        """LoRA's knobs only while the method is LoRA: for the others they change nothing."""
-        self.lora_controls.layout.display = None if self.method.value == "lora" else "none"
 
     def _changed(self, change=None) -> None:
         self._remember()
         self._refresh_summary()
 
     def _refresh_summary(self) -> None:
+        """The lines under the form; LoRA's knobs only while the method is LoRA (for the others they change nothing)."""
+        self.lora_controls.layout.display = None if self.method.value == "lora" else "none"
         try:
             config = self.config()
         except AgNewsError as error:  # say what to fix, right under the form
             where = f"<b>not a valid run:</b> {error}"
         else:
-            where = f"run folder: <code>{run_dir_for(config)}</code>{_finished_note(config)}<br>" + \
-                describe_estimate(config, self.hardware) + _checkpoints_note(config)
+            finished = FINISHED_NOTES[config.overwrite] if is_finished(run_dir_for(config)) else ""
+            checkpoints = CHECKPOINT_NOTES[config.mirror_checkpoints] if config.checkpoint_dir else ""
+            where = f"run folder: <code>{run_dir_for(config)}</code>{finished}<br>" + \
+                describe_estimate(config, self.hardware) + checkpoints
         self.summary.value = f"precision: <b>{self.precision()}</b> (detected for {self.hardware.name})<br>{where}"
 
 
 def _shown(config: RunConfig) -> dict:
     """The form's value of each field: the lr the run trains with, and ALL_ROWS / 0 where the config has None."""
-    shown = {field: getattr(config, field) for field in FORM_FIELDS}
-    return {**shown, "lr": config.learning_rate, "train_size": config.train_size or ALL_ROWS,
-            "early_stopping_patience": config.early_stopping_patience or NO_EARLY_STOPPING}
+    return {**{field: getattr(config, field) for field in FORM_FIELDS}, "train_size": config.train_size or ALL_ROWS,
+            "lr": config.learning_rate, "early_stopping_patience": config.early_stopping_patience or NO_EARLY_STOPPING}
 
 
 def _choice_control(field: str, current):
@@ -243,31 +232,23 @@ def _options(field: str, current) -> list:
     Example: _options("lora_r", 12)[-3:] -> [("12", 12), ("16", 16), ("32", 32)] ... [("64", 64)]
     """
     if field == "model":
-        options = list(MODEL_CHOICES) + ([SMOKE_CHOICE] if current == SMOKE else [])
+        options = list(MODEL_CHOICES) + ([("smoke (tiny, offline)", SMOKE)] if current == SMOKE else [])
         return options if current in dict(options).values() else [(current, current)] + options
     _, _, usual, label, _ = CHOICES[field]
     values = usual if field == "method" else sorted(set(usual) | {current})  # the methods in their teaching order
     return [(label(value), value) for value in values]
 
 
-def _finished_note(config: RunConfig) -> str:
-    """What happens to a run that is already finished with these settings."""
-    if not is_finished(run_dir_for(config)):
-        return ""
-    if config.overwrite:
-        return " (<b>already trained</b>; 'train again' is ticked, so it will be trained again and replaced)"
-    return (" (<b>already trained</b> with these settings: the cells below load it; change a setting for a new "
-            "run, or tick 'train again')")
-
-
-def _checkpoints_note(config: RunConfig) -> str:
-    """On Drive: whether checkpoints are copied there (long runs) or stay on the runtime (short ones)."""
-    if not config.checkpoint_dir:
-        return ""
-    if config.mirror_checkpoints:
-        return "<br>checkpoints: copied to Drive after each epoch, so a new runtime can resume"
-    return ("<br>checkpoints: kept on this runtime only (a run this short is cheaper to redo than to copy "
-            "1.8 GB to Drive per epoch); the finished run is saved to Drive")
+# What the summary says of a run already finished with these settings, by config.overwrite; and on Drive,
+# where checkpoints go, by config.mirror_checkpoints (long runs copy them there, short ones do not).
+FINISHED_NOTES = {
+    True: " (<b>already trained</b>; 'train again' is ticked, so it will be trained again and replaced)",
+    False: " (<b>already trained</b> with these settings: the cells below load it; change a setting for a new "
+           "run, or tick 'train again')"}
+CHECKPOINT_NOTES = {
+    True: "<br>checkpoints: copied to Drive after each epoch, so a new runtime can resume",
+    False: "<br>checkpoints: kept on this runtime only (a run this short is cheaper to redo than to copy "
+           "1.8 GB to Drive per epoch); the finished run is saved to Drive"}
 
 
 # --- the starting config, and the run-length estimate shown under the form ---------------------------------------
@@ -302,7 +283,7 @@ def notebook_config(output_dir: str, preset: str | None = None, hardware=None, *
     """
     hardware = hardware or detect_hardware()
     if preset is None:
-        preset = notebook_preset("colab" if hardware.device == "cuda" else CPU_PRESET)
+        preset = SMOKE if smoke_mode() else "colab" if hardware.device == "cuda" else CPU_PRESET
     starting = {**class_defaults(preset), **overrides}  # the teacher's fields (class_defaults.py), then the cell's
     config = RunConfig.from_preset(preset, output_dir=str(output_dir), **starting)
     return keep_checkpoints(config, hardware)
@@ -377,7 +358,6 @@ def _non_embedding_parameters(model: str) -> float:
 
 
 def _effective_flops(hardware) -> float:
-    if hardware.device != "cuda":
-        return EFFECTIVE_FLOPS["cpu"]
-    return next((flops for key, flops in EFFECTIVE_FLOPS.items() if key in hardware.name.lower()), EFFECTIVE_FLOPS["gpu"])
+    name = hardware.name.lower() if hardware.device == "cuda" else "cpu"
+    return next((flops for key, flops in EFFECTIVE_FLOPS.items() if key in name), EFFECTIVE_FLOPS["gpu"])
 
