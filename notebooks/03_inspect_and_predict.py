@@ -48,6 +48,8 @@ if "google.colab" in sys.modules:
             "runtime is online (try again in a minute), and that the repository is public: a private fork "
             "needs an access token in REPO_URL.")
 
+from pathlib import Path
+
 import pandas as pd
 
 import agnews_bert as ab
@@ -63,11 +65,16 @@ ab.notebook.runs_view(OUTPUT_DIR)
 #
 # Leave `RUN_NAME` empty to open the run with the best test macro-F1 in the table above (its first row),
 # or paste a `run_name` from its first column. The table shows only the settings in which your runs
-# differ; `ab.lab.runs_table(OUTPUT_DIR)` shows every setting of every run.
+# differ; the cell below reads `ab.lab.runs_table(OUTPUT_DIR)`, which has every setting of every run, and
+# opens the run's folder, `OUTPUT_DIR/<run_name>`.
 
 # %%
 RUN_NAME = ""
-run_dir = ab.notebook.pick_run(OUTPUT_DIR, RUN_NAME)
+runs = ab.lab.runs_table(OUTPUT_DIR)  # every finished run, best test macro-F1 first
+if runs.empty:
+    raise RuntimeError(f"No finished run in {OUTPUT_DIR} yet: run notebook 01 first (it saves its run there), "
+                       "then run this notebook again.")
+run_dir = Path(OUTPUT_DIR) / (RUN_NAME or runs["run_name"][0])
 results = ab.lab.load_results(run_dir)
 test = results["test"]
 print(f"{run_dir.name}: {results['model']}, test accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f}")

@@ -49,6 +49,8 @@ if "google.colab" in sys.modules:
             "runtime is online (try again in a minute), and that the repository is public: a private fork "
             "needs an access token in REPO_URL.")
 
+from pathlib import Path
+
 import pandas as pd
 
 import agnews_bert as ab
@@ -81,7 +83,11 @@ ab.lab.runs_table(OUTPUT_DIR)
 
 # %%
 RUN_NAME = ""
-run_dir = ab.notebook.pick_run(OUTPUT_DIR, RUN_NAME)
+runs = ab.lab.runs_table(OUTPUT_DIR)  # every finished run, best test macro-F1 first
+if runs.empty:
+    raise RuntimeError(f"No finished run in {OUTPUT_DIR} yet: run notebook 01 first (it saves its run there), "
+                       "then run this notebook again.")
+run_dir = Path(OUTPUT_DIR) / (RUN_NAME or runs["run_name"][0])
 results = ab.lab.load_results(run_dir)
 calibration = ab.notebook.run_calibration(run_dir)
 print(f"{run_dir.name}: {results['model']}, test accuracy {results['test']['accuracy']:.3f}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import agnews_bert as ab
-from agnews_bert.notebook import colab
+from agnews_bert.notebook import colab, widgets
 from agnews_bert.hardware import Hardware
 
 T4 = Hardware("cuda", "Tesla T4", (7, 5))
@@ -31,34 +31,44 @@ def fake_colab(monkeypatch):
     return calls
 
 
+@pytest.fixture
+def said(capsys):
+    """The lines the package has printed so far in this test, as a function to call after each step."""
+    lines = []
+
+    def read():
+        lines.extend(capsys.readouterr().out.splitlines())
+        return lines
+
+    return read
+
+
 @pytest.fixture(autouse=True)
 def no_smoke_environment(monkeypatch):
     monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
     monkeypatch.delenv(colab.RUNS_DIR_ENV, raising=False)
 
 
-def test_on_colab_runs_go_to_drive(fake_colab):
-    said = []
+def test_on_colab_runs_go_to_drive(fake_colab, said):
     assert colab.in_colab()
-    assert colab.output_dir(say=said.append) == "/content/drive/MyDrive/agnews_bert"
+    assert colab.output_dir() == "/content/drive/MyDrive/agnews_bert"
     assert fake_colab["mounted"] == ["/content/drive"]
-    assert "/content/drive/MyDrive/agnews_bert/<run-name>" in said[0]
+    assert "/content/drive/MyDrive/agnews_bert/<run-name>" in said()[0]
 
 
 def test_a_run_on_drive_lives_in_myDrive_agnews_bert_run_name(fake_colab):
-    config = colab.notebook_config(colab.output_dir(say=lambda _: None), hardware=T4)
+    config = widgets.notebook_config(colab.output_dir(), hardware=T4)
     assert str(ab.lab.folders.run_dir_for(config)).startswith("/content/drive/MyDrive/agnews_bert/modernbert-base_n12000_lr5e-05_ep2_seed42_")
     assert config.checkpoint_dir == "/content/checkpoints"  # fast local disk, mirrored to Drive
 
 
-def test_when_mount_fails_runs_go_to_local_runs_with_a_visible_note(fake_colab):
+def test_when_mount_fails_runs_go_to_local_runs_with_a_visible_note(fake_colab, said):
     fake_colab["error"] = ValueError("mount failed: access was not granted")
-    said = []
-    assert colab.output_dir(say=said.append) == "runs"
-    assert said[0].startswith("Note: Google Drive could not be mounted (mount failed: access was not granted)")
-    assert said[0].count("\n") == 0 and "Run this cell again to retry Drive" in said[0]
-    assert "LOST when it disconnects" in said[0]
-    assert colab.notebook_config("runs").checkpoint_dir is None
+    assert colab.output_dir() == "runs"
+    assert said()[0].startswith("Note: Google Drive could not be mounted (mount failed: access was not granted)")
+    assert said()[0].count("\n") == 0 and "Run this cell again to retry Drive" in said()[0]
+    assert "LOST when it disconnects" in said()[0]
+    assert widgets.notebook_config("runs").checkpoint_dir is None
 
 
 class MessageError(Exception):
@@ -79,14 +89,13 @@ DRIVE_ERRORS = {
 
 
 @pytest.mark.parametrize("case", sorted(DRIVE_ERRORS))
-def test_each_way_drive_fails_on_colab_gets_its_own_message_and_local_runs(fake_colab, case):
+def test_each_way_drive_fails_on_colab_gets_its_own_message_and_local_runs(fake_colab, case, said):
     fake_colab["error"], why, fix = DRIVE_ERRORS[case]
-    said = []
-    assert colab.output_dir(say=said.append) == "runs"
-    assert len(said) == 1 and why in said[0] and fix in said[0]
-    assert "LOST when it disconnects: the last cell of notebook 01 downloads a run as a zip" in said[0]
+    assert colab.output_dir() == "runs"
+    assert len(said()) == 1 and why in said()[0] and fix in said()[0]
+    assert "LOST when it disconnects: the last cell of notebook 01 downloads a run as a zip" in said()[0]
     others = [words for name, (_, words, _) in DRIVE_ERRORS.items() if name != case]
-    assert not any(words in said[0] for words in others)
+    assert not any(words in said()[0] for words in others)
 
 
 def test_a_timeout_of_pexpect_itself_reads_as_a_timeout():
@@ -108,35 +117,32 @@ def fake_files(fake_colab, monkeypatch, tmp_path):
     return downloaded
 
 
-def test_a_local_run_on_colab_is_offered_as_a_zip_with_its_model(fake_files, smoke_run, tmp_path):
+def test_a_local_run_on_colab_is_offered_as_a_zip_with_its_model(fake_files, smoke_run, tmp_path, said):
     import zipfile
 
     run_dir = Path(smoke_run["run_dir"])
-    said = []
-    archive = colab.download_run(run_dir, str(run_dir.parent), say=said.append)
+    archive = colab.download_run(run_dir, str(run_dir.parent))
     assert fake_files == [str(archive)] and archive == tmp_path / f"{run_dir.name}.zip"
     names = zipfile.ZipFile(archive).namelist()
     assert f"{run_dir.name}/model/model.safetensors" in names and f"{run_dir.name}/results.json" in names
-    assert said[0].startswith(f"Drive is not mounted, so this run lives only on this runtime: downloading {archive.name}")
+    assert said()[0].startswith(f"Drive is not mounted, so this run lives only on this runtime: downloading {archive.name}")
 
 
-def test_a_run_on_drive_or_off_colab_is_not_downloaded(fake_files, smoke_run, monkeypatch):
-    said = []
-    assert colab.download_run(smoke_run["run_dir"], colab.DRIVE_RUNS_DIR, say=said.append) is None
-    assert fake_files == [] and "kept on Google Drive" in said[0]
+def test_a_run_on_drive_or_off_colab_is_not_downloaded(fake_files, smoke_run, monkeypatch, said):
+    assert colab.download_run(smoke_run["run_dir"], colab.DRIVE_RUNS_DIR) is None
+    assert fake_files == [] and "kept on Google Drive" in said()[0]
     monkeypatch.delitem(sys.modules, "google.colab")
-    assert colab.download_run(smoke_run["run_dir"], "runs", say=said.append) is None
-    assert fake_files == [] and "kept on this machine" in said[1]
+    assert colab.download_run(smoke_run["run_dir"], "runs") is None
+    assert fake_files == [] and "kept on this machine" in said()[1]
 
 
-def test_off_colab_nothing_is_mounted_and_the_note_names_the_local_folder(monkeypatch, tmp_path):
+def test_off_colab_nothing_is_mounted_and_the_note_names_the_local_folder(monkeypatch, tmp_path, said):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    said = []
     assert not colab.in_colab()
-    assert colab.output_dir(say=said.append) == "runs"
-    assert said == [f"Note: not on Colab, so runs are saved in the local folder runs/ ({Path('runs').resolve()})."]
+    assert colab.output_dir() == "runs"
+    assert said() == [f"Note: not on Colab, so runs are saved in the local folder runs/ ({Path('runs').resolve()})."]
     monkeypatch.setenv(colab.RUNS_DIR_ENV, str(tmp_path))
-    assert colab.output_dir(say=said.append) == str(tmp_path)
+    assert colab.output_dir() == str(tmp_path)
 
 
 @pytest.mark.parametrize("value, expected", [("1", True), ("yes", True), ("0", False), ("", False), (None, False)])
@@ -144,15 +150,15 @@ def test_smoke_mode_follows_the_environment(monkeypatch, value, expected):
     if value is not None:
         monkeypatch.setenv(colab.SMOKE_ENV, value)
     assert colab.smoke_mode() is expected
-    assert colab.notebook_preset() == ("smoke" if expected else "colab")
+    assert widgets.notebook_config("runs", hardware=T4).preset == ("smoke" if expected else "colab")
 
 
 def test_notebook_config_in_smoke_mode_is_the_smoke_preset(monkeypatch):
     monkeypatch.setenv(colab.SMOKE_ENV, "1")
-    config = colab.notebook_config("some/runs", epochs=2)
+    config = widgets.notebook_config("some/runs", epochs=2)
     assert config == ab.RunConfig.from_preset("smoke", output_dir="some/runs", epochs=2)  # a finished run is loaded
     monkeypatch.setenv(colab.SMOKE_ENV, "0")
-    assert colab.notebook_config("some/runs", hardware=T4) == ab.RunConfig.from_preset("colab", output_dir="some/runs")
+    assert widgets.notebook_config("some/runs", hardware=T4) == ab.RunConfig.from_preset("colab", output_dir="some/runs")
 
 
 def test_runtime_report_names_the_gpu_and_its_precision():
@@ -169,6 +175,7 @@ def no_gpu(monkeypatch):
     for name in colab.TPU_ENV_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(colab, "detect_hardware", lambda: CPU)
+    monkeypatch.setattr(widgets, "detect_hardware", lambda: CPU)
     return CPU
 
 
@@ -180,50 +187,38 @@ def test_runtime_report_without_gpu_says_why_the_form_starts_small_and_how_to_sw
 
 
 def test_without_gpu_the_notebooks_start_from_the_cpu_preset(no_gpu):
-    config = colab.notebook_config("runs")
+    config = widgets.notebook_config("runs")
     assert config == ab.RunConfig.from_preset("cpu", output_dir="runs")
-    assert colab.estimated_minutes(config, no_gpu)["total"] < 10  # a few minutes on 2 CPU cores
-    assert colab.notebook_config("runs", hardware=T4).preset == "colab"  # with a GPU, ModernBERT-base
+    assert widgets.estimated_minutes(config, no_gpu)["total"] < 10  # a few minutes on 2 CPU cores
+    assert widgets.notebook_config("runs", hardware=T4).preset == "colab"  # with a GPU, ModernBERT-base
 
 
 def test_a_tpu_runtime_is_named_and_trains_the_cpu_preset(no_gpu, monkeypatch):
     monkeypatch.setenv("COLAB_TPU_ADDR", "10.0.0.2:8470")
     assert colab.tpu_runtime()
     assert colab.runtime_report(no_gpu).startswith("This is a TPU runtime, and agnews_bert does not use TPUs")
-    assert colab.notebook_config("runs").preset == "cpu"
+    assert widgets.notebook_config("runs").preset == "cpu"
 
 
 def test_the_estimate_warns_before_a_run_over_30_minutes():
     default = ab.RunConfig.from_preset("colab")
-    on_cpu = colab.describe_estimate(default, CPU)
+    on_cpu = widgets.describe_estimate(default, CPU)
     assert "hours" in on_cpu and "over 30 minutes" in on_cpu and "T4 GPU" in on_cpu
-    on_t4 = colab.describe_estimate(default, T4)
+    on_t4 = widgets.describe_estimate(default, T4)
     assert "over 30 minutes" not in on_t4 and on_t4.startswith("estimated time on Tesla T4: about ")
-    whole_data = colab.describe_estimate(default.with_changes(train_size=0.9, epochs=4), T4)
+    whole_data = widgets.describe_estimate(default.with_changes(train_size=0.9, epochs=4), T4)
     assert "over 30 minutes" in whole_data and "fewer training rows" in whole_data
 
 
 def test_on_drive_only_long_runs_copy_their_checkpoints_there():
-    short = colab.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir=colab.DRIVE_RUNS_DIR), T4)
+    short = widgets.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir=colab.DRIVE_RUNS_DIR), T4)
     assert (short.checkpoint_dir, short.mirror_checkpoints) == ("/content/checkpoints", False)
-    long = colab.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir=colab.DRIVE_RUNS_DIR, train_size=0.9,
+    long = widgets.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir=colab.DRIVE_RUNS_DIR, train_size=0.9,
                                                       epochs=4), T4)
     assert (long.checkpoint_dir, long.mirror_checkpoints) == ("/content/checkpoints", True)
-    local = colab.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir="runs"), T4)
+    local = widgets.keep_checkpoints(ab.RunConfig.from_preset("colab", output_dir="runs"), T4)
     assert local.checkpoint_dir is None
 
-
-def test_find_run_picks_the_best_run_or_the_named_one(smoke_run):
-    output_dir = Path(smoke_run["run_dir"]).parent
-    assert colab.find_run(output_dir) == Path(smoke_run["run_dir"])
-    assert colab.find_run(output_dir, smoke_run["run_name"]) == Path(smoke_run["run_dir"])
-    with pytest.raises(ab.AgNewsError, match="is not a finished run; pick a run_name from ab.lab.runs_table"):
-        colab.find_run(output_dir, "no-such-run")
-
-
-def test_find_run_in_an_empty_folder_says_to_train_first(tmp_path):
-    with pytest.raises(ab.AgNewsError, match="no finished run in .*; train one with notebook 01 first"):
-        colab.find_run(tmp_path)
 
 
 # The environment check of the set-up cells: three lines, then one warning per known-bad combination.
@@ -273,12 +268,12 @@ def test_what_is_fine_elsewhere_is_not_warned_about(monkeypatch):
     assert warnings_of(check(transformers="10.0.0", evaluate="0.10.0")) == []  # compared as versions, not text
 
 
-def test_cpu_and_tpu_runtimes_are_warned_about_with_the_switch(no_gpu, monkeypatch):
-    (cpu_warning,) = warnings_of(check(CPU))
-    assert cpu_warning.startswith("Warning: no GPU: training runs on the CPU") and "T4 GPU" in cpu_warning
+def test_cpu_and_tpu_runtimes_are_told_once_by_the_runtime_report_not_warned_about_again(no_gpu, monkeypatch):
+    lines = check(CPU)
+    assert warnings_of(lines) == [] and lines[1] == f"Runtime: {colab._training_choice(CPU)}"
+    assert colab.runtime_report(CPU).startswith("No GPU found") and "T4 GPU" in colab.runtime_report(CPU)
     monkeypatch.setenv("TPU_NAME", "local")
-    (tpu_warning,) = warnings_of(check(CPU))
-    assert tpu_warning.startswith("Warning: a TPU runtime (agnews_bert does not use TPUs)")
+    assert warnings_of(check(CPU)) == [] and colab.runtime_report(CPU).startswith("This is a TPU runtime")
 
 
 def test_the_floors_come_from_the_installed_package_and_the_versions_from_what_is_installed():

@@ -10,11 +10,10 @@ import agnews_bert as ab
 from agnews_bert.notebook import compare
 
 
-def test_comparison_reuses_a_finished_run_and_adds_the_baseline(smoke_run, monkeypatch):
+def test_comparison_reuses_a_finished_run_and_adds_the_baseline(smoke_run, monkeypatch, capsys):
     output_dir = Path(smoke_run["run_dir"]).parent
     monkeypatch.setattr(compare, "train", lambda *_: pytest.fail("a finished run must not be trained again"))
-    said = []
-    table = ab.notebook.compare_models(["smoke"], ab.RunConfig.from_preset("smoke", output_dir=str(output_dir)), say=said.append)
+    table = ab.notebook.compare_models(["smoke"], ab.RunConfig.from_preset("smoke", output_dir=str(output_dir)))
     assert list(table.columns) == list(compare.COLUMNS)
     assert list(table["model"]) == ["smoke", "TF-IDF + logistic regression"]
     saved = json.loads((Path(smoke_run["run_dir"]) / "results.json").read_text())
@@ -24,12 +23,13 @@ def test_comparison_reuses_a_finished_run_and_adds_the_baseline(smoke_run, monke
     assert smoke_row["train_seconds"] == saved["timing"]["train_seconds"]
     assert smoke_row["run_dir"] == smoke_run["run_dir"]
     assert table.iloc[1]["test_accuracy"] >= 0.9 and pd.isna(table.iloc[1]["run_dir"])
-    assert "already trained" in said[0]
+    said = capsys.readouterr().out.splitlines()
+    assert "already trained" in said[0] and "Fitting the TF-IDF" in said[1]
 
 
 def test_comparison_trains_each_model_on_the_same_budget(tmp_path):
     base = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path), epochs=2, run_name="ignored")
-    table = ab.notebook.compare_models(["smoke"], base, baseline=False, say=lambda *_: None)
+    table = ab.notebook.compare_models(["smoke"], base, baseline=False)
     assert len(table) == 1
     run_dir = Path(table.iloc[0]["run_dir"])
     assert run_dir.parent == tmp_path and run_dir.name.startswith("smoke_nall_lr3e-03_ep2_seed42_")  # its own name, not base.run_name
@@ -82,13 +82,13 @@ def test_methods_train_on_one_budget_each_at_its_usual_rate(monkeypatch, tmp_pat
     trained = []
     counts = {"full": 4_000_000, "lora": 150_000, "linear-probe": 1_028}
 
-    def fake_train(config, say=print):
+    def fake_train(config):
         trained.append(config)
         return fake_method_results(config, counts[config.method])
 
     monkeypatch.setattr(compare, "train", fake_train)
     base = ab.RunConfig.from_preset("cpu", output_dir=str(tmp_path), epochs=1, run_name="mine")  # the cpu preset's lr 1e-4
-    table = ab.notebook.compare_methods("bert-base-uncased", base, say=lambda *_: None)
+    table = ab.notebook.compare_methods("bert-base-uncased", base)
     assert list(table.columns) == list(compare.METHOD_COLUMNS)
     assert list(table["method"]) == ["full", "lora", "linear-probe"] == [config.method for config in trained]
     assert list(table["lr"]) == [2e-5, 5e-4, 1e-3]  # each method's usual rate, not the base's 1e-4
@@ -104,19 +104,17 @@ def test_methods_train_on_one_budget_each_at_its_usual_rate(monkeypatch, tmp_pat
     assert pd.isna(probe["peak_gpu_memory_gb"])  # a CPU: nothing measured, nothing made up
 
 
-def test_a_finished_run_is_reused_for_its_method(smoke_run, monkeypatch):
+def test_a_finished_run_is_reused_for_its_method(smoke_run, monkeypatch, capsys):
     monkeypatch.setattr(compare, "train", lambda *_: pytest.fail("a finished run must not be trained again"))
     output_dir = str(Path(smoke_run["run_dir"]).parent)
-    said = []
-    table = ab.notebook.compare_methods("smoke", ab.RunConfig.from_preset("smoke", output_dir=output_dir), methods=("full",),
-                               say=said.append)
+    table = ab.notebook.compare_methods("smoke", ab.RunConfig.from_preset("smoke", output_dir=output_dir), methods=("full",))
     saved = json.loads((Path(smoke_run["run_dir"]) / "results.json").read_text())
     row = table.iloc[0]
     assert (row["method"], row["lr"], row["run_dir"]) == ("full", 3e-3, smoke_run["run_dir"])
     assert (row["test_macro_f1"], row["train_seconds"]) == (saved["test"]["macro_f1"], saved["timing"]["train_seconds"])
     counted = saved["parameters"].get("trainable")  # recorded once training counts trainable weights
     assert row["trainable_parameters"] == counted if counted is not None else pd.isna(row["trainable_parameters"])
-    assert "already trained" in said[0]
+    assert "already trained" in capsys.readouterr().out
 
 
 def test_memory_of_weights_and_optimizer_is_counted_in_bytes_per_parameter():
@@ -132,3 +130,26 @@ def test_method_row_of_an_old_run_without_parameter_counts():
     row = compare.method_row(config, results)
     assert (row["method"], row["trainable_parameters"], row["weights_and_optimizer_gb"]) == ("full", None, None)
     assert (row["test_macro_f1"], row["train_seconds"], row["run_dir"]) == (0.4, 3.0, None)
+
+
+# --- what notebook 02 compares on this runtime ------------------------------------------------------------
+
+T4 = ab.hardware.Hardware("cuda", "Tesla T4", (7, 5))
+CPU = ab.hardware.Hardware("cpu", "CPU")
+ENCODERS = ["answerdotai/ModernBERT-base", "bert-base-uncased"]
+
+
+def test_comparison_plan_keeps_the_encoders_on_a_gpu_and_swaps_in_small_berts_on_a_cpu(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("AGNEWS_BERT_SMOKE", raising=False)
+    models, config = ab.notebook.comparison_plan(ENCODERS, str(tmp_path), T4)
+    assert models == ENCODERS and config.epochs == 1 and config.preset == "colab" and capsys.readouterr().out == ""
+    models, config = ab.notebook.comparison_plan(ENCODERS, str(tmp_path), CPU, epochs=2)
+    assert models == list(compare.CPU_COMPARISON_MODELS) and config.preset == "cpu" and config.epochs == 2
+    said = capsys.readouterr().out.splitlines()
+    assert len(said) == 1 and "No GPU" in said[0] and "Change runtime type" in said[0]
+
+
+def test_comparison_plan_in_smoke_mode_compares_the_tiny_model(monkeypatch, tmp_path):
+    monkeypatch.setenv("AGNEWS_BERT_SMOKE", "1")
+    models, config = ab.notebook.comparison_plan(ENCODERS, str(tmp_path), T4)
+    assert models == ["smoke"] and config.model == "smoke" and config.epochs == 1

@@ -58,7 +58,7 @@ def test_each_checkpoint_goes_to_drive_once_and_only_the_model_stays(modernbert_
         return written
 
     monkeypatch.setattr(checkpoints, "mirror_checkpoint", counted)
-    results = ab.train(drive_run(modernbert_base_folder, tmp_path), say=lambda *_: None)
+    results = ab.train(drive_run(modernbert_base_folder, tmp_path))
     run_dir = Path(results["run_dir"])
 
     local_sizes = [bytes_ for _name, bytes_, _on_drive in copies]
@@ -88,11 +88,11 @@ def test_a_full_drive_warns_and_the_run_finishes_locally(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(checkpoints, "mirror_checkpoint", drive_is_full)
     monkeypatch.setattr(transformers.Trainer, "save_model", save_unless_on_drive)
-    said = []
     config = ab.RunConfig.from_preset("smoke", output_dir=str(tmp_path / "drive"), checkpoint_dir=str(tmp_path / "local"),
                                  epochs=2, mirror_checkpoints=True)
-    results = ab.train(config, say=said.append)
-    warnings = [line for line in said if line.startswith("Warning: could not copy")]
+    results = ab.train(config)
+    message = capsys.readouterr().out
+    warnings = [line for line in message.splitlines() if line.startswith("Warning: could not copy")]
     assert len(warnings) == 1  # once, not every epoch
     assert "No space left on device" in warnings[0] and "is Google Drive full?" in warnings[0]
     assert str(tmp_path / "local") in warnings[0]  # where the checkpoints are now
@@ -101,19 +101,18 @@ def test_a_full_drive_warns_and_the_run_finishes_locally(tmp_path, monkeypatch, 
     saved_locally = tmp_path / "local" / "saved_runs" / ab.lab.folders.run_dir_for(config).name
     assert results["run_dir"] == str(saved_locally) and ab.lab.is_finished(saved_locally)
     assert results["test"]["accuracy"] >= 0.9
-    message = capsys.readouterr().out
     assert f"It is saved on this runtime instead, in {saved_locally}" in message
     assert f"!cp -r {saved_locally} {tmp_path / 'drive'}/" in message  # how to copy it once Drive has room
     assert ab.predict(["Stocks rally"], saved_locally)[0]["label"] in ab.CLASS_NAMES
 
 
-def test_a_new_runtime_resumes_from_the_drive_copy(tmp_path):
+def test_a_new_runtime_resumes_from_the_drive_copy(tmp_path, capsys):
     config, run_dir, trainer = train_notebook_style(tmp_path, epochs=2, mirror_checkpoints=True)
     shutil.rmtree(tmp_path / "local")  # a new runtime: the local disk is empty
-    said = []
-    checkpoint = ab.lab.resume_checkpoint(config, run_dir, say=said.append)
+    capsys.readouterr()
+    checkpoint = ab.lab.resume_checkpoint(config, run_dir)
     assert Path(checkpoint).name == f"checkpoint-{trainer.state.global_step}"
-    assert said[0].startswith(f"Resuming from {Path(checkpoint).name}")
+    assert capsys.readouterr().out.startswith(f"Resuming from {Path(checkpoint).name}")
     restored = sorted(path.name for path in (tmp_path / "local" / run_dir.name).iterdir())
     best = Path(trainer.state.best_model_checkpoint).name
     assert set(restored) == {best, Path(checkpoint).name}  # the best epoch can still be loaded at the end
@@ -143,7 +142,7 @@ def test_the_mirror_keeps_only_the_newest_and_the_best_copy(tmp_path):
     from types import SimpleNamespace
 
     local, mirror_dir = tmp_path / "local", tmp_path / "drive" / "checkpoints"
-    mirror = checkpoints.CheckpointMirror(mirror_dir, say=lambda *_: None)
+    mirror = checkpoints.CheckpointMirror(mirror_dir)
     sizes = {}
     for step in (10, 20, 30):  # epoch 1 stays the best; epochs 2 and 3 are worse
         checkpoint = local / f"checkpoint-{step}"

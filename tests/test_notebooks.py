@@ -350,40 +350,46 @@ def test_tables_of_texts_to_read_are_shown_whole(name, table):
     assert any(f"ab.notebook.whole_texts({table})" in source for source in _sources(name, "code"))
 
 
-# --- the set-up helpers that keep smoke mode and runtime choices out of notebooks 02 and 03 ---------------------
-
-T4 = ab.hardware.Hardware("cuda", "Tesla T4", (7, 5))
-CPU = ab.hardware.Hardware("cpu", "CPU")
-ENCODERS = ["answerdotai/ModernBERT-base", "bert-base-uncased"]
+# --- notebooks 03 and 04 open a finished run; nbval trains one for them when they run alone -----------------
 
 
-def test_comparison_plan_keeps_the_encoders_on_a_gpu_and_swaps_in_small_berts_on_a_cpu(monkeypatch, tmp_path):
-    monkeypatch.delenv("AGNEWS_BERT_SMOKE", raising=False)
-    said = []
-    models, config = ab.notebook.colab.comparison_plan(ENCODERS, str(tmp_path), T4, say=said.append)
-    assert models == ENCODERS and config.epochs == 1 and config.preset == "colab" and said == []
-    models, config = ab.notebook.colab.comparison_plan(ENCODERS, str(tmp_path), CPU, say=said.append, epochs=2)
-    assert models == list(ab.notebook.colab.CPU_COMPARISON_MODELS) and config.preset == "cpu" and config.epochs == 2
-    assert len(said) == 1 and "No GPU" in said[0] and "Change runtime type" in said[0]
+@pytest.mark.parametrize("name", EXPECTED[2:])
+def test_without_a_finished_run_the_notebook_says_to_run_notebook_01_first(name, tmp_path):
+    pick = next(source for source in _code_cells(name) if source.startswith('RUN_NAME = ""'))
+    with pytest.raises(RuntimeError, match="No finished run in .* yet: run notebook 01 first"):
+        exec(pick, {"ab": ab, "Path": Path, "OUTPUT_DIR": str(tmp_path)})
 
 
-def test_comparison_plan_in_smoke_mode_compares_the_tiny_model(monkeypatch, tmp_path):
-    monkeypatch.setenv("AGNEWS_BERT_SMOKE", "1")
-    models, config = ab.notebook.colab.comparison_plan(ENCODERS, str(tmp_path), T4)
-    assert models == ["smoke"] and config.model == "smoke" and config.epochs == 1
+@pytest.mark.parametrize("name", EXPECTED[2:])
+def test_the_notebook_opens_the_best_run_or_the_one_named(name, smoke_run):
+    pick = next(source for source in _code_cells(name) if source.startswith('RUN_NAME = ""'))
+    output_dir = str(Path(smoke_run["run_dir"]).parent)
+    namespace = {"ab": ab, "Path": Path, "OUTPUT_DIR": output_dir}
+    exec(pick.split("results = ")[0], namespace)
+    assert namespace["run_dir"] == Path(smoke_run["run_dir"])
+    named = pick.replace('RUN_NAME = ""', f'RUN_NAME = "{smoke_run["run_name"]}"').split("results = ")[0]
+    exec(named, namespace)
+    assert namespace["run_dir"] == Path(smoke_run["run_dir"])
 
 
-def test_pick_run_trains_the_tiny_run_only_in_smoke_mode(monkeypatch, tmp_path):
-    monkeypatch.delenv("AGNEWS_BERT_SMOKE", raising=False)
-    with pytest.raises(ab.AgNewsError, match="train one with notebook 01 first"):
-        ab.notebook.colab.pick_run(str(tmp_path))
-    monkeypatch.setenv("AGNEWS_BERT_SMOKE", "1")
-    said = []
-    run_dir = ab.notebook.colab.pick_run(str(tmp_path), say=said.append)
-    assert ab.lab.is_finished(run_dir) and run_dir.parent == tmp_path
-    assert any("training the tiny offline model first" in line for line in said)
-    assert ab.notebook.colab.pick_run(str(tmp_path), say=said.append) == run_dir  # the second time it only finds it
-    assert sum("training the tiny" in line for line in said) == 1
+def test_nbval_trains_the_tiny_run_before_notebook_03_only_when_there_is_none(monkeypatch, tmp_path):
+    import importlib.util
+
+    monkeypatch.setattr(os, "environ", {**os.environ, "AGNEWS_BERT_RUNS_DIR": str(tmp_path)})  # undone afterwards
+    spec = importlib.util.spec_from_file_location("nbval_setup", NOTEBOOKS_DIR / "conftest.py")
+    nbval_setup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nbval_setup)
+
+    def cell_of(name):
+        return types.SimpleNamespace(path=NOTEBOOKS_DIR / f"{name}.ipynb")
+
+    nbval_setup.pytest_runtest_setup(cell_of(EXPECTED[0]))
+    assert ab.lab.runs_table(tmp_path).empty  # notebook 01 trains its own run
+    nbval_setup.pytest_runtest_setup(cell_of(EXPECTED[2]))
+    (trained,) = ab.lab.runs_table(tmp_path)["run_name"]
+    assert trained.startswith("smoke_")
+    nbval_setup.pytest_runtest_setup(cell_of(EXPECTED[3]))
+    assert list(ab.lab.runs_table(tmp_path)["run_name"]) == [trained]  # found, not trained again
 
 
 # --- what a teacher does to the notebooks ---------------------------------------------------------------
@@ -480,15 +486,15 @@ def test_exercise_1_draws_one_curve_per_finished_run(tmp_path, smoke_run):
                                                                              for part in label.split(", ")}
 
 
-def test_exercise_6_puts_both_runs_side_by_side_and_says_what_is_missing(tmp_path, smoke_run):
+def test_exercise_6_puts_both_runs_side_by_side_and_says_what_is_missing(tmp_path, smoke_run, capsys):
     runs_differing_in_one_setting_each(tmp_path, smoke_run)
     source = next(cell for cell in _code_cells(EXPECTED[0]) if "first_losses(" in cell)
-    said = []
     shown = run_cell(source.replace("lr=1e-4", "lr=3e-3, batch_size=32, max_length=64, seed=42"),
                      {"ab": ab, "OUTPUT_DIR": str(tmp_path)})
     assert set(shown.columns) == {"warmup_ratio 0.1", "warmup_ratio 0"} and len(shown) == 5
-    lonely = ab.notebook.first_losses(str(tmp_path), lr=1e-4, say=said.append)
-    assert lonely.empty and "0 finished run(s) with lr=0.0001" in said[0]
+    capsys.readouterr()
+    lonely = ab.notebook.first_losses(str(tmp_path), lr=1e-4)
+    assert lonely.empty and "0 finished run(s) with lr=0.0001" in capsys.readouterr().out
 
 
 def test_notebook_01_shows_predictions_as_a_small_table(smoke_run):

@@ -96,7 +96,7 @@ def test_the_estimate_is_shorter_for_the_methods_that_train_fewer_weights(cpu_ru
     minutes = {}
     for method in ab.config.METHODS:
         form.method.value = method
-        minutes[method] = ab.notebook.colab.estimated_minutes(form.config(), cpu_runtime)["train"]
+        minutes[method] = ab.notebook.estimated_minutes(form.config(), cpu_runtime)["train"]
     assert minutes["full"] > minutes["lora"] > minutes["linear-probe"] > 0
     assert minutes["linear-probe"] == pytest.approx(minutes["full"] / 3, abs=0.1)  # forward only: 2 of 6
 
@@ -209,11 +209,11 @@ def test_the_form_shows_the_estimate_and_warns_before_a_long_run(tmp_path, cpu_r
 
 
 def test_on_drive_the_form_says_where_checkpoints_go(monkeypatch):
-    from agnews_bert.notebook import colab
+    from agnews_bert.notebook import colab, widgets
 
     monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
     monkeypatch.setattr(RunForm, "_remember", lambda self: None)  # nothing may be written to /content here
-    form = RunForm(colab.notebook_config(colab.DRIVE_RUNS_DIR, hardware=T4), T4)
+    form = RunForm(widgets.notebook_config(colab.DRIVE_RUNS_DIR, hardware=T4), T4)
     assert "checkpoints: kept on this runtime only" in form.summary.value
     form.train_size.value = ALL_ROWS
     form.epochs.value = 4
@@ -335,7 +335,7 @@ def test_the_teachers_class_defaults_are_the_forms_starting_values(tmp_path, cpu
     assert form.config() == expected  # "back to defaults" means the class's defaults
     on_t4 = ab.notebook.settings_form(str(tmp_path / "gpu"), T4).config()
     assert (on_t4.model, on_t4.train_size, on_t4.lr) == ("bert-base-uncased", 4_000, 2e-5)
-    models, budget = ab.notebook.colab.comparison_plan(["bert-base-uncased"], str(tmp_path), T4, say=lambda *_: None)
+    models, budget = ab.notebook.comparison_plan(["bert-base-uncased"], str(tmp_path), T4)
     assert (budget.train_size, budget.epochs) == (4_000, 1)  # notebook 02 keeps its one epoch
 
 
@@ -348,9 +348,8 @@ def test_a_wrong_class_default_names_itself(tmp_path, cpu_runtime, monkeypatch):
 
 
 def test_smoke_mode_ignores_the_class_defaults(monkeypatch):
-    from agnews_bert.notebook import colab
-    from agnews_bert.notebook import class_defaults
+    from agnews_bert.notebook import class_defaults, colab, widgets
 
     monkeypatch.setenv(colab.SMOKE_ENV, "1")
     monkeypatch.setattr(class_defaults, "CPU", {"model": "bert-base-uncased"})
-    assert colab.notebook_config("runs", hardware=Hardware("cpu", "CPU")).model == "smoke"
+    assert widgets.notebook_config("runs", hardware=Hardware("cpu", "CPU")).model == "smoke"

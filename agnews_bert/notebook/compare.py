@@ -16,22 +16,34 @@ only grows from run to run, so the table gives instead what the weights,
 their gradients and Adam's two moments take (computed from the parameter
 counts, fp32): the part of training memory that the methods change most.
 
+`comparison_plan` picks what notebook 02 compares on this runtime: the
+encoders with a GPU, three small BERTs without one, the tiny offline model in
+smoke mode.
+
 Example:
-    >>> table = compare_models(["smoke"], RunConfig.from_preset("smoke", output_dir="/tmp/runs"))  # doctest: +SKIP
-    >>> list(table["model"])
-    ['smoke', 'TF-IDF + logistic regression']
-    >>> list(compare_methods("smoke", RunConfig.from_preset("smoke", output_dir="/tmp/runs"))["method"])  # doctest: +SKIP
-    ['full', 'lora', 'linear-probe']
+    >>> config_for("bert-base-uncased", RunConfig(), method="lora", lr=None).learning_rate
+    0.0005
+    >>> weights_and_optimizer_gb(trainable=1_200_000, total=150_000_000)
+    0.6144
 """
 
+import logging
 from dataclasses import replace
 
+import pandas as pd
+
 from .baseline import tfidf_baseline
-from ..config import METHODS, RunConfig
+from .colab import SWITCH_RUNTIME_HINT
+from .widgets import notebook_config
+from ..config import METHODS, SMOKE, RunConfig
 from ..data import load_agnews
+from ..hardware import detect_hardware
 from ..lab.resilience import release_gpu_memory
 from ..lab.folders import is_finished, load_results, run_dir_for
+from ..smoke import smoke_mode
 from ..training import train
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ("model", "test_accuracy", "test_macro_f1", "train_seconds", "train_samples_per_second",
            "peak_gpu_memory_gb", "run_dir")
@@ -40,51 +52,72 @@ METHOD_COLUMNS = ("method", "lr", "test_accuracy", "test_macro_f1", "trainable_p
 # Bytes per parameter in training with Adam in fp32 (mixed precision keeps fp32 master weights too):
 # every weight is stored; a trained one also has a gradient and Adam's two moments.
 BYTES_PER_WEIGHT, BYTES_PER_TRAINED_WEIGHT = 4, 3 * 4
+CPU_COMPARISON_MODELS = (
+    "google/bert_uncased_L-2_H-128_A-2",  # BERT-tiny
+    "google/bert_uncased_L-4_H-256_A-4",  # BERT-mini, the cpu preset's model
+    "google/bert_uncased_L-4_H-512_A-8",  # BERT-small
+)
 
 
-def compare_models(models, base_config: RunConfig, baseline: bool = True, say=print):
+def comparison_plan(models, output_dir: str, hardware=None, **overrides) -> tuple:
+    """(models, base_config) for notebook 02 on this runtime; one epoch each unless overrides say otherwise.
+
+    With a GPU: `models` on the notebook's starting config. Without one: three small
+    BERTs (CPU_COMPARISON_MODELS) on the `cpu` preset, since the big encoders would
+    take hours; a line says why. In smoke mode: the tiny offline model.
+    Example (T4): comparison_plan(["bert-base-uncased"], "runs") -> (["bert-base-uncased"], RunConfig(epochs=1, ...))
+    """
+    hardware = hardware or detect_hardware()
+    config = notebook_config(output_dir, hardware=hardware, **{"epochs": 1, **overrides})
+    if smoke_mode():
+        return [SMOKE], config
+    if hardware.device == "cuda":
+        return list(models), config
+    log.info(f"No GPU, so this comparison uses three small BERTs instead ({', '.join(CPU_COMPARISON_MODELS)}), each "
+             f"on {config.train_size or 'all'} training rows at lr {config.learning_rate:g}: the encoders above would "
+             f"take hours on a CPU. To compare them, get a GPU: {SWITCH_RUNTIME_HINT}.")
+    return list(CPU_COMPARISON_MODELS), config
+
+
+def compare_models(models, base_config: RunConfig, baseline: bool = True):
     """Train (or reuse) one run per model id, add the baseline, and return a DataFrame, one row each.
 
     Columns: model, test_accuracy, test_macro_f1, train_seconds, train_samples_per_second,
     peak_gpu_memory_gb (empty on a CPU), run_dir (empty for the baseline).
     """
-    import pandas as pd
-
-    rows = [comparison_row(train_or_reuse(config_for(model, base_config), say)) for model in models]
+    rows = [comparison_row(train_or_reuse(config_for(model, base_config))) for model in models]
     if baseline:
-        say("Fitting the TF-IDF + logistic regression baseline on the same training rows")
+        log.info("Fitting the TF-IDF + logistic regression baseline on the same training rows")
         rows.append(comparison_row(tfidf_baseline(load_agnews(base_config))))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def config_for(model: str, base_config: RunConfig) -> RunConfig:
-    """The base config with another model; its own run name, so runs never share a folder."""
-    return replace(base_config, model=model, run_name=None).validated()
+def config_for(model: str, base_config: RunConfig, **changes) -> RunConfig:
+    """The base config with another model (and `changes`); its own run name, so runs never share a folder.
+
+    Example: config_for("bert-base-uncased", RunConfig(), method="lora", lr=None).learning_rate -> 0.0005
+    """
+    return replace(base_config, model=model, run_name=None, **changes).validated()
 
 
-def train_or_reuse(config: RunConfig, say=print) -> dict:
+def train_or_reuse(config: RunConfig) -> dict:
     """The results of a config's run: read from its folder if finished (and not overwrite), else trained."""
     run_dir = run_dir_for(config)
     if is_finished(run_dir) and not config.overwrite:
-        say(f"{config.model}: already trained in {run_dir}, reusing its results")
+        log.info(f"{config.model}: already trained in {run_dir}, reusing its results")
         return load_results(run_dir)
-    say(f"{config.model}: training ({config.resolved_run_name})")
+    log.info(f"{config.model}: training ({config.resolved_run_name})")
     release_gpu_memory()  # the previous model's; train() restarts the peak counter itself
-    return train(config, say=say)
+    return train(config)
 
 
 def comparison_row(results: dict) -> dict:
     """One table row from `train` results or `tfidf_baseline` results."""
     timing = results["timing"]
-    return {
-        "model": results["model"],
-        "test_accuracy": results["test"]["accuracy"],
-        "test_macro_f1": results["test"]["macro_f1"],
-        "train_seconds": timing["train_seconds"],
-        "train_samples_per_second": timing.get("train_samples_per_second"),
-        "peak_gpu_memory_gb": timing.get("peak_gpu_memory_gb"),
-        "run_dir": results.get("run_dir"),
-    }
+    return {"model": results["model"], "test_accuracy": results["test"]["accuracy"],
+            "test_macro_f1": results["test"]["macro_f1"], "train_seconds": timing["train_seconds"],
+            **{name: timing.get(name) for name in ("train_samples_per_second", "peak_gpu_memory_gb")},
+            "run_dir": results.get("run_dir")}
 
 
 def price_of_a_point(table):
@@ -104,7 +137,7 @@ def price_of_a_point(table):
     )[["model", "test_macro_f1", "points_above_baseline", "train_seconds", "seconds_per_point", "verdict"]]
 
 
-def compare_methods(model: str, base_config: RunConfig, methods=METHODS, say=print):
+def compare_methods(model: str, base_config: RunConfig, methods=METHODS):
     """Train (or reuse) one run per method of one model on the base config's budget; a DataFrame, one row each.
 
     Every run gets the base config's rows, epochs, batch size, max length and seed, and its
@@ -112,19 +145,9 @@ def compare_methods(model: str, base_config: RunConfig, methods=METHODS, say=pri
     METHOD_COLUMNS; peak_gpu_memory_gb is empty on a CPU. Taught in notebook 02, section 4.
     Example: compare_methods("smoke", base)["method"].tolist() -> ["full", "lora", "linear-probe"]
     """
-    import pandas as pd
-
-    configs = [config_for_method(method, model, base_config) for method in methods]
-    rows = [method_row(config, train_or_reuse(config, say)) for config in configs]
+    configs = [config_for(model, base_config, method=method, lr=None) for method in methods]  # each its usual lr
+    rows = [method_row(config, train_or_reuse(config)) for config in configs]
     return pd.DataFrame(rows, columns=list(METHOD_COLUMNS))
-
-
-def config_for_method(method: str, model: str, base_config: RunConfig) -> RunConfig:
-    """The base config with this model and method at the method's usual lr; its own run name.
-
-    Example: config_for_method("lora", "bert-base-uncased", RunConfig()).learning_rate -> 0.0005
-    """
-    return replace(base_config, model=model, method=method, lr=None, run_name=None).validated()
 
 
 def method_row(config: RunConfig, results: dict) -> dict:
@@ -135,15 +158,10 @@ def method_row(config: RunConfig, results: dict) -> dict:
     """
     parameters = results.get("parameters", {})
     trainable, total = parameters.get("trainable"), parameters.get("total")
-    row = comparison_row(results)
-    return {
-        "method": config.method, "lr": config.learning_rate,
-        "test_accuracy": row["test_accuracy"], "test_macro_f1": row["test_macro_f1"],
-        "trainable_parameters": trainable, "total_parameters": total,
-        "trainable_share": parameters.get("trainable_share"), "train_seconds": row["train_seconds"],
-        "peak_gpu_memory_gb": row["peak_gpu_memory_gb"],
-        "weights_and_optimizer_gb": weights_and_optimizer_gb(trainable, total), "run_dir": row["run_dir"],
-    }
+    return {"method": config.method, "lr": config.learning_rate, **comparison_row(results),
+            "trainable_parameters": trainable, "total_parameters": total,
+            "trainable_share": parameters.get("trainable_share"),
+            "weights_and_optimizer_gb": weights_and_optimizer_gb(trainable, total)}
 
 
 def weights_and_optimizer_gb(trainable: int | None, total: int | None) -> float | None:

@@ -19,16 +19,23 @@ Small display helpers, so the notebook cells stay one call per idea:
   `runs_table` keeps every column. Pandas only, so the CLI starts without torch.
 
 Example:
-    >>> training_args_table(build_training_args(config, run_dir, 12_000))["field"].tolist()[:2]
-    ['num_train_epochs', 'learning_rate']
+    >>> from transformers import TrainingArguments
+    >>> training_args_table(TrainingArguments("runs/example", num_train_epochs=2))["value"].tolist()[:2]
+    [2, 5e-05]
+    >>> lr_label(0.00025)
+    '2.5e-4'
 """
 
+import logging
 from enum import Enum
 from pathlib import Path
 
 import pandas as pd
 
-from ..lab.folders import runs_table
+from ..errors import setting
+from ..lab.folders import load_results, runs_table
+
+log = logging.getLogger(__name__)
 
 # (field, why) in the order a student reads them; a field this transformers version lacks is left out.
 TRAINING_ARGS_WHY = (
@@ -73,39 +80,26 @@ def _plain(value):
     return value.value if isinstance(value, Enum) else value
 
 
-class WholeTexts:
+class WholeTexts(pd.DataFrame):
     """A DataFrame that displays every character of its cells, in a notebook and as text.
 
-    `.frame` is the DataFrame itself; indexing and column access go to it.
-    Example: whole_texts(pd.DataFrame({"text": ["a" * 300]})) shows all 300 characters.
+    `.frame` is it as a plain DataFrame. Example: whole_texts(pd.DataFrame({"text": ["a" * 300]})) shows all 300.
     """
-
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
 
     def _repr_html_(self) -> str:
         with pd.option_context("display.max_colwidth", None, "display.max_columns", None):
-            return self.frame._repr_html_()
+            return super()._repr_html_()
 
     def __repr__(self) -> str:
         with pd.option_context("display.max_colwidth", None, "display.max_columns", None, "display.width", 10_000):
-            return repr(self.frame)
+            return super().__repr__()
 
-    def __getitem__(self, key):
-        return self.frame[key]
-
-    def __getattr__(self, name):
-        if name == "frame":  # not set yet (while unpickling): avoid endless recursion
-            raise AttributeError(name)
-        return getattr(self.frame, name)
-
-    def __len__(self) -> int:
-        return len(self.frame)
+    @property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self)
 
 
-def whole_texts(frame: pd.DataFrame) -> WholeTexts:
-    """Show a table without pandas' 50-character cut (display.max_colwidth), for tables of texts to read."""
-    return WholeTexts(frame)
+whole_texts = WholeTexts  # notebooks 01 and 03: a table of texts to read, without pandas' 50-character cut
 
 
 # The runs index's columns a comparison shows: scores always, settings only where the listed runs differ.
@@ -158,12 +152,11 @@ def loss_histories(output_dir="runs") -> dict:
     Taught in notebook 01's exercise 1. Example: {"lr 1e-3": [...], "lr 1e-6": [...]}
     """
     table = runs_table(output_dir)
-    if table.empty:
-        return {}
-    return {label: _log_history(output_dir, name) for label, name in zip(run_labels(table), table["run_name"])}
+    runs = [] if table.empty else zip(run_labels(table), table["run_name"])
+    return {label: _log_history(output_dir, name) for label, name in runs}
 
 
-def first_losses(output_dir="runs", steps: int = 5, say=print, **settings) -> pd.DataFrame:
+def first_losses(output_dir="runs", steps: int = 5, **settings) -> pd.DataFrame:
     """The first `steps` logged training losses of each finished run with these settings, one column per run.
 
     Columns are labelled by what differs between the runs (`run_labels`); rows are training steps.
@@ -174,9 +167,9 @@ def first_losses(output_dir="runs", steps: int = 5, say=print, **settings) -> pd
     for name, value in settings.items():
         table = table[table[name] == value] if name in table else table.iloc[0:0]
     if len(table) < 2:
-        wanted = ", ".join(f"{name}={value!r}" for name, value in settings.items())
-        say(f"{len(table)} finished run(s) with {wanted}: train the runs the exercise asks for, then run this "
-            "cell again")
+        wanted = ", ".join(setting(name, value) for name, value in settings.items())
+        log.info(f"{len(table)} finished run(s) with {wanted}: train the runs the exercise asks for, then run this "
+                 "cell again")
     columns = {}
     for label, name in zip(run_labels(table), table["run_name"]):
         history = _log_history(output_dir, name)
@@ -185,8 +178,6 @@ def first_losses(output_dir="runs", steps: int = 5, say=print, **settings) -> pd
 
 
 def _log_history(output_dir, run_name: str) -> list:
-    from ..lab.folders import load_results
-
     return load_results(Path(output_dir).expanduser() / run_name)["log_history"]
 
 

@@ -12,8 +12,9 @@ embedding map. `save_run_plots` writes the four plots of one run as PNG files in
 folder; `save_run` calls it at the end of training.
 
 Example:
-    >>> figure = plot_confusion_matrix(results["test"])  # doctest: +SKIP
-    >>> figure.savefig("confusion_matrix.png")            # doctest: +SKIP
+    >>> figure = plot_confusion_matrix({"confusion_matrix": [[3, 1], [0, 4]], "class_names": ["World", "Sports"]})
+    >>> [axes.get_title() for axes in figure.axes]
+    ['Test counts (8 rows)', 'Share of each true class']
 """
 
 from pathlib import Path
@@ -23,21 +24,12 @@ import numpy as np
 
 from ..errors import AgNewsError
 
-PLOT_FILES = {
-    "learning_curves": "learning_curves.png",
-    "confusion_matrix": "confusion_matrix.png",
-    "per_class": "per_class_metrics.png",
-    "reliability": "reliability.png",
-}
+PLOT_FILES = {"learning_curves": "learning_curves.png", "confusion_matrix": "confusion_matrix.png",
+              "per_class": "per_class_metrics.png", "reliability": "reliability.png"}
 DPI = 120
-COMPARISON_METRICS = {
-    "test_macro_f1": "test macro-F1",
-    "test_accuracy": "test accuracy",
-    "train_seconds": "training time (s)",
-    "train_samples_per_second": "training rows per second",
-    "samples_per_second": "training rows per second",
-    "peak_gpu_memory_gb": "peak GPU memory (GB)",
-}
+COMPARISON_METRICS = {"test_macro_f1": "test macro-F1", "test_accuracy": "test accuracy",
+                      "train_seconds": "training time (s)", "train_samples_per_second": "training rows per second",
+                      "samples_per_second": "training rows per second", "peak_gpu_memory_gb": "peak GPU memory (GB)"}
 
 
 def plot_learning_curves(log_history) -> "plt.Figure":
@@ -47,14 +39,12 @@ def plot_learning_curves(log_history) -> "plt.Figure":
     of dicts; training rows carry "loss", per-epoch validation rows carry "eval_loss".
     Example: [{"epoch": 0.5, "loss": 1.3}, {"epoch": 1.0, "eval_loss": 0.9, "eval_macro_f1": 0.7}]
     """
-    training = [row for row in log_history if "loss" in row and "epoch" in row]
     validation = [row for row in log_history if "eval_loss" in row and "epoch" in row]
-    if not training and not validation:
-        raise AgNewsError(
-            "the log history holds no training or validation losses to plot; train for at least one epoch"
-        )
+    if not validation and not any("loss" in row and "epoch" in row for row in log_history):
+        raise AgNewsError("the log history holds no training or validation losses to plot; "
+                          "train for at least one epoch")
     figure, (loss_axes, score_axes) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
-    _line(loss_axes, training, "loss", "training loss (per logging step)", marker=".")
+    _line(loss_axes, log_history, "loss", "training loss (per logging step)", marker=".")
     _line(loss_axes, validation, "eval_loss", "validation loss (per epoch)", marker="o")
     loss_axes.set(title="Loss", xlabel="epoch", ylabel="cross-entropy loss")
     loss_axes.legend()
@@ -75,7 +65,7 @@ def plot_training_loss(runs: dict) -> "plt.Figure":
     """
     figure, axes = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for label, log_history in runs.items():
-        _line(axes, [row for row in log_history if "loss" in row and "epoch" in row], "loss", label, marker=".")
+        _line(axes, log_history, "loss", label, marker=".")
     if not axes.lines:
         raise AgNewsError("none of these runs logged a training loss; train for at least one epoch")
     axes.axhline(np.log(4), color="grey", linestyle=":", label="ln 4 = 1.39 (guessing)")
@@ -95,16 +85,13 @@ def plot_confusion_matrix(report: dict) -> "plt.Figure":
 
     counts = np.asarray(report["confusion_matrix"])
     names = list(report["class_names"])
-    figure, (count_axes, share_axes) = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
-    ConfusionMatrixDisplay(counts, display_labels=names).plot(
-        ax=count_axes, cmap="Blues", values_format="d", colorbar=False
-    )
-    count_axes.set_title(f"Test counts ({counts.sum():,} rows)")
-    ConfusionMatrixDisplay(row_shares(counts), display_labels=names).plot(
-        ax=share_axes, cmap="Blues", values_format=".2f", colorbar=False, im_kw={"vmin": 0, "vmax": 1}
-    )
-    share_axes.set_title("Share of each true class")
-    for axes in (count_axes, share_axes):
+    figure, grid = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
+    panels = ((counts, "d", {}, f"Test counts ({counts.sum():,} rows)"),
+              (row_shares(counts), ".2f", {"vmin": 0, "vmax": 1}, "Share of each true class"))
+    for axes, (values, values_format, scale, title) in zip(grid, panels):
+        ConfusionMatrixDisplay(values, display_labels=names).plot(
+            ax=axes, cmap="Blues", values_format=values_format, colorbar=False, im_kw=scale)
+        axes.set_title(title)
         _slanted_tick_labels(axes)
     return _closed(figure)
 
@@ -144,9 +131,8 @@ def plot_comparison(table) -> "plt.Figure":
     if "train_samples_per_second" in metrics and "samples_per_second" in metrics:
         metrics.remove("samples_per_second")
     if table.empty or not metrics:
-        raise AgNewsError(
-            f"nothing to compare: the table needs rows and one of the columns {', '.join(COMPARISON_METRICS)}"
-        )
+        raise AgNewsError("nothing to compare: the table needs rows and one of the columns "
+                          + ", ".join(COMPARISON_METRICS))
     labels = _run_labels(table)
     columns = min(3, len(metrics))
     rows = -(-len(metrics) // columns)
@@ -177,7 +163,7 @@ def plot_reliability(calibration: dict) -> "plt.Figure":
         scores = calibration[when]
         table = scores["reliability"]
         edges = np.asarray(table["edges"])
-        accuracy = [np.nan if value is None else value for value in table["accuracy"]]
+        accuracy = np.asarray(table["accuracy"], dtype=float)  # an empty bin (None) draws no bar
         axes.bar(edges[:-1], accuracy, width=np.diff(edges), align="edge", edgecolor="black", color="C0",
                  label="accuracy in the bin")
         axes.plot([0, 1], [0, 1], ":", color="grey", label="calibrated (accuracy = confidence)")
@@ -186,8 +172,7 @@ def plot_reliability(calibration: dict) -> "plt.Figure":
                 axes.text(left + width / 2, 0.02, str(rows), ha="center", fontsize=6, rotation=90)
         temperature = 1.0 if when == "before" else calibration["temperature"]
         axes.set(title=f"{when} temperature scaling (T = {temperature:.2f}): ECE {scores['ece']:.3f}, "
-                       f"Brier {scores['brier']:.3f}", xlabel="confidence (top probability)", xlim=(0, 1),
-                 ylim=(0, 1))
+                       f"Brier {scores['brier']:.3f}", xlabel="confidence (top probability)", xlim=(0, 1), ylim=(0, 1))
     grid[0].set_ylabel("accuracy")
     grid[0].legend(loc="upper left", fontsize=8)
     return _closed(figure)
@@ -211,9 +196,7 @@ def plot_embedding_map(embedding_map: dict, class_names=None) -> "plt.Figure":
             chosen = labels == class_id
             axes.scatter(points[chosen, 0], points[chosen, 1], s=6, alpha=0.6, color=f"C{class_id}", label=name)
         axes.set(title=f"{title}: silhouette {embedding_map[when]['silhouette']:.3f}",
-                 xlabel=f"{embedding_map['method']} 1", ylabel=f"{embedding_map['method']} 2")
-        axes.set_xticks([])
-        axes.set_yticks([])
+                 xlabel=f"{embedding_map['method']} 1", ylabel=f"{embedding_map['method']} 2", xticks=[], yticks=[])
     grid[1].legend(markerscale=3, loc="best")
     figure.suptitle(f"{len(labels):,} test texts, {embedding_map['method']} of the vectors the classifier reads")
     return _closed(figure)
@@ -224,26 +207,19 @@ def save_run_plots(run_dir, results: dict) -> list:
 
     Returns the paths written. Example: [run_dir/learning_curves.png, run_dir/confusion_matrix.png, ...]
     """
-    run_dir = Path(run_dir)
-    figures = {
-        "learning_curves": lambda: plot_learning_curves(results["log_history"]),
-        "confusion_matrix": lambda: plot_confusion_matrix(results["test"]),
-        "per_class": lambda: plot_per_class(results["test"]),
-        "reliability": lambda: plot_reliability(results["test"]["calibration"]),
-    }
-    if "calibration" not in results["test"]:  # a run scored without a validation split
-        del figures["reliability"]
-    written = []
-    for name, draw in figures.items():
-        figure = draw()
-        path = run_dir / PLOT_FILES[name]
-        figure.savefig(path, dpi=DPI)
-        written.append(path)
-    return written
+    test = results["test"]
+    figures = {"learning_curves": plot_learning_curves(results["log_history"]),
+               "confusion_matrix": plot_confusion_matrix(test), "per_class": plot_per_class(test)}
+    if "calibration" in test:  # not in a run scored without a validation split
+        figures["reliability"] = plot_reliability(test["calibration"])
+    for name, figure in figures.items():
+        figure.savefig(Path(run_dir) / PLOT_FILES[name], dpi=DPI)
+    return [Path(run_dir) / PLOT_FILES[name] for name in figures]
 
 
 def _line(axes, rows: list, key: str, label: str, **style) -> None:
-    points = [(row["epoch"], row[key]) for row in rows if key in row]
+    """Plot `key` against the epoch, over the rows that have both."""
+    points = [(row["epoch"], row[key]) for row in rows if key in row and "epoch" in row]
     if points:
         axes.plot(*zip(*points), label=label, **style)
 
@@ -260,9 +236,8 @@ def _mark_best_epoch(axes, validation: list) -> None:
 def _run_labels(table) -> list:
     """Bar labels: the model name without its Hub owner, or the run name when models repeat."""
     column = "model" if "model" in table and table["model"].is_unique else "run_name"
-    if column not in table:
-        return [str(index) for index in range(len(table))]
-    return [str(value).rsplit("/", 1)[-1] for value in table[column]]
+    names = table[column] if column in table else range(len(table))
+    return [str(name).rsplit("/", 1)[-1] for name in names]
 
 
 def _short_number(value) -> str:

@@ -1,4 +1,4 @@
-"""RunForm: a form of core ipywidgets bound to a RunConfig, for notebook 01.
+"""The settings form of notebook 01 (`settings_form`, `RunForm`), its starting config, and the run-length estimate.
 
 The form never waits for a click: it shows the config's values, the student
 may change them, and the next cell reads `form.config()`, a validated
@@ -10,8 +10,9 @@ Button, SelectionSlider, IntText, HTML, VBox), which exist in ipywidgets 7.7
 Every slider is a SelectionSlider over named values, never a float slider:
 the browser moves a float slider to its grid (a FloatLogSlider with step 0.1
 turns 5e-5 into 5.0119e-5) and sends that back, so an untouched form would
-change the run. A SelectionSlider sends back the index of one of its own
-values, and the form adds the config's value to the list when it is not on it.
+change the run. A SelectionSlider (and a Dropdown) sends back the index of one
+of its own values, and the form adds the config's value to the list when it is
+not on it. One table, CHOICES, describes these controls.
 
 The lab loop is: change a setting, run the cells below, compare. So the form
 built by `settings_form` remembers the student's last values in
@@ -27,26 +28,35 @@ linear probe 1e-3); move the slider afterwards to try others. LoRA's rank,
 alpha and dropout are shown only while the method is LoRA: for the other
 methods they change nothing, and the run folder does not change with them.
 
+The estimate (`estimated_minutes`) counts the work of a run (6 x non-embedding
+parameters x tokens to train) and divides it by a speed assumed for the device;
+on Drive it also decides whether checkpoints are copied there (`keep_checkpoints`).
+
 Example:
-    >>> form = RunForm(RunConfig.from_preset("smoke"))
+    >>> form = RunForm(RunConfig.from_preset("smoke"), Hardware("cpu", "CPU"))
     >>> form.epochs.value = 2
     >>> form.config().epochs
     2.0
+    >>> estimated_minutes(RunConfig.from_preset("colab"), Hardware("cuda", "Tesla T4", (7, 5)))
+    {'train': 2.2, 'total': 3.5}
 """
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
 import ipywidgets as widgets
 
 from .. import _compat
-from .colab import describe_estimate, keep_checkpoints, notebook_config
+from .class_defaults import class_defaults
+from .colab import CPU_PRESET, DRIVE_RUNS_DIR, LOCAL_CHECKPOINTS_DIR, SWITCH_RUNTIME_HINT
 from .lessons import lr_label
 from ..config import METHODS, SMOKE, RunConfig, default_learning_rate
 from ..errors import AgNewsError
-from ..hardware import choose_precision, detect_hardware
+from ..hardware import Hardware, choose_precision, detect_hardware  # noqa: F401  (Hardware: the doctest's)
 from ..lab.folders import is_finished, run_dir_for, write_json_atomic
+from ..smoke import smoke_mode
 
 MODEL_CHOICES = (
     ("ModernBERT-base", "answerdotai/ModernBERT-base"),
@@ -54,25 +64,47 @@ MODEL_CHOICES = (
     ("DistilBERT-base (uncased)", "distilbert-base-uncased"),
     ("BERT-mini (fast, for a CPU)", "google/bert_uncased_L-4_H-256_A-4"),
 )
-SMOKE_CHOICE = ("smoke (tiny, offline)", SMOKE)
-ALL_ROWS = 0  # the train-size dropdown's value for "every training row" (train_size=None)
-TRAIN_SIZE_CHOICES = (1_000, 2_000, 4_000, 12_000, 30_000, 60_000, ALL_ROWS)
-BATCH_SIZE_CHOICES = (8, 16, 32, 64, 128)
+METHOD_LABELS = {"full": "full fine-tuning (every weight)", "lora": "LoRA (low-rank adapters + the head)",
+                 "linear-probe": "linear probe (frozen encoder, head only)"}
+ALL_ROWS = math.inf  # the train-size dropdown's value for "every training row" (train_size=None): listed last
+NO_EARLY_STOPPING = 0  # the patience dropdown's value for "off" (early_stopping_patience=None)
 SETTINGS_FILE = "form_settings.json"
 FORM_FIELDS = ("model", "method", "lora_r", "lora_alpha", "lora_dropout", "lr", "epochs", "batch_size", "max_length",
                "train_size", "warmup_ratio", "early_stopping_patience", "seed", "overwrite")
-METHOD_LABELS = {"full": "full fine-tuning (every weight)", "lora": "LoRA (low-rank adapters + the head)",
-                 "linear-probe": "linear probe (frozen encoder, head only)"}
-LORA_R_CHOICES = (1, 2, 4, 8, 16, 32, 64)
-LORA_ALPHA_CHOICES = (1, 2, 4, 8, 16, 32, 64, 128)
-LORA_DROPOUT_CHOICES = (0.0, 0.05, 0.1, 0.2, 0.3)
-NO_EARLY_STOPPING = 0  # the patience dropdown's value for "off" (early_stopping_patience=None)
-PATIENCE_CHOICES = (1, 2, 3)
-LR_CHOICES = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 3e-3, 1e-2)
-EPOCH_CHOICES = tuple(half / 2 for half in range(1, 21))  # 0.5 to 10
-MAX_LENGTH_CHOICES = tuple(range(32, 513, 32))
-WARMUP_CHOICES = tuple(round(step * 0.05, 2) for step in range(11))  # 0 to 0.5
 WIDE_LABELS = {"description_width": "120px"}
+
+
+def _rows_label(rows) -> str:
+    return "all" if rows == ALL_ROWS else f"{rows:,}"
+
+
+def _patience_label(patience: int) -> str:
+    if patience == NO_EARLY_STOPPING:
+        return "off"
+    return f"after {patience} epoch{'s' if patience > 1 else ''} without gain"
+
+
+# field: (widget, description, the usual values, how a value is labelled, hover text), in FORM_FIELDS' order.
+# The model's options are MODEL_CHOICES' (label, value) pairs; see `_options`.
+CHOICES = {
+    "model": (widgets.Dropdown, "model", MODEL_CHOICES, None, "The encoder to fine-tune"),
+    "method": (widgets.Dropdown, "method", METHODS, METHOD_LABELS.get, "Which weights training changes"),
+    "lora_r": (widgets.Dropdown, "LoRA rank r", (1, 2, 4, 8, 16, 32, 64), str, None),
+    "lora_alpha": (widgets.Dropdown, "LoRA alpha", (1, 2, 4, 8, 16, 32, 64, 128), str,
+                   "The adapters' updates are scaled by alpha / r"),
+    "lora_dropout": (widgets.Dropdown, "LoRA dropout", (0.0, 0.05, 0.1, 0.2, 0.3), "{:.2f}".format, None),
+    "lr": (widgets.SelectionSlider, "learning rate",
+           (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 3e-3, 1e-2), lr_label, None),
+    "epochs": (widgets.SelectionSlider, "epochs", tuple(half / 2 for half in range(1, 21)), "{:g}".format, None),
+    "batch_size": (widgets.Dropdown, "batch size", (8, 16, 32, 64, 128), str, None),
+    "max_length": (widgets.SelectionSlider, "max length", tuple(range(32, 513, 32)), str, "Longest text, in tokens"),
+    "train_size": (widgets.Dropdown, "training rows", (1_000, 2_000, 4_000, 12_000, 30_000, 60_000, ALL_ROWS),
+                   _rows_label, None),
+    "warmup_ratio": (widgets.SelectionSlider, "warm-up share", tuple(round(step * 0.05, 2) for step in range(11)),
+                     "{:.2f}".format, "Share of steps that ramp the lr up from 0"),
+    "early_stopping_patience": (widgets.Dropdown, "early stopping", (NO_EARLY_STOPPING, 1, 2, 3), _patience_label,
+                                "Stop after this many epochs without a better validation macro-F1"),
+}
 
 
 def settings_form(output_dir, hardware=None) -> "RunForm":
@@ -94,81 +126,32 @@ class RunForm(widgets.VBox):
         self.base_config = config
         self.hardware = hardware or detect_hardware()
         self.settings_file = Path(config.output_dir).expanduser() / SETTINGS_FILE if remember else None
-        start = self._remembered(config)
-        self._build_controls(start)
-        self._build_method_controls(start)
-        self.inputs = (self.model, self.method, self.lora_r, self.lora_alpha, self.lora_dropout, self.lr, self.epochs,
-                       self.batch_size, self.max_length, self.train_size, self.warmup_ratio,
-                       self.early_stopping_patience, self.seed, self.overwrite)
-        super().__init__(children=[self.model, self.method, self.lora_controls, self.lr, self.epochs, self.batch_size,
-                                   self.max_length, self.train_size, self.warmup_ratio, self.early_stopping_patience,
-                                   self.seed, self.overwrite, self.reset, self.summary])
-        for control in (self.model, self.method):  # first, so the summary below sees the new lr
-            control.observe(self._use_usual_lr, names="value")
-        self.method.observe(self._show_lora_controls, names="value")
+        start = _shown(self._remembered(config))
+        for field in CHOICES:
+            setattr(self, field, _choice_control(field, start[field]))
+        self.seed = widgets.IntText(value=start["seed"], description="seed", style=WIDE_LABELS)
+        self.overwrite = widgets.Checkbox(value=start["overwrite"], indent=False,
+                                          description="train again (replace the finished run)")
+        self.reset = widgets.Button(description="back to defaults", **_compat.tooltip_kwargs("Forget your changes"))
+        self.summary = widgets.HTML()
+        self.inputs = tuple(getattr(self, field) for field in FORM_FIELDS)
+        self.lora_controls = widgets.VBox([self.lora_r, self.lora_alpha, self.lora_dropout])
+        super().__init__(children=[self.model, self.method, self.lora_controls, *self.inputs[5:], self.reset,
+                                   self.summary])
+        for control in (self.model, self.method):  # first, so the summary below sees the usual lr they reset
+            control.observe(lambda _: self._choose("lr", default_learning_rate(self.model.value, self.method.value)),
+                            names="value")
         for control in self.inputs:
             control.observe(self._changed, names="value")
         self.reset.on_click(self.reset_to_defaults)
-        self._show_lora_controls()
         self._refresh_summary()
-
-    def _build_controls(self, start: RunConfig) -> None:
-        label = {"style": WIDE_LABELS}
-        self.model = widgets.Dropdown(options=_model_options(start.model), value=start.model, description="model",
-                                      layout=widgets.Layout(width="420px"), **label,
-                                      **_compat.tooltip_kwargs("The encoder to fine-tune"))
-        self.lr = _choice_slider("learning rate", LR_CHOICES, start.learning_rate, lr_label)
-        self.epochs = _choice_slider("epochs", EPOCH_CHOICES, start.epochs, _epochs_label)
-        self.batch_size = widgets.Dropdown(options=_with_current(BATCH_SIZE_CHOICES, start.batch_size),
-                                           value=start.batch_size, description="batch size", **label)
-        self.max_length = _choice_slider("max length", MAX_LENGTH_CHOICES, start.max_length, str,
-                                         **_compat.tooltip_kwargs("Longest text, in tokens"))
-        self.train_size = widgets.Dropdown(options=_train_size_options(start.train_size),
-                                           value=start.train_size or ALL_ROWS, description="training rows", **label)
-        self.warmup_ratio = _choice_slider("warm-up share", WARMUP_CHOICES, start.warmup_ratio, _share_label,
-                                           **_compat.tooltip_kwargs("Share of steps that ramp the lr up from 0"))
-        self.seed = widgets.IntText(value=start.seed, description="seed", **label)
-        self.overwrite = widgets.Checkbox(value=start.overwrite, description="train again (replace the finished run)",
-                                          indent=False)
-        self.reset = widgets.Button(description="back to defaults", **_compat.tooltip_kwargs("Forget your changes"))
-        self.summary = widgets.HTML()
-
-    def _build_method_controls(self, start: RunConfig) -> None:
-        """What is trained (the method, LoRA's three knobs) and when to stop (early-stopping patience)."""
-        label = {"style": WIDE_LABELS}
-        self.method = widgets.Dropdown(options=[(METHOD_LABELS[method], method) for method in METHODS],
-                                       value=start.method, description="method", layout=widgets.Layout(width="420px"),
-                                       **label, **_compat.tooltip_kwargs("Which weights training changes"))
-        self.lora_r = _choice_dropdown("LoRA rank r", LORA_R_CHOICES, start.lora_r, str)
-        self.lora_alpha = _choice_dropdown("LoRA alpha", LORA_ALPHA_CHOICES, start.lora_alpha, str,
-                                           **_compat.tooltip_kwargs("The adapters' updates are scaled by alpha / r"))
-        self.lora_dropout = _choice_dropdown("LoRA dropout", LORA_DROPOUT_CHOICES, start.lora_dropout, _share_label)
-        self.lora_controls = widgets.VBox([self.lora_r, self.lora_alpha, self.lora_dropout])
-        self.early_stopping_patience = widgets.Dropdown(
-            options=_patience_options(start.early_stopping_patience),
-            value=start.early_stopping_patience or NO_EARLY_STOPPING, description="early stopping", **label,
-            **_compat.tooltip_kwargs("Stop after this many epochs without a better validation macro-F1"))
 
     def config(self) -> RunConfig:
         """The RunConfig the widgets show now: the base config with the form's fields replaced."""
-        chosen = replace(
-            self.base_config,
-            model=self.model.value,
-            method=self.method.value,
-            lora_r=int(self.lora_r.value),
-            lora_alpha=int(self.lora_alpha.value),
-            lora_dropout=float(self.lora_dropout.value),
-            lr=float(self.lr.value),
-            epochs=float(self.epochs.value),
-            batch_size=int(self.batch_size.value),
-            max_length=int(self.max_length.value),
-            train_size=None if self.train_size.value == ALL_ROWS else int(self.train_size.value),
-            warmup_ratio=float(self.warmup_ratio.value),
-            early_stopping_patience=int(self.early_stopping_patience.value) or None,
-            seed=int(self.seed.value),
-            overwrite=bool(self.overwrite.value),
-        ).validated()
-        return keep_checkpoints(chosen, self.hardware)
+        values = {field: control.value for field, control in zip(FORM_FIELDS, self.inputs)}
+        values["train_size"] = None if values["train_size"] == ALL_ROWS else values["train_size"]
+        values["early_stopping_patience"] = values["early_stopping_patience"] or None
+        return keep_checkpoints(replace(self.base_config, **values).validated(), self.hardware)
 
     def precision(self) -> str:
         """The precision training will use on this machine, e.g. "fp16" on a T4."""
@@ -176,26 +159,15 @@ class RunForm(widgets.VBox):
 
     def reset_to_defaults(self, _button=None) -> None:
         """Put every control back to the notebook's starting values (and remember that)."""
-        self._set_controls(self.base_config)
+        for field, value in _shown(self.base_config).items():  # the model and the method first: they reset the lr
+            self._choose(field, value)
 
-    def _set_controls(self, config: RunConfig) -> None:
-        self.model.value = config.model  # first, with the method: they reset the lr to its usual value
-        self.method.value = config.method
-        _choose(self.lora_r, config.lora_r, str)
-        _choose(self.lora_alpha, config.lora_alpha, str)
-        _choose(self.lora_dropout, config.lora_dropout, _share_label)
-        _choose(self.lr, config.learning_rate, lr_label)
-        _choose(self.epochs, config.epochs, _epochs_label)
-        self.batch_size.options = _with_current(BATCH_SIZE_CHOICES, config.batch_size)
-        self.batch_size.value = config.batch_size
-        _choose(self.max_length, config.max_length, str)
-        self.train_size.options = _train_size_options(config.train_size)
-        self.train_size.value = config.train_size or ALL_ROWS
-        _choose(self.warmup_ratio, config.warmup_ratio, _share_label)
-        self.early_stopping_patience.options = _patience_options(config.early_stopping_patience)
-        self.early_stopping_patience.value = config.early_stopping_patience or NO_EARLY_STOPPING
-        self.seed.value = config.seed
-        self.overwrite.value = config.overwrite
+    def _choose(self, field: str, value) -> None:
+        """Set a control to value, adding value to its options first if it is not one of them."""
+        control = getattr(self, field)
+        if hasattr(control, "options") and value not in [option for _, option in control.options]:
+            control.options = _options(field, value)
+        control.value = value
 
     def _remembered(self, config: RunConfig) -> RunConfig:
         """The base config with the values saved by the last form, if there are valid ones."""
@@ -211,108 +183,181 @@ class RunForm(widgets.VBox):
         if self.settings_file is None:
             return
         try:
-            values = {name: getattr(self.config(), name) for name in FORM_FIELDS}
             self.settings_file.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.settings_file, values)
+            write_json_atomic(self.settings_file, {name: getattr(self.config(), name) for name in FORM_FIELDS})
         except (OSError, AgNewsError):
             pass  # remembering is a convenience; an invalid value is shown under the form instead
-
-    def _use_usual_lr(self, _change=None) -> None:
-        _choose(self.lr, default_learning_rate(self.model.value, self.method.value), lr_label)
-
-    def _show_lora_controls(self, _change=None) -> None:
-        """LoRA's knobs only while the method is LoRA: for the others they change nothing."""
-        self.lora_controls.layout.display = None if self.method.value == "lora" else "none"
 
     def _changed(self, change=None) -> None:
         self._remember()
         self._refresh_summary()
 
     def _refresh_summary(self) -> None:
+        """The lines under the form; LoRA's knobs only while the method is LoRA (for the others they change nothing)."""
+        self.lora_controls.layout.display = None if self.method.value == "lora" else "none"
         try:
             config = self.config()
         except AgNewsError as error:  # say what to fix, right under the form
             where = f"<b>not a valid run:</b> {error}"
         else:
-            where = f"run folder: <code>{run_dir_for(config)}</code>{_finished_note(config)}<br>" + \
-                describe_estimate(config, self.hardware) + _checkpoints_note(config)
+            finished = FINISHED_NOTES[config.overwrite] if is_finished(run_dir_for(config)) else ""
+            checkpoints = CHECKPOINT_NOTES[config.mirror_checkpoints] if config.checkpoint_dir else ""
+            where = f"run folder: <code>{run_dir_for(config)}</code>{finished}<br>" + \
+                describe_estimate(config, self.hardware) + checkpoints
         self.summary.value = f"precision: <b>{self.precision()}</b> (detected for {self.hardware.name})<br>{where}"
 
 
-def _finished_note(config: RunConfig) -> str:
-    """What happens to a run that is already finished with these settings."""
-    if not is_finished(run_dir_for(config)):
-        return ""
-    if config.overwrite:
-        return " (<b>already trained</b>; 'train again' is ticked, so it will be trained again and replaced)"
-    return (" (<b>already trained</b> with these settings: the cells below load it; change a setting for a new "
-            "run, or tick 'train again')")
+def _shown(config: RunConfig) -> dict:
+    """The form's value of each field: the lr the run trains with, and ALL_ROWS / 0 where the config has None."""
+    return {**{field: getattr(config, field) for field in FORM_FIELDS}, "train_size": config.train_size or ALL_ROWS,
+            "lr": config.learning_rate, "early_stopping_patience": config.early_stopping_patience or NO_EARLY_STOPPING}
 
 
-def _checkpoints_note(config: RunConfig) -> str:
-    """On Drive: whether checkpoints are copied there (long runs) or stay on the runtime (short ones)."""
-    if not config.checkpoint_dir:
-        return ""
-    if config.mirror_checkpoints:
-        return "<br>checkpoints: copied to Drive after each epoch, so a new runtime can resume"
-    return ("<br>checkpoints: kept on this runtime only (a run this short is cheaper to redo than to copy "
-            "1.8 GB to Drive per epoch); the finished run is saved to Drive")
+def _choice_control(field: str, current):
+    """The CHOICES control of a field, the current value among its options.
 
-
-def _choice_slider(description: str, choices, current, label, **tooltip) -> widgets.SelectionSlider:
-    """A slider over named values (the current one added if missing): what the browser sends back is one of them.
-
-    Example: _choice_slider("epochs", (1.0, 2.0), 1.5, _epochs_label).options -> (("1", 1.0), ("1.5", 1.5), ("2", 2.0))
+    Example: _choice_control("epochs", 1.25).options[:3] -> (("0.5", 0.5), ("1", 1.0), ("1.25", 1.25))
     """
-    return widgets.SelectionSlider(options=_labelled(choices, current, label), value=current, description=description,
-                                   continuous_update=False, style=WIDE_LABELS, **tooltip)
+    kind, description, _, _, tooltip = CHOICES[field]
+    extra = {"continuous_update": False} if kind is widgets.SelectionSlider else {}
+    if field in ("model", "method"):  # long labels
+        extra["layout"] = widgets.Layout(width="420px")
+    return kind(options=_options(field, current), value=current, description=description, style=WIDE_LABELS,
+                **extra, **(_compat.tooltip_kwargs(tooltip) if tooltip else {}))
 
 
-def _choice_dropdown(description: str, choices, current, label, **tooltip) -> widgets.Dropdown:
-    """A dropdown over named values (the current one added if missing), like `_choice_slider`.
+def _options(field: str, current) -> list:
+    """(label, value) pairs for a field's control, with `current` added where it is missing.
 
-    Example: _choice_dropdown("LoRA rank r", (4, 8), 12, str).options -> (("4", 4), ("8", 8), ("12", 12))
+    Example: _options("lora_r", 12)[-3:] -> [("12", 12), ("16", 16), ("32", 32)] ... [("64", 64)]
     """
-    return widgets.Dropdown(options=_labelled(choices, current, label), value=current, description=description,
-                            style=WIDE_LABELS, **tooltip)
+    if field == "model":
+        options = list(MODEL_CHOICES) + ([("smoke (tiny, offline)", SMOKE)] if current == SMOKE else [])
+        return options if current in dict(options).values() else [(current, current)] + options
+    _, _, usual, label, _ = CHOICES[field]
+    values = usual if field == "method" else sorted(set(usual) | {current})  # the methods in their teaching order
+    return [(label(value), value) for value in values]
 
 
-def _choose(control, value, label) -> None:
-    """Set a choice slider or dropdown to value, adding value to its options first if it is not one of them."""
-    choices = [option for _, option in control.options]
-    if value not in choices:
-        control.options = _labelled(choices, value, label)
-    control.value = value
+# What the summary says of a run already finished with these settings, by config.overwrite; and on Drive,
+# where checkpoints go, by config.mirror_checkpoints (long runs copy them there, short ones do not).
+FINISHED_NOTES = {
+    True: " (<b>already trained</b>; 'train again' is ticked, so it will be trained again and replaced)",
+    False: " (<b>already trained</b> with these settings: the cells below load it; change a setting for a new "
+           "run, or tick 'train again')"}
+CHECKPOINT_NOTES = {
+    True: "<br>checkpoints: copied to Drive after each epoch, so a new runtime can resume",
+    False: "<br>checkpoints: kept on this runtime only (a run this short is cheaper to redo than to copy "
+           "1.8 GB to Drive per epoch); the finished run is saved to Drive"}
 
 
-def _labelled(choices, current, label) -> list:
-    return [(label(choice), choice) for choice in _with_current(choices, current)]
+# --- the starting config, and the run-length estimate shown under the form ---------------------------------------
+
+# The run-length estimate (estimated_minutes). Assumed speeds, not measurements: a
+# fraction of each device's dense 16-bit peak (fp32 on a CPU) that small fine-tuning
+# batches reach, e.g. 8 of a T4's 65 TFLOP/s; 30 GFLOP/s for Colab's 2 CPU cores.
+EFFECTIVE_FLOPS = {"t4": 8e12, "l4": 25e12, "a100": 80e12, "h100": 200e12, "gpu": 8e12, "cpu": 3e10}
+NON_EMBEDDING_PARAMETERS = {"modernbert-base": 111e6, "modernbert-large": 353e6, "distilbert": 43e6,
+                            "bert_uncased_l-4_h-256": 3.2e6, "bert-base": 86e6, "bert-large": 303e6, SMOKE: 0.1e6}
+DEFAULT_PARAMETERS = 110e6
+AG_NEWS_TOKENS_PER_TEXT = 55  # about the mean of AG News texts for BERT-family tokenizers
+AG_NEWS_TRAIN_ROWS, AG_NEWS_TEST_ROWS = 120_000, 7_600
+SMOKE_POOL_ROWS, SMOKE_TEST_ROWS = 480, 160
+# Training work per non-embedding parameter and token, by method: a forward pass is 2, the backward
+# pass 2 for the activations' gradients and 2 for the weights'. LoRA skips the frozen weights'
+# gradients; a linear probe needs no backward pass through the frozen encoder at all.
+TRAINING_FLOPS_PER_PARAMETER = {"full": 6, "lora": 4, "linear-probe": 2}
+GPU_SECONDS_PER_STEP = 0.03  # launch and optimizer overhead that does not shrink with the batch
+ONE_OFF_MINUTES = 1.0  # loading the model, tokenizing, saving
+LONG_RUN_MINUTES = 30
+MIRROR_MIN_MINUTES = 30
 
 
-def _epochs_label(value: float) -> str:
-    return f"{value:g}"
+def notebook_config(output_dir: str, preset: str | None = None, hardware=None, **overrides) -> RunConfig:
+    """The RunConfig a notebook starts from, saving under output_dir.
+
+    The preset is `preset` if given, else "smoke" in smoke mode, "colab" (ModernBERT-base)
+    with a CUDA GPU, and "cpu" (a small BERT) without one. On Drive, checkpoints are
+    written to the runtime's local disk (see `keep_checkpoints`).
+    Example (smoke mode): notebook_config("runs").model -> "smoke"
+    """
+    hardware = hardware or detect_hardware()
+    if preset is None:
+        preset = SMOKE if smoke_mode() else "colab" if hardware.device == "cuda" else CPU_PRESET
+    starting = {**class_defaults(preset), **overrides}  # the teacher's fields (class_defaults.py), then the cell's
+    config = RunConfig.from_preset(preset, output_dir=str(output_dir), **starting)
+    return keep_checkpoints(config, hardware)
 
 
-def _share_label(value: float) -> str:
-    return f"{value:.2f}"
+def keep_checkpoints(config: RunConfig, hardware=None) -> RunConfig:
+    """Where a notebook run keeps its checkpoints: on Drive runs, on the runtime's fast local disk.
+
+    Copying each checkpoint to Drive lets a new runtime resume, but costs about 1.8 GB
+    of Drive writes per epoch for ModernBERT-base (README, "Drive"). That pays only for
+    long runs: below MIRROR_MIN_MINUTES of estimated training a lost run is cheaper to redo.
+    Example: a 5-minute T4 run on Drive -> checkpoint_dir="/content/checkpoints", mirror_checkpoints=False
+    """
+    if config.output_dir != DRIVE_RUNS_DIR:
+        return config
+    long_run = estimated_minutes(config, hardware or detect_hardware())["train"] >= MIRROR_MIN_MINUTES
+    return replace(config, checkpoint_dir=LOCAL_CHECKPOINTS_DIR, mirror_checkpoints=long_run).validated()
 
 
-def _patience_options(current) -> list:
-    """Example: _patience_options(None) -> [("off", 0), ("after 1 epoch without gain", 1), ...]"""
-    patiences = _with_current(PATIENCE_CHOICES, current or PATIENCE_CHOICES[0])
-    return [("off", NO_EARLY_STOPPING)] + [
-        (f"after {patience} epoch{'s' if patience > 1 else ''} without gain", patience) for patience in patiences]
+def estimated_minutes(config: RunConfig, hardware) -> dict:
+    """An estimate (not a measurement) of a run's minutes on this hardware: training, and in all.
+
+    Work is counted as 6 x non-embedding parameters x tokens for training (4 with LoRA, 2 for a
+    linear probe: TRAINING_FLOPS_PER_PARAMETER) and
+    2 x ... for scoring, with about AG_NEWS_TOKENS_PER_TEXT tokens a text, and divided by a
+    speed assumed for the device (EFFECTIVE_FLOPS: a fraction of its peak, which
+    small batches never reach); a GPU also pays a fixed cost per step, and every run
+    ONE_OFF_MINUTES for loading and saving.
+    Example: the colab preset on a T4 -> {"train": 2.2, "total": 3.5}
+    """
+    tokens = min(config.max_length, AG_NEWS_TOKENS_PER_TEXT)
+    train_rows, validation_rows, test_rows = _planned_rows(config)
+    parameters = _non_embedding_parameters(config.model)
+    speed = _effective_flops(hardware)
+    train_seconds = TRAINING_FLOPS_PER_PARAMETER[config.method] * parameters * tokens * train_rows * config.epochs / speed
+    if hardware.device == "cuda":
+        train_seconds += GPU_SECONDS_PER_STEP * train_rows * config.epochs / config.batch_size
+    score_seconds = 2 * parameters * tokens * (validation_rows * config.epochs + test_rows) / speed
+    one_off = 0.1 if config.model == SMOKE else ONE_OFF_MINUTES
+    train = train_seconds / 60
+    return {"train": round(train, 1), "total": round(train + score_seconds / 60 + one_off, 1)}
 
 
-def _model_options(current: str) -> list:
-    options = list(MODEL_CHOICES) + ([SMOKE_CHOICE] if current == SMOKE else [])
-    return options if current in dict(options).values() else [(current, current)] + options
+def describe_estimate(config: RunConfig, hardware) -> str:
+    """One line for the form, with a warning above LONG_RUN_MINUTES.
+
+    Example: "estimated time on Tesla T4: about 3 minutes"
+    """
+    minutes = estimated_minutes(config, hardware)["total"]
+    when = "under a minute" if minutes < 1 else f"about {minutes:.0f} minutes" if minutes < 120 else f"about {minutes / 60:.1f} hours"
+    line = f"estimated time on {hardware.name}: {when}"
+    if minutes > LONG_RUN_MINUTES:
+        fix = "fewer training rows, fewer epochs or a smaller model" if hardware.device == "cuda" else \
+            f"a GPU ({SWITCH_RUNTIME_HINT}), or the CPU-sized model and fewer rows"
+        line += f". That is over {LONG_RUN_MINUTES} minutes: a Colab session may end first. Try {fix}."
+    return line
 
 
-def _with_current(choices, current) -> list:
-    return sorted(set(choices) | {current})
+def _planned_rows(config: RunConfig) -> tuple:
+    """(train, validation, test) rows the run will use, for the estimate (AG News sizes when unknown)."""
+    pool = SMOKE_POOL_ROWS if config.data == SMOKE else AG_NEWS_TRAIN_ROWS
+    validation = config.validation_size * pool if config.validation_size < 1 else config.validation_size
+    train = config.train_size or pool - validation
+    train = train * pool if train < 1 else train
+    test = config.test_size or (SMOKE_TEST_ROWS if config.data == SMOKE else AG_NEWS_TEST_ROWS)
+    return train, validation, test * AG_NEWS_TEST_ROWS if test < 1 else test
 
 
-def _train_size_options(current) -> list:
-    sizes = [size for size in _with_current(TRAIN_SIZE_CHOICES, current or ALL_ROWS) if size != ALL_ROWS]
-    return [(f"{size:,}", size) for size in sizes] + [("all", ALL_ROWS)]
+def _non_embedding_parameters(model: str) -> float:
+    name = model.lower().rstrip("/").split("/")[-1]
+    return next((count for key, count in NON_EMBEDDING_PARAMETERS.items() if key in name), DEFAULT_PARAMETERS)
+
+
+def _effective_flops(hardware) -> float:
+    name = hardware.name.lower() if hardware.device == "cuda" else "cpu"
+    return next((flops for key, flops in EFFECTIVE_FLOPS.items() if key in name), EFFECTIVE_FLOPS["gpu"])
+
