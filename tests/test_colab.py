@@ -223,9 +223,9 @@ def test_on_drive_only_long_runs_copy_their_checkpoints_there():
 
 # The environment check of the set-up cells: three lines, then one warning per known-bad combination.
 A100 = Hardware("cuda", "NVIDIA A100-SXM4-40GB", (8, 0))
-COLAB_VERSIONS = {"agnews_bert": "0.1.0", "transformers": "5.15.0", "evaluate": "0.4.6", "datasets": "4.0.0",
+COLAB_VERSIONS = {"agnews_bert": "0.1.0", "transformers": "5.15.0", "datasets": "4.0.0",
                   "torch": "2.11.0+cu128", "ipywidgets": "7.7.1", "flash-attn": None}
-FLOORS = {"transformers": "4.48", "evaluate": "0.4.6", "datasets": "2.19"}
+FLOORS = {"transformers": "4.48", "datasets": "2.21"}
 
 
 def check(hardware=T4, **changes):
@@ -239,7 +239,7 @@ def warnings_of(lines):
 def test_a_healthy_colab_t4_gets_three_lines_and_no_warning(fake_colab):
     lines = check()
     assert lines == [
-        "Versions: agnews_bert 0.1.0, transformers 5.15.0, evaluate 0.4.6, datasets 4.0.0, torch 2.11.0+cu128, "
+        "Versions: agnews_bert 0.1.0, transformers 5.15.0, datasets 4.0.0, torch 2.11.0+cu128, "
         "ipywidgets 7.7.1",
         "Runtime: Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention",
         "If a new Colab runtime breaks this lab: Runtime > Change runtime type > Runtime version, pick an earlier "
@@ -251,8 +251,8 @@ def test_a_healthy_colab_t4_gets_three_lines_and_no_warning(fake_colab):
     ({"flash-attn": "2.8.3"}, "flash_attn is installed, but the Tesla T4 is older than Ampere and cannot run it"),
     ({"transformers": "4.46.3"}, 'transformers 4.46.3 is below the 4.48 this lab needs: run !pip install -q '
                                  '"transformers>=4.48", then Runtime > Restart session'),
-    ({"evaluate": "0.4.5"}, 'evaluate 0.4.5 is below the 0.4.6 this lab needs (older ones import HfFolder, which '
-                            'huggingface_hub 1.x removed): run !pip install -q "evaluate>=0.4.6"'),
+    ({"datasets": "2.19.0"}, 'datasets 2.19.0 is below the 2.21 this lab needs (older ones fail with NumPy 2): run '
+                             '!pip install -q "datasets>=2.21"'),
     ({"ipywidgets": "8.1.5"}, 'ipywidgets 8.1.5 under Colab\'s front end can leave the settings form blank: '
                               '!pip install -q "ipywidgets==7.7.1"'),
 ])
@@ -265,7 +265,7 @@ def test_what_is_fine_elsewhere_is_not_warned_about(monkeypatch):
     assert warnings_of(check(A100, **{"flash-attn": "2.8.3"})) == []  # an Ampere GPU runs FlashAttention
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert warnings_of(check(ipywidgets="8.1.5")) == []  # JupyterLab wants ipywidgets 8
-    assert warnings_of(check(transformers="10.0.0", evaluate="0.10.0")) == []  # compared as versions, not text
+    assert warnings_of(check(transformers="10.0.0", datasets="10.0.0")) == []  # compared as versions, not text
 
 
 def test_cpu_and_tpu_runtimes_are_told_once_by_the_runtime_report_not_warned_about_again(no_gpu, monkeypatch):
@@ -280,7 +280,7 @@ def test_the_floors_come_from_the_installed_package_and_the_versions_from_what_i
     from packaging.version import Version
 
     floors = colab.requirement_floors()
-    assert {"transformers", "evaluate", "datasets"} <= set(floors)
+    assert {"transformers", "datasets"} <= set(floors) and "evaluate" not in floors
     assert Version(floors["transformers"]) >= Version("4.48")
     versions = colab.installed_versions()
     assert versions["transformers"] == transformers_version() and versions["flash-attn"] is None

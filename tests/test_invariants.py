@@ -32,7 +32,7 @@ import pytest
 import transformers
 
 import agnews_bert as ab
-from agnews_bert.notebook import colab
+from agnews_bert.notebook import widgets
 from agnews_bert.scoring import load_run, prediction_arguments, score, softmax
 from agnews_bert.resources.make_smoke_sample import HARD_SHARES, write_hard_fixture
 from agnews_bert.lab.folders import read_index
@@ -264,7 +264,7 @@ def test_training_arguments_carry_the_precision_chosen_for_each_gpu(hardware, pr
 ])
 def test_run_length_estimate_is_pinned_for_the_t4_and_cpu_tables(preset, hardware, minutes):
     # Real use: the form's estimate decides whether checkpoints are mirrored to Drive; it must not drift.
-    assert colab.estimated_minutes(ab.RunConfig.from_preset(preset), hardware) == minutes
+    assert widgets.estimated_minutes(ab.RunConfig.from_preset(preset), hardware) == minutes
 
 
 # --- checkpoints and resume -----------------------------------------------------------------------

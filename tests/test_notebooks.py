@@ -237,7 +237,7 @@ def test_notebook_01_step_by_step_writes_the_same_run_folder_as_train(monkeypatc
 HF_STEPS_IN_NOTEBOOK_01 = ("def tokenize(batch)", ".map(tokenize, batched=True)", "DataCollatorWithPadding",
                            "ab.make_collator(", "ab.build_training_args(", "ab.notebook.training_args_table(training_args)",
                            "transformers.Trainer(", "processing_class=tokenizer", "compute_metrics=ab.compute_metrics",
-                           "trainer.train(", "trainer.predict(", "evaluate.load(")
+                           "trainer.train(", "trainer.predict(", "f1_score(")
 
 
 def _sources(name: str, cell_type: str | None = None) -> list:

@@ -10,7 +10,7 @@ returns the newest folder even when it is cut off (tests/test_training.py shows 
 On Colab the run folder lives on Google Drive: a slow network disk with a
 quota, where every deleted file goes to the trash. So checkpoints are written
 to fast local disk (`checkpoint_dir`), and, for runs long enough to be worth it
-(`colab.keep_checkpoints`), `CheckpointMirror` copies each new checkpoint to
+(`notebook.widgets.keep_checkpoints`), `CheckpointMirror` copies each new checkpoint to
 Drive once, into `checkpoints/checkpoint-<step>/`, and then empties and removes
 the mirrored ones that are neither the newest nor the best: one checkpoint of
 writes per save, at most two on Drive. A marker file, written last, says a

@@ -13,7 +13,7 @@ out of the notebooks and are tested here with a fake `google.colab` module.
   `download_run` then offers a local run as a zip download.
 - `environment_check` is what the set-up cells print: versions, the runtime,
   how to pin an earlier Colab runtime, and a warning with its fix for each
-  known-bad combination (flash_attn on a T4, old transformers or evaluate,
+  known-bad combination (flash_attn on a T4, old transformers or datasets,
   ipywidgets 8 on Colab). `runtime_report` says what a runtime without a GPU
   (or a TPU runtime) trains, and how to get a GPU.
 - Smoke mode (`AGNEWS_BERT_SMOKE=1`, set by `notebooks/conftest.py` for CI)
@@ -131,8 +131,8 @@ def download_run(run_dir, output_dir: str) -> Path | None:
 
 
 # The environment check (environment_check): packages it reports, by distribution name.
-CHECKED_PACKAGES = ("agnews_bert", "transformers", "evaluate", "datasets", "torch", "ipywidgets", "flash-attn")
-FLOOR_CHECKED = ("transformers", "evaluate")
+CHECKED_PACKAGES = ("agnews_bert", "transformers", "datasets", "torch", "ipywidgets", "flash-attn")
+FLOOR_CHECKED = ("transformers", "datasets")
 PAST_RUNTIME_HINT = ("If a new Colab runtime breaks this lab: Runtime > Change runtime type > Runtime version, "
                      "pick an earlier one (e.g. 2026.07), Save, then run all cells again.")
 
@@ -142,7 +142,7 @@ def environment_check(hardware=None, versions: dict | None = None, floors: dict 
 
     versions: {distribution: version or None} (default: what is installed); floors:
     {distribution: lowest version} (default: agnews_bert's own requirements).
-    Example: "Versions: agnews_bert 0.1.0, transformers 5.15.0, evaluate 0.4.6, ..."
+    Example: "Versions: agnews_bert 0.1.0, transformers 5.15.0, datasets 4.0.0, ..."
     """
     hardware = hardware or detect_hardware()
     versions = installed_versions() if versions is None else versions
@@ -153,7 +153,7 @@ def environment_check(hardware=None, versions: dict | None = None, floors: dict 
 
 
 def environment_warnings(hardware, versions: dict, floors: dict) -> list:
-    """Known-bad combinations, each with its fix. Example: ["evaluate 0.4.5 is below 0.4.6, ..."]"""
+    """Known-bad combinations, each with its fix. Example: ["datasets 2.19.0 is below the 2.21 this lab needs ..."]"""
     warnings = [f"{name} {versions[name]} is below the {floor} this lab needs{FLOOR_REASONS.get(name, '')}: run "
                 f"!pip install -q \"{name}>={floor}\", then Runtime > Restart session"
                 for name, floor in floors.items()
@@ -167,7 +167,7 @@ def environment_warnings(hardware, versions: dict, floors: dict) -> list:
     return warnings  # no GPU is not warned about here: runtime_report says what that changes, and how to get one
 
 
-FLOOR_REASONS = {"evaluate": " (older ones import HfFolder, which huggingface_hub 1.x removed)"}
+FLOOR_REASONS = {"datasets": " (older ones fail with NumPy 2)"}
 
 
 def installed_versions() -> dict:
@@ -182,7 +182,7 @@ def installed_versions() -> dict:
 
 
 def requirement_floors() -> dict:
-    """The lower bounds agnews_bert's install requires. Example: {"transformers": "4.48", "evaluate": "0.4.6", ...}"""
+    """The lower bounds agnews_bert's install requires. Example: {"transformers": "4.48", "datasets": "2.21", ...}"""
     try:
         requirements = [Requirement(line) for line in requires("agnews_bert") or []]
     except PackageNotFoundError:  # run from a source folder that was never installed
