@@ -14,11 +14,12 @@ Example:
     [{'true': 'Business', 'predicted': 'Sci/Tech', 'count': 3, 'share_of_true': 0.3}, {'true': 'World', ...}]
 """
 
+import itertools
+
 import numpy as np
 
 from .labels import CLASS_NAMES
 
-ERROR_COLUMNS = ["text", "true_label", "predicted_label", "probability"]
 
 
 def most_confident_errors(texts, labels, probabilities, k: int = 10, class_names=CLASS_NAMES):
@@ -38,15 +39,12 @@ def most_confident_errors(texts, labels, probabilities, k: int = 10, class_names
     confidence = probabilities.max(axis=1)
     wrong = np.flatnonzero(predicted != labels)
     chosen = wrong[np.argsort(-confidence[wrong], kind="stable")][:k]
-    return pd.DataFrame(
-        {
-            "text": [texts[index] for index in chosen],
-            "true_label": [class_names[labels[index]] for index in chosen],
-            "predicted_label": [class_names[predicted[index]] for index in chosen],
-            "probability": confidence[chosen].round(4),
-        },
-        columns=ERROR_COLUMNS,
-    )
+    return pd.DataFrame({
+        "text": [texts[index] for index in chosen],
+        "true_label": [class_names[labels[index]] for index in chosen],
+        "predicted_label": [class_names[predicted[index]] for index in chosen],
+        "probability": confidence[chosen].round(4),
+    })
 
 
 def confused_pairs(confusion_matrix, top: int = 3, class_names=CLASS_NAMES) -> list:
@@ -56,13 +54,10 @@ def confused_pairs(confusion_matrix, top: int = 3, class_names=CLASS_NAMES) -> l
     share of that class the model sends to the wrong one.
     """
     counts = np.asarray(confusion_matrix)
-    totals = counts.sum(axis=1)
     pairs = [
         {"true": class_names[true], "predicted": class_names[predicted], "count": int(counts[true, predicted]),
-         "share_of_true": round(float(counts[true, predicted] / totals[true]), 4)}
-        for true in range(len(counts))
-        for predicted in range(len(counts))
-        if true != predicted and counts[true, predicted] > 0
+         "share_of_true": round(float(counts[true, predicted] / counts[true].sum()), 4)}
+        for true, predicted in itertools.permutations(range(len(counts)), 2) if counts[true, predicted] > 0
     ]
     return sorted(pairs, key=lambda pair: -pair["count"])[:top]
 

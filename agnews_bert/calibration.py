@@ -46,28 +46,16 @@ def reliability_bins(probabilities, labels, bins: int = CALIBRATION_BINS) -> dic
     the first one also 0. Example: confidences [0.95, 0.92] with bins=15 -> both in the last bin.
     """
     probabilities, labels = _checked(probabilities, labels)
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
     edges = np.linspace(0, 1, bins + 1)
-    which = np.digitize(confidence, edges[1:-1], right=True)  # a confidence on an edge goes to the bin below
-    rows = np.bincount(which, minlength=bins)
-    confidence_sum = np.bincount(which, weights=confidence, minlength=bins)
-    correct_sum = np.bincount(which, weights=correct, minlength=bins)
-    return {
-        "edges": edges.tolist(),
-        "rows": rows.tolist(),
-        "confidence": [float(c / n) if n else None for c, n in zip(confidence_sum, rows)],
-        "accuracy": [float(c / n) if n else None for c, n in zip(correct_sum, rows)],
-    }
+    which = np.digitize(probabilities.max(axis=1), edges[1:-1], right=True)  # on an edge: the bin below
+    return {"edges": edges.tolist(), **_grouped(probabilities, labels, which, bins)}
 
 
 def expected_calibration_error(probabilities, labels, bins: int = CALIBRATION_BINS) -> float:
     """ECE: sum over bins of (rows in bin / rows) x |accuracy - mean confidence|. See the example above."""
     table = reliability_bins(probabilities, labels, bins)
-    total = sum(table["rows"])
-    gaps = [n * abs(accuracy - confidence) for n, accuracy, confidence
-            in zip(table["rows"], table["accuracy"], table["confidence"]) if n]
-    return round(float(sum(gaps) / total), 12)
+    gaps = sum(n * abs(a - c) for n, a, c in zip(table["rows"], table["accuracy"], table["confidence"]) if n)
+    return round(float(gaps / sum(table["rows"])), 12)
 
 
 def brier_score(probabilities, labels) -> float:
@@ -130,14 +118,9 @@ def confidence_by_class(probabilities, labels, class_names=CLASS_NAMES) -> dict:
     Example: [[0.9, 0.1], [0.8, 0.2]], labels [0, 1] -> {"World": {"rows": 2, "confidence": 0.85, "accuracy": 0.5}, ...}
     """
     probabilities, labels = _checked(probabilities, labels)
-    predicted = probabilities.argmax(axis=1)
-    table = {}
-    for class_id, name in enumerate(class_names[:probabilities.shape[1]]):
-        chosen = predicted == class_id
-        table[name] = {"rows": int(chosen.sum()),
-                       "confidence": float(probabilities[chosen, class_id].mean()) if chosen.any() else None,
-                       "accuracy": float((labels[chosen] == class_id).mean()) if chosen.any() else None}
-    return table
+    names = class_names[:probabilities.shape[1]]
+    table = _grouped(probabilities, labels, probabilities.argmax(axis=1), len(names))
+    return {name: {key: column[index] for key, column in table.items()} for index, name in enumerate(names)}
 
 
 def calibration_report(validation_logits, validation_labels, test_logits, test_labels,
@@ -165,6 +148,18 @@ def run_calibration(run_dir) -> dict:
         raise AgNewsError(f"{Path(run_dir).name} holds no calibration or fitted temperature (it was trained before "
                           "calibration was recorded, or without a validation split); train it again")
     return calibration
+
+
+def _grouped(probabilities, labels, which, groups: int) -> dict:
+    """Rows, mean top probability and accuracy of each group of rows (`which`); None for an empty group."""
+    rows = np.bincount(which, minlength=groups)
+
+    def mean(values):
+        sums = np.bincount(which, weights=values, minlength=groups)
+        return [float(total / n) if n else None for total, n in zip(sums, rows)]
+
+    return {"rows": rows.tolist(), "confidence": mean(probabilities.max(axis=1)),
+            "accuracy": mean(probabilities.argmax(axis=1) == labels)}
 
 
 def _checked(probabilities, labels):

@@ -50,9 +50,7 @@ def detect_hardware() -> Hardware:
 def choose_precision(requested: str, hardware: Hardware) -> str:
     """bf16, fp16 or fp32: the user's choice if the hardware allows it, else the best it has."""
     if requested == "auto":
-        if hardware.device != "cuda":
-            return "fp32"
-        return "bf16" if hardware.has_bf16 else "fp16"
+        return "fp32" if hardware.device != "cuda" else "bf16" if hardware.has_bf16 else "fp16"
     if requested == "bf16" and hardware.device == "cuda" and not hardware.has_bf16:
         raise AgNewsError(f"{setting('precision', 'bf16')} needs an Ampere or newer GPU; the {hardware.name} has "
                           "none: use fp16 or auto", field="precision")
@@ -77,5 +75,5 @@ def choose_attention(requested: str, hardware: Hardware, precision: str = "auto"
 def describe_choice(hardware: Hardware, precision: str, attention: str) -> str:
     """One line for the student. Example: "Tesla T4 (cuda, compute 7.5): fp16 mixed precision, sdpa attention" """
     compute = f", compute {hardware.capability[0]}.{hardware.capability[1]}" if hardware.capability else ""
-    mode = {"bf16": "bf16 mixed precision", "fp16": "fp16 mixed precision", "fp32": "fp32 (full precision)"}
-    return f"{hardware.name} ({hardware.device}{compute}): {mode[precision]}, {attention} attention"
+    mode = "fp32 (full precision)" if precision == "fp32" else f"{precision} mixed precision"
+    return f"{hardware.name} ({hardware.device}{compute}): {mode}, {attention} attention"

@@ -19,8 +19,4 @@ def label_id_from_name(name: str) -> int | None:
 
     Example: "sci/tech" -> 3, " Sports " -> 1, "Weather" -> None
     """
-    wanted = name.strip().lower()
-    for label_id, class_name in ID2LABEL.items():
-        if class_name.lower() == wanted:
-            return label_id
-    return None
+    return {known.lower(): label_id for known, label_id in LABEL2ID.items()}.get(name.strip().lower())

@@ -23,25 +23,19 @@ Example:
     ['classifier', 'head']
 """
 
-import json
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from . import _compat
 from .errors import AgNewsError, setting
 
-ADAPTER_CONFIG_FILE = "adapter_config.json"  # what peft's save_pretrained writes next to the adapter weights
 # peft keeps the head's original weights, frozen and unused, under this name next to the trained copy.
 FROZEN_HEAD_COPY = ".original_module."
 INSTALL_PEFT = 'pip install "agnews_bert[lora]" (in Colab: %pip install peft)'
 
 
-@dataclass(frozen=True)
-class Family:
-    """The layer names of one model family: LoRA's target linear layers and the classification head."""
-
-    lora_targets: tuple
-    head: tuple
+# The layer names of one model family: LoRA's target linear layers and the classification head.
+Family = namedtuple("Family", ["lora_targets", "head"])
 
 
 FAMILIES = {
@@ -89,9 +83,7 @@ def apply_method(model, config):
     """The classifier prepared for `config.method`: unchanged, wrapped with LoRA, or with its encoder frozen."""
     if config.method == "lora":
         return with_lora(model, config)
-    if config.method == "linear-probe":
-        return with_frozen_encoder(model)
-    return model
+    return with_frozen_encoder(model) if config.method == "linear-probe" else model
 
 
 def with_frozen_encoder(model):
@@ -131,15 +123,9 @@ def require_peft():
     return peft
 
 
-def check_method_available(method: str) -> None:
-    """Raise AgNewsError before any work when `method` needs a library that is missing (peft for LoRA)."""
-    if method == "lora":
-        require_peft()
-
-
 def is_adapter_folder(model_dir) -> bool:
     """True for a folder peft saved an adapter in (a LoRA run's model/)."""
-    return (Path(model_dir) / ADAPTER_CONFIG_FILE).is_file()
+    return (Path(model_dir) / "adapter_config.json").is_file()  # what peft's save_pretrained writes
 
 
 def load_adapter_model(model_dir, trust_remote_code: bool = False):
@@ -151,7 +137,6 @@ def load_adapter_model(model_dir, trust_remote_code: bool = False):
     from .modeling import load_classifier
 
     peft = require_peft()
-    base_name = json.loads((Path(model_dir) / ADAPTER_CONFIG_FILE).read_text(encoding="utf-8"))[
-        "base_model_name_or_path"]
+    base_name = peft.PeftConfig.from_pretrained(str(model_dir)).base_model_name_or_path
     base = load_classifier(base_name, trust_remote_code=trust_remote_code)
     return peft.PeftModel.from_pretrained(base, str(model_dir), is_trainable=False)

@@ -40,18 +40,14 @@ def classification_report(labels, predictions) -> dict:
         >>> classification_report([0, 1, 1], [0, 1, 0])["confusion_matrix"][:2]
         [[1, 0, 0, 0], [1, 1, 0, 0]]
     """
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
     precision, recall, f1, support = precision_recall_fscore_support(
         labels, predictions, labels=ALL_LABELS, zero_division=0
     )
-    per_class = {
-        name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-        for name, p, r, f, s in zip(CLASS_NAMES, precision, recall, f1, support)
-    }
     return {
         "accuracy": float(accuracy_score(labels, predictions)),
         "macro_f1": float(f1.mean()),
-        "per_class": per_class,
+        "per_class": {name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                      for name, p, r, f, s in zip(CLASS_NAMES, precision, recall, f1, support)},
         "confusion_matrix": confusion_matrix(labels, predictions, labels=ALL_LABELS).tolist(),
         "class_names": list(CLASS_NAMES),
     }
@@ -59,10 +55,5 @@ def classification_report(labels, predictions) -> dict:
 
 def logits_and_labels(eval_pred):
     """(logits, labels) from an EvalPrediction, a PredictionOutput or a plain pair; extra outputs dropped."""
-    if hasattr(eval_pred, "predictions"):
-        logits, labels = eval_pred.predictions, eval_pred.label_ids
-    else:
-        logits, labels = eval_pred
-    if isinstance(logits, tuple):
-        logits = logits[0]
-    return logits, labels
+    logits, labels, *_ = eval_pred  # a PredictionOutput also holds metrics
+    return (logits[0] if isinstance(logits, tuple) else logits), labels

@@ -41,13 +41,12 @@ def load_classifier(model: str, attention: str | None = None, trust_remote_code:
     options = dict(num_labels=NUM_CLASSES, id2label=ID2LABEL, label2id=LABEL2ID, trust_remote_code=trust_remote_code,
                    ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh 4-class one
                    **_compat.float32_weights_kwargs())  # fp32 weights under fp16/bf16 autocast, never fp16 weights
-    if attention:
-        options["attn_implementation"] = attention
     try:
-        return transformers.AutoModelForSequenceClassification.from_pretrained(source, **options)
+        return transformers.AutoModelForSequenceClassification.from_pretrained(
+            source, attn_implementation=attention, **options)
     except (OSError, ValueError) as error:
-        if attention and _is_unsupported_attention(error):
-            options.pop("attn_implementation")
+        # An older architecture (say DistilBERT on an old transformers) without SDPA or FlashAttention
+        if attention and ("attn_implementation" in str(error) or "does not support" in str(error)):
             return transformers.AutoModelForSequenceClassification.from_pretrained(source, **options)
         raise hub_error(model, "model", error) from error
 
@@ -105,16 +104,9 @@ def check_tokenizer_fits_model(tokenizer, model: str, trust_remote_code: bool = 
                           "set tokenizer.pad_token and save it into the model folder", field="model")
     expected_pad = getattr(model_config, "pad_token_id", None)
     if expected_pad is not None and tokenizer.pad_token_id != expected_pad:
-        raise AgNewsError(
-            f"the tokenizer of {model!r} pads with token id {tokenizer.pad_token_id} but the model expects "
-            f"{expected_pad}, so it is another model's tokenizer; put the model's own tokenizer files in its folder",
-            field="model")
-
-
-def _is_unsupported_attention(error: Exception) -> bool:
-    """An older architecture (say DistilBERT on an old transformers) without SDPA or FlashAttention."""
-    text = str(error)
-    return "attn_implementation" in text or "does not support" in text
+        raise AgNewsError(f"the tokenizer of {model!r} pads with token id {tokenizer.pad_token_id} but the "
+                          f"model expects {expected_pad}, so it is another model's tokenizer; {fix}",
+                          field="model")
 
 
 def load_model(config, hardware=None):
@@ -142,10 +134,9 @@ def count_parameters(model) -> dict:
     """
     import torch
 
-    used = [(name, parameter) for name, parameter in model.named_parameters()
-            if FROZEN_HEAD_COPY not in name]
-    total = sum(parameter.numel() for _, parameter in used)
-    trainable = sum(parameter.numel() for _, parameter in used if parameter.requires_grad)
+    used = [parameter for name, parameter in model.named_parameters() if FROZEN_HEAD_COPY not in name]
+    total = sum(parameter.numel() for parameter in used)
+    trainable = sum(parameter.numel() for parameter in used if parameter.requires_grad)
     embedding = sum(module.weight.numel() for module in model.modules() if isinstance(module, torch.nn.Embedding))
     return {"trainable": trainable, "total": total, "trainable_share": trainable / total,
             "total_millions": round(total / 1e6, 2), "non_embedding_millions": round((total - embedding) / 1e6, 2)}

@@ -16,12 +16,10 @@ Example:
     (True, 1.0)
 """
 
-import numpy as np
-
-from .calibration import run_calibration
+from .calibration import run_calibration, scaled_probabilities
 from .errors import AgNewsError, setting
 from .labels import CLASS_NAMES
-from .scoring import DEFAULT_BATCH_SIZE, check_batch_size, load_run, softmax
+from .scoring import DEFAULT_BATCH_SIZE, load_run
 from .tokenization import tokenize_texts
 
 
@@ -33,23 +31,8 @@ def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = DE
     calibrated=True divides the logits by the run's temperature (results.json,
     fitted on validation: calibration.py) before the softmax; the labels stay the same.
     """
-    texts = _checked_texts(texts)
-    check_batch_size(batch_size)
-    if calibrated and run is None:
-        raise AgNewsError(f"{setting('calibrated', True)} needs the run folder whose temperature to use: "
-                          "predict(texts, run_dir, calibrated=True)", field="calibrated")
-    temperature = run_calibration(getattr(run, "folder", run))["temperature"] if calibrated else 1.0
-    run = load_run(run, model=model, tokenizer=tokenizer)
-    rows = tokenize_texts(texts, run.tokenizer, max_length or run.max_length)
-    probabilities = softmax(np.asarray(run.score(rows, batch_size).predictions) / temperature)
-    return [_prediction(text, row) for text, row in zip(texts, probabilities)]
-
-
-def _checked_texts(texts) -> list:
-    if isinstance(texts, str):
-        texts = [texts]
-    try:
-        texts = list(texts)
+    try:  # the batch size is checked by `score`
+        texts = [texts] if isinstance(texts, str) else list(texts)
     except TypeError as error:
         raise AgNewsError(f"texts must be a list of strings, not {type(texts).__name__}", field="texts") from error
     for position, text in enumerate(texts):
@@ -57,14 +40,14 @@ def _checked_texts(texts) -> list:
             raise AgNewsError(f"text {position} is {text!r}; every text must be a non-empty string", field="texts")
     if not texts:
         raise AgNewsError("no texts to predict; pass at least one headline", field="texts")
-    return texts
+    if calibrated and run is None:
+        raise AgNewsError(f"{setting('calibrated', True)} needs the run folder whose temperature to use: "
+                          "predict(texts, run_dir, calibrated=True)", field="calibrated")
+    temperature = run_calibration(getattr(run, "folder", run))["temperature"] if calibrated else 1.0
+    run = load_run(run, model=model, tokenizer=tokenizer)
+    rows = tokenize_texts(texts, run.tokenizer, max_length or run.max_length)
+    probabilities = scaled_probabilities(run.score(rows, batch_size).predictions, temperature)
+    return [{"text": text, "label": CLASS_NAMES[row.argmax()], "label_id": int(row.argmax()),
+             "probabilities": dict(zip(CLASS_NAMES, row.tolist()))}
+            for text, row in zip(texts, probabilities)]
 
-
-def _prediction(text: str, probabilities) -> dict:
-    label_id = int(probabilities.argmax())
-    return {
-        "text": text,
-        "label": CLASS_NAMES[label_id],
-        "label_id": label_id,
-        "probabilities": {name: float(p) for name, p in zip(CLASS_NAMES, probabilities)},
-    }

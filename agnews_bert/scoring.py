@@ -17,8 +17,10 @@ prediction box and the embedding map all take one (or a run folder).
 This module sits below training: it never imports `training`.
 
 Example:
-    >>> softmax([[0.0, 0.0, 0.0, 0.0]]).tolist()
-    [[0.25, 0.25, 0.25, 0.25]]
+    >>> check_batch_size(0)
+    Traceback (most recent call last):
+    ...
+    agnews_bert.errors.AgNewsError: batch_size=0 must be a whole number of at least 1
 """
 
 import tempfile
@@ -32,7 +34,7 @@ import transformers
 
 from . import _compat
 from .analysis import error_analysis
-from .calibration import calibration_report
+from .calibration import calibration_report, scaled_probabilities
 from .collate import make_collator
 from .config import RunConfig
 from .data import load_agnews, read_test_rows
@@ -82,8 +84,7 @@ def prediction_arguments(batch_size: int, precision: str = "fp32", device: str =
         output_dir=tempfile.gettempdir(),  # nothing is saved; the Trainer only wants a folder name
         per_device_eval_batch_size=batch_size,
         disable_tqdm=True,
-        **device_arguments(precision, device),
-        **_compat.length_grouping_kwargs(False),
+        **device_arguments(precision, device),  # and batches in the order given: no length grouping by default
     )
 
 
@@ -107,23 +108,6 @@ def precision_of(arguments) -> str:
         'fp32'
     """
     return "bf16" if arguments.bf16 else "fp16" if arguments.fp16 else "fp32"
-
-
-def softmax(logits) -> np.ndarray:
-    """Class probabilities from logits, row by row, in float32 as predict reports them."""
-    import torch
-
-    return torch.softmax(torch.as_tensor(np.asarray(logits), dtype=torch.float32), dim=-1).numpy()
-
-
-def report_from_logits(labels, logits) -> dict:
-    """The classification report of logits against labels: what results.json and `evaluate` hold under test.
-
-    Example:
-        >>> report_from_logits([0, 1], [[2.0, 0.1, 0, 0], [3.0, 0, 0, 0]])["accuracy"]
-        0.5
-    """
-    return classification_report(labels, np.asarray(logits).argmax(axis=-1))
 
 
 def check_batch_size(batch_size) -> None:
@@ -179,9 +163,8 @@ def load_run(run=None, *, model=None, tokenizer=None) -> SavedRun:
     model_dir = folder / MODEL_DIR if (folder / MODEL_DIR).is_dir() else folder
     adapter = is_adapter_folder(model_dir)
     if not adapter and not (model_dir / "config.json").exists():
-        raise AgNewsError(
-            f"{folder} holds no saved model (no {MODEL_DIR}/config.json); pass the folder of a finished run",
-            field="run")
+        raise AgNewsError(f"{folder} holds no saved model (no {MODEL_DIR}/config.json); pass the folder of a "
+                          "finished run", field="run")
     if adapter:
         require_peft()  # its own message, before the one for a model that cannot load
     # A bare model folder's config.json is the model's, not a RunConfig.
@@ -213,11 +196,11 @@ def evaluate_on_test(trainer, test_split, texts=None) -> dict:
                           field="texts")
     started = time.perf_counter()
     output = score_with(trainer, test_split, "test")
-    report = report_from_logits(output.label_ids, output.predictions)
+    report = classification_report(output.label_ids, output.predictions.argmax(axis=-1))
     report.update(rows=len(test_split), seconds=round(time.perf_counter() - started, 2))
     if texts is not None:
-        probabilities = softmax(output.predictions)
-        report.update(error_analysis(list(texts), output.label_ids, probabilities, report["confusion_matrix"]))
+        report.update(error_analysis(list(texts), output.label_ids, scaled_probabilities(output.predictions),
+                                     report["confusion_matrix"]))
     if trainer.eval_dataset is not None:
         validation = score_with(trainer, trainer.eval_dataset, "validation")
         report["calibration"] = calibration_report(validation.predictions, validation.label_ids,
@@ -251,6 +234,6 @@ def evaluate_run(run, data: str | None = None, batch_size: int | None = None) ->
     test = load_agnews(run.config)["test"] if data is None else read_test_rows(data, field="data")
     tokenized = tokenize_dataset(datasets.DatasetDict(test=test), run.tokenizer, run.max_length)["test"]
     output = run.score(tokenized, batch_size)
-    report = report_from_logits(output.label_ids, output.predictions)
+    report = classification_report(output.label_ids, output.predictions.argmax(axis=-1))
     report.update(rows=len(test), data=data or run.config.data)
     return report

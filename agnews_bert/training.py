@@ -20,8 +20,9 @@ Progress goes to the `agnews_bert` logger; the processes of a multi-GPU run othe
 than the first only log warnings.
 
 Example:
-    >>> [type(callback).__name__ for callback in early_stopping_callbacks(RunConfig(early_stopping_patience=2))]
-    ['EarlyStoppingCallback']
+    >>> test = {"accuracy": 0.9472, "macro_f1": 0.9468, "rows": 7600}
+    >>> summary_line({"test": test, "timing": {"train_seconds": 612.34}})
+    'Test accuracy 0.947, macro-F1 0.947 on 7,600 rows; trained in 612.3 s. Run folder: '
 """
 
 import logging
@@ -30,6 +31,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import torch
 import transformers
 
 from . import _compat
@@ -40,7 +42,7 @@ from .data import describe_splits, load_agnews
 from .errors import AgNewsError, setting
 from .labels import NUM_CLASSES
 from .hardware import Hardware, choose_attention, choose_precision, describe_choice, detect_hardware
-from .methods import check_method_available
+from .methods import require_peft
 from .metrics import compute_metrics
 from .modeling import check_model_source, check_tokenizer_fits_model, count_parameters, load_model
 from .lab.nan_guard import NonFiniteGuard, fp32_fallback, guard_of
@@ -67,7 +69,6 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         _compat.enable_tf32_matmuls()
     _compat.hide_shard_writing_bars()  # six bars per training cell say nothing a student needs
     steps_per_epoch = math.ceil(train_rows / (config.batch_size * config.gradient_accumulation_steps))
-    group_by_length = True if config.group_by_length is None else config.group_by_length
     return transformers.TrainingArguments(
         output_dir=str(checkpoints_dir_for(config, run_dir)),
         num_train_epochs=config.epochs,
@@ -81,7 +82,6 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         save_total_limit=2,
         load_best_model_at_end=True,
         metric_for_best_model="macro_f1",
-        greater_is_better=True,
         logging_steps=max(1, round(steps_per_epoch * config.epochs / LOG_POINTS_PER_RUN)),
         logging_nan_inf_filter=False,  # log a nan loss as nan, so NonFiniteGuard sees it
         seed=config.seed,
@@ -90,7 +90,7 @@ def build_training_args(config: RunConfig, run_dir, train_rows: int, hardware: H
         # better validation score (checkpoints.py reads the same record to see where a run stopped).
         restore_callback_states_from_checkpoint=config.early_stopping_patience is not None,
         **device_arguments(precision, hardware.device),
-        **_compat.length_grouping_kwargs(group_by_length),
+        **_compat.length_grouping_kwargs(config.group_by_length is not False),  # None: grouped
         **_compat.warmup_kwargs(config.warmup_ratio),
     )
 
@@ -99,30 +99,20 @@ def build_trainer(config: RunConfig, model, tokenizer, tokenized, run_dir, colla
     """A Trainer for the tokenized splits, scoring on validation after each epoch."""
     hardware = hardware or detect_hardware()
     collator = collator or make_collator(tokenizer, pad_to_multiple_of=8 if hardware.device == "cuda" else None)
-    arguments = build_training_args(config, run_dir, len(tokenized["train"]), hardware)
     return transformers.Trainer(
         model=model,
-        args=arguments,
+        args=build_training_args(config, run_dir, len(tokenized["train"]), hardware),
         train_dataset=tokenized["train"],
         eval_dataset=sorted_by_length(tokenized["validation"]),  # metrics ignore order; sorted batches pad little
         data_collator=collator,
         compute_metrics=compute_metrics,
         # NonFiniteGuard (stops at a nan/inf loss or metric, nan_guard.py) goes first: it turns a nan
-        # validation score into -inf, which early stopping then counts as no better.
-        callbacks=[NonFiniteGuard(), *early_stopping_callbacks(config)],
+        # validation score into -inf, which early stopping then counts as no better. EarlyStoppingCallback
+        # counts the epochs since the best validation macro-F1 and stops once that count reaches the patience.
+        callbacks=[NonFiniteGuard()] + ([] if config.early_stopping_patience is None else
+                                        [transformers.EarlyStoppingCallback(config.early_stopping_patience)]),
         **_compat.trainer_tokenizer_kwargs(tokenizer),
     )
-
-
-def early_stopping_callbacks(config: RunConfig) -> list:
-    """transformers' EarlyStoppingCallback on validation macro-F1 when config.early_stopping_patience is set.
-
-    It counts the epochs since the best validation macro-F1 (metric_for_best_model) and
-    stops once that count reaches the patience. Example: patience 2 -> [EarlyStoppingCallback]; None -> []
-    """
-    if config.early_stopping_patience is None:
-        return []
-    return [transformers.EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
 
 
 def callback_of(trainer, kind):
@@ -150,7 +140,15 @@ def train(config: RunConfig) -> dict:
         refuse_finished_run(config)
         check_output_dir(config)
         hardware = detect_hardware()  # the one look at the machine; precision and attention follow from it
-        splits, tokenizer = load_inputs(config)
+        # Every input is checked here (the method's library, the model folder, the tokenizer and that it fits
+        # the model, max_length, the data), so a bad input fails before any output.
+        if config.method == "lora":
+            require_peft()
+        check_model_source(config.model)
+        tokenizer = load_tokenizer(config.model, config.trust_remote_code)
+        check_tokenizer_fits_model(tokenizer, config.model, config.trust_remote_code)
+        check_max_length(tokenizer, config.max_length, config.model)
+        splits = load_agnews(config)
         run_dir = run_dir_for(config)
         if is_main_process():
             acquire_run_lock(run_dir)
@@ -201,7 +199,8 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware):
     """
     fallback = None
     while True:
-        reset_gpu_memory_peak()
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()  # each run reports its own peak
         transformers.set_seed(config.seed)
         trainer = build_trainer(config, load_model(config, hardware), tokenizer, tokenized, run_dir,
                                 hardware=hardware)
@@ -212,18 +211,17 @@ def fit(config: RunConfig, tokenizer, tokenized, run_dir, hardware: Hardware):
         except Exception as error:
             if not is_out_of_memory(error):
                 raise
-        else:
-            if guard.problem is None:
-                if fallback is not None:
-                    fallback["resumed_from"] = checkpoint.name if checkpoint else None
-                return trainer, train_output, checkpoint, config
-            config, fallback = fp32_fallback(config, guard.problem, run_dir)
-            del trainer
-            release_gpu_memory()
-            continue
+            train_output = None
+        if train_output is not None and guard.problem is None:
+            if fallback is not None:
+                fallback["resumed_from"] = checkpoint.name if checkpoint else None
+            return trainer, train_output, checkpoint, config
         # Outside the except block, so the traceback no longer holds the model's memory.
         del trainer
         release_gpu_memory()
+        if train_output is not None:
+            config, fallback = fp32_fallback(config, guard.problem, run_dir)
+            continue
         config = replace(smaller_batch(config), resume=True, run_name=Path(run_dir).name)
         log.info(f"Out of GPU memory: retrying with {setting('batch_size', config.batch_size)} and "
                  f"{setting('gradient_accumulation_steps', config.gradient_accumulation_steps)} "
@@ -241,9 +239,16 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
     """
     validation = best_validation(trainer)
     arguments = trainer.args
-    model_config = trainer.model.config
+    hardware = hardware or detect_hardware()
     clock = callback_of(trainer, TrainingClock)  # a resumed run's seconds before the resume
-    timing = _timing(train_output, started, clock.previous_seconds if clock else 0.0)
+    before, runtime = (clock.previous_seconds if clock else 0.0), train_output.metrics["train_runtime"]
+    peak_gpu_bytes = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
+    # Times in seconds; train_seconds sums every part of a resumed run (see TrainingClock).
+    timing = {"train_seconds": round(before + runtime, 2), "seconds_before_resume": round(before, 2),
+              "resumed_part_seconds": round(runtime, 2),
+              "train_samples_per_second": train_output.metrics.get("train_samples_per_second"),
+              "total_seconds": round(time.perf_counter() - started, 2) if started else None,
+              "peak_gpu_memory_gb": round(peak_gpu_bytes / 2**30, 2) if peak_gpu_bytes is not None else None}
     log_history = whole_run_history(trainer.state.log_history, timing["train_seconds"]) if resumed_from \
         else trainer.state.log_history
     return {
@@ -255,7 +260,9 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
         "validation": validation,
         "test": test_report,
         "timing": timing,
-        "hardware": _hardware_used(hardware or detect_hardware(), arguments, model_config),
+        "hardware": {"device": hardware.device, "name": hardware.name, "capability": hardware.capability,
+                     "precision": precision_of(arguments),
+                     "attention": getattr(trainer.model.config, "_attn_implementation", None)},
         "batch": {"per_device": arguments.per_device_train_batch_size, "devices": arguments.world_size,
                   "gradient_accumulation_steps": arguments.gradient_accumulation_steps},
         "log_history": log_history,
@@ -266,26 +273,20 @@ def collect_results(trainer, config: RunConfig, splits, test_report: dict, train
     }
 
 
-def best_epoch_row(trainer) -> dict | None:
-    """The log_history row of the kept epoch's validation scores: the first whose macro-F1 is the best_metric.
+def best_validation(trainer) -> dict:
+    """The kept epoch's validation scores as the Trainer logged them, without the "eval_" prefix, and its epoch.
 
-    The Trainer takes a new best only when strictly higher, so the first epoch with the best score is the kept one.
-    A finished run loaded again (lab/checkpoints.py) brings back only its history: its best is the highest score.
+    The kept epoch's row in log_history is the first whose macro-F1 is the best_metric: the Trainer
+    takes a new best only when strictly higher. A finished run loaded again (lab/checkpoints.py)
+    brings back only its history: its best is the highest score.
+    Example: {"eval_loss": 0.31, "eval_macro_f1": 0.91, "epoch": 2.0, ...} -> {"loss": 0.31, "macro_f1": 0.91,
+    "epoch": 2.0, ...}; {} when no epoch was scored
     """
     rows = [row for row in trainer.state.log_history if "eval_macro_f1" in row]
     best = trainer.state.best_metric
     if best is None:
         best = max((row["eval_macro_f1"] for row in rows), default=None)
-    return next((row for row in rows if row["eval_macro_f1"] == best), None)
-
-
-def best_validation(trainer) -> dict:
-    """The kept epoch's validation scores as the Trainer logged them, without the "eval_" prefix, and its epoch.
-
-    Example: {"eval_loss": 0.31, "eval_macro_f1": 0.91, "epoch": 2.0, ...} -> {"loss": 0.31, "macro_f1": 0.91,
-    "epoch": 2.0, ...}; {} when no epoch was scored
-    """
-    row = best_epoch_row(trainer) or {}
+    row = next((row for row in rows if row["eval_macro_f1"] == best), {})
     return {key.removeprefix("eval_"): value for key, value in row.items() if key.startswith("eval_") or key == "epoch"}
 
 
@@ -301,26 +302,22 @@ def early_stopping_record(trainer, epochs_planned: float) -> dict | None:
     if stopper is None:
         return None
     patience, without_better = stopper.early_stopping_patience, stopper.early_stopping_patience_counter
-    best = best_epoch_row(trainer)
-    best_epoch, best_score = (best["epoch"], best["eval_macro_f1"]) if best else (None, None)
+    best = best_validation(trainer)
+    best_epoch, best_score = best.get("epoch"), best.get("macro_f1")
     last_epoch = next((row["epoch"] for row in reversed(trainer.state.log_history) if "eval_macro_f1" in row), None)
     stopped = without_better >= patience and last_epoch is not None and last_epoch < epochs_planned
-    reason = _early_stopping_reason(stopped, patience, without_better, best_epoch, best_score, last_epoch,
-                                    epochs_planned)
+    if best_epoch is None:
+        reason = "no validation score was recorded, so early stopping had nothing to go by"
+    elif stopped:
+        reason = (f"validation macro-F1 did not improve for {_epochs(without_better)} after its best, "
+                  f"{best_score:.3f} at epoch {best_epoch:g} (patience {patience}), so training stopped at "
+                  f"epoch {last_epoch:g} of {epochs_planned:g}; the model kept is epoch {best_epoch:g}'s")
+    else:
+        reason = (f"all {epochs_planned:g} planned epochs trained: the validation macro-F1 never went "
+                  f"{_epochs(patience)} without improving before the end; the best, {best_score:.3f}, was at "
+                  f"epoch {best_epoch:g}")
     return {"patience": patience, "stopped": stopped, "stopped_at_epoch": last_epoch if stopped else None,
             "best_epoch": best_epoch, "epochs_planned": epochs_planned, "reason": reason}
-
-
-def _early_stopping_reason(stopped, patience, without_better, best_epoch, best_score, last_epoch,
-                           epochs_planned) -> str:
-    if best_epoch is None:
-        return "no validation score was recorded, so early stopping had nothing to go by"
-    if stopped:
-        return (f"validation macro-F1 did not improve for {_epochs(without_better)} after its best, {best_score:.3f} "
-                f"at epoch {best_epoch:g} (patience {patience}), so training stopped at epoch {last_epoch:g} of "
-                f"{epochs_planned:g}; the model kept is epoch {best_epoch:g}'s")
-    return (f"all {epochs_planned:g} planned epochs trained: the validation macro-F1 never went {_epochs(patience)} "
-            f"without improving before the end; the best, {best_score:.3f}, was at epoch {best_epoch:g}")
 
 
 def _epochs(count: int) -> str:
@@ -355,30 +352,13 @@ def whole_run_history(log_history: list, train_seconds: float) -> list:
     weighted by the steps each logged loss covers. Example: losses 1.2 at step 10 and
     0.4 at step 30 -> (1.2 x 10 + 0.4 x 20) / 30 = 0.667
     """
-    weighted, steps, last_step = 0.0, 0, 0
+    weighted, steps = 0.0, 0  # steps: the step of the last logged loss
     for row in log_history:
         if "loss" in row:
-            weighted += row["loss"] * (row["step"] - last_step)
-            steps, last_step = steps + row["step"] - last_step, row["step"]
-    history = [dict(row) for row in log_history]
-    for row in history:
-        if "train_runtime" in row:
-            row.update(train_runtime=train_seconds, train_loss=weighted / steps if steps else row.get("train_loss"))
-    return history
-
-
-def load_inputs(config: RunConfig):
-    """The split data and the tokenizer, with every check on the inputs done: (splits, tokenizer).
-
-    The method's library (peft for LoRA), the model folder, the tokenizer (and that it fits the model), max_length and
-    the data are all checked here, so a bad input fails before any output.
-    """
-    check_method_available(config.method)
-    check_model_source(config.model)
-    tokenizer = load_tokenizer(config.model, config.trust_remote_code)
-    check_tokenizer_fits_model(tokenizer, config.model, config.trust_remote_code)
-    check_max_length(tokenizer, config.max_length, config.model)
-    return load_agnews(config), tokenizer
+            weighted, steps = weighted + row["loss"] * (row["step"] - steps), row["step"]
+    mean_loss = {"train_loss": weighted / steps} if steps else {}
+    return [dict(row, train_runtime=train_seconds, **mean_loss) if "train_runtime" in row else dict(row)
+            for row in log_history]
 
 
 def summary_line(results: dict) -> str:
@@ -387,35 +367,8 @@ def summary_line(results: dict) -> str:
     stopping = results.get("early_stopping") or {}
     stopped = (f" (stopped early at epoch {stopping['stopped_at_epoch']:g} of {stopping['epochs_planned']:g})"
                if stopping.get("stopped") else "")
-    return (
-        f"Test accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f} on {test['rows']:,} rows; "
-        f"trained in {results['timing']['train_seconds']:.1f} s{stopped}. Run folder: {results.get('run_dir', '')}"
-    )
+    return (f"Test accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f} on {test['rows']:,} rows; "
+            f"trained in {results['timing']['train_seconds']:.1f} s{stopped}. "
+            f"Run folder: {results.get('run_dir', '')}")
 
 
-def _timing(train_output, started: float | None, seconds_before_resume: float = 0.0) -> dict:
-    """Times in seconds; train_seconds sums every part of a resumed run (see TrainingClock)."""
-    import torch
-
-    peak_gpu_bytes = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
-    return {
-        "train_seconds": round(seconds_before_resume + train_output.metrics["train_runtime"], 2),
-        "seconds_before_resume": round(seconds_before_resume, 2),
-        "resumed_part_seconds": round(train_output.metrics["train_runtime"], 2),
-        "train_samples_per_second": train_output.metrics.get("train_samples_per_second"),
-        "total_seconds": round(time.perf_counter() - started, 2) if started else None,
-        "peak_gpu_memory_gb": round(peak_gpu_bytes / 2**30, 2) if peak_gpu_bytes is not None else None,
-    }
-
-
-def _hardware_used(hardware: Hardware, arguments, model_config) -> dict:
-    return {"device": hardware.device, "name": hardware.name, "capability": hardware.capability,
-            "precision": precision_of(arguments), "attention": getattr(model_config, "_attn_implementation", None)}
-
-
-def reset_gpu_memory_peak() -> None:
-    """Start counting peak GPU memory from here, so each run reports its own peak."""
-    import torch
-
-    if torch.cuda.is_available():
-        torch.cuda.reset_peak_memory_stats()

@@ -209,7 +209,7 @@ MUTANTS = [
            [invariant("test_the_epoch_kept_is_the_best_by_validation_macro_f1")],
            "on skewed data the kept epoch can be poor on the small classes"),
     Mutant("training: the worst epoch kept", "agnews_bert/training.py",
-           "greater_is_better=True,", "greater_is_better=False,",
+           'metric_for_best_model="macro_f1",', 'metric_for_best_model="macro_f1", greater_is_better=False,',
            [invariant("test_the_epoch_kept_is_the_best_by_validation_macro_f1")],
            "the saved model is the least good epoch"),
     Mutant("training: the last epoch kept", "agnews_bert/training.py",

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import agnews_bert as ab
-from agnews_bert.analysis import ERROR_COLUMNS
 
 
 def test_most_confident_errors_keeps_only_errors_most_confident_first():
@@ -19,7 +18,7 @@ def test_most_confident_errors_keeps_only_errors_most_confident_first():
         [0.10, 0.45, 0.40, 0.05],  # Sci/Tech predicted Sports, 0.45
     ]
     errors = ab.analysis.most_confident_errors(texts, labels, probabilities, k=2)
-    assert list(errors.columns) == ERROR_COLUMNS
+    assert list(errors.columns) == ["text", "true_label", "predicted_label", "probability"]
     assert errors.to_dict("records") == [
         {"text": "wrong, very sure", "true_label": "Business", "predicted_label": "Sci/Tech", "probability": 0.95},
         {"text": "wrong, a bit sure", "true_label": "Sports", "predicted_label": "World", "probability": 0.70},
@@ -29,7 +28,7 @@ def test_most_confident_errors_keeps_only_errors_most_confident_first():
 
 def test_most_confident_errors_of_a_perfect_model_is_an_empty_table():
     errors = ab.analysis.most_confident_errors(["a", "b"], [0, 1], np.eye(4)[:2])
-    assert errors.empty and list(errors.columns) == ERROR_COLUMNS
+    assert errors.empty and list(errors.columns) == ["text", "true_label", "predicted_label", "probability"]
 
 
 def test_confused_pairs_counts_off_diagonal_cells_most_first():

@@ -33,7 +33,8 @@ import transformers
 
 import agnews_bert as ab
 from agnews_bert.notebook import widgets
-from agnews_bert.scoring import load_run, prediction_arguments, score, softmax
+from agnews_bert.calibration import scaled_probabilities as softmax
+from agnews_bert.scoring import load_run, prediction_arguments, score
 from agnews_bert.resources.make_smoke_sample import HARD_SHARES, write_hard_fixture
 from agnews_bert.lab.folders import read_index
 from agnews_bert.lab.checkpoints import MIRROR_MARKER, latest_checkpoint, restore_from_mirror

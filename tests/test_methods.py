@@ -27,7 +27,8 @@ from agnews_bert.errors import AgNewsError
 from agnews_bert.methods import FAMILIES, head_modules, lora_target_modules
 from agnews_bert.modeling import count_parameters, load_classifier
 from agnews_bert.notebook.widgets import MODEL_CHOICES
-from agnews_bert.scoring import score, softmax
+from agnews_bert.calibration import scaled_probabilities as softmax
+from agnews_bert.scoring import score
 from agnews_bert.tokenization import tokenize_texts
 from agnews_bert.lab.folders import read_index
 

@@ -147,7 +147,7 @@ def test_evaluate_command_rescores_the_saved_model_to_the_same_numbers(watched_r
 
 
 def test_predict_gives_the_test_pass_probabilities(watched_run):
-    from agnews_bert.scoring import softmax
+    from agnews_bert.calibration import scaled_probabilities as softmax
 
     results, test_pass, _ = watched_run
     test = ab.load_agnews(ab.RunConfig.from_preset("smoke"))["test"]
