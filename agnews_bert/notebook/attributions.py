@@ -96,8 +96,9 @@ class Attribution:
     def _repr_html_(self) -> str:
         check = self.completeness()[self.label]
         return (f"<div>predicted <b>{html.escape(self.label)}</b>; completeness: the attributions add up to "
-                f"{check['sum']:+.3f}, the logit difference is {check['logit_difference']:+.3f} (gap {check['gap']:.4f}, "
-                f"{'within' if check['passes'] else 'OUTSIDE'} the tolerance; {self.n_steps} steps)</div>\n{self.html()}")
+                f"{check['sum']:+.3f}, the logit difference is {check['logit_difference']:+.3f} "
+                f"(gap {check['gap']:.4f}, {'within' if check['passes'] else 'OUTSIDE'} the tolerance; "
+                f"{self.n_steps} steps)</div>\n{self.html()}")
 
     def _row(self, class_name: str | None) -> np.ndarray:
         class_id = self.label_id if class_name is None else CLASS_NAMES.index(class_name)
@@ -129,8 +130,8 @@ def explain(text: str, run=None, *, model=None, tokenizer=None, max_length: int 
         raise AgNewsError(f"{setting('text', text)}: explain needs a non-empty headline", field="text")
     run = load_run(run, model=model, tokenizer=tokenizer)
     model, tokenizer = run.model, run.tokenizer
-    encoded = tokenizer(text, truncation=True, max_length=max_length or run.max_length, return_offsets_mapping=True,
-                        return_special_tokens_mask=True, return_tensors="pt").to(next(model.parameters()).device)
+    encoded = tokenizer(text, truncation=True, max_length=max_length or run.max_length, return_tensors="pt",
+                        return_offsets_mapping=True, return_special_tokens_mask=True).to(model.device)
     input_ids, attention_mask = encoded["input_ids"], encoded["attention_mask"]
     baseline_ids = _baseline_ids(input_ids, encoded["special_tokens_mask"], tokenizer)
     model.eval()
@@ -214,8 +215,7 @@ def _shade(strength: float) -> str:
 class HTML(str):
     """A string of HTML that a notebook shows rendered (and `print` shows as markup)."""
 
-    def _repr_html_(self) -> str:
-        return str(self)
+    _repr_html_ = str.__str__  # the markup itself, as a plain str
 
 
 def explain_mistakes(run, k: int = 5) -> HTML:

@@ -67,7 +67,7 @@ def sentence_vectors(model, tokenizer, texts: list, max_length: int, batch_size:
                 model(**encoded.to(model.device))
     finally:
         hook.remove()
-    return torch.cat([batch.float().cpu() for batch in captured]).numpy()[np.argsort(order)]  # back in text order
+    return torch.cat([batch.float().cpu() for batch in captured]).numpy()[np.argsort(order)]
 
 
 def project_2d(vectors: np.ndarray, seed: int = 42) -> tuple:

@@ -40,7 +40,6 @@ def prediction_widget(source, max_length: int | None = None, explain: bool = Tru
     """
     widgets = _ipywidgets()
     run = _saved_run(source)
-    max_length = max_length or run.max_length
     text_box = widgets.Textarea(value=EXAMPLE_TEXT, placeholder="Type or paste a news headline", description="text",
                                 layout=widgets.Layout(width="95%", height="80px"),
                                 **_compat.tooltip_kwargs("A headline, or a headline and its first sentence"))
@@ -88,9 +87,8 @@ def _ipywidgets():
     try:
         import ipywidgets
     except ImportError as error:
-        raise AgNewsError(
-            'the prediction widget needs ipywidgets; install it with: pip install "ipywidgets>=7.7"'
-        ) from error
+        raise AgNewsError('the prediction widget needs ipywidgets; install it with: '
+                          'pip install "ipywidgets>=7.7"') from error
     return ipywidgets
 
 

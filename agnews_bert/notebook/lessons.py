@@ -70,7 +70,7 @@ def training_args_table(training_args) -> pd.DataFrame:
     Example row: {"field": "learning_rate", "value": 5e-05, "why": "the peak step size; ..."}
     """
     values = training_args.to_dict()  # transformers' own view of the fields: an enum as its value ("epoch")
-    rows = [{"field": field, "value": values[field], "why": why} for field, why in TRAINING_ARGS_WHY if field in values]
+    rows = [(field, values[field], why) for field, why in TRAINING_ARGS_WHY if field in values]
     return whole_texts(pd.DataFrame(rows, columns=["field", "value", "why"]))
 
 
@@ -116,7 +116,7 @@ def runs_view(output_dir="runs", also=()) -> WholeTexts:
     settings = differing_settings(table) if len(table) > 1 else [c for c in ONE_RUN_SETTINGS if c in table]
     columns = dict.fromkeys(["run_name", *SCORE_COLUMNS, *settings, *also])  # in order, each once
     shown = table[[column for column in columns if column in table]]
-    return whole_texts(shown.assign(**{column: _readable(shown[column], column) for column in shown.columns[1:]}))
+    return whole_texts(shown.assign(**{name: _readable(shown[name], name) for name in shown.columns[1:]}))
 
 
 def differing_settings(table: pd.DataFrame) -> list:
@@ -143,8 +143,7 @@ def loss_histories(output_dir="runs") -> dict:
     Taught in notebook 01's exercise 1. Example: {"lr 1e-3": [...], "lr 1e-6": [...]}
     """
     table = runs_table(output_dir)
-    runs = [] if table.empty else zip(run_labels(table), table["run_name"])
-    return {label: _log_history(output_dir, name) for label, name in runs}
+    return {} if table.empty else _histories(output_dir, table)
 
 
 def first_losses(output_dir="runs", steps: int = 5, **settings) -> pd.DataFrame:
@@ -160,13 +159,15 @@ def first_losses(output_dir="runs", steps: int = 5, **settings) -> pd.DataFrame:
     if len(table) < 2:
         log.info(f"{len(table)} finished run(s) with {', '.join(setting(*item) for item in settings.items())}: "
                  "train the runs the exercise asks for, then run this cell again")
-    columns = {label: pd.Series({row["step"]: round(row["loss"], 3) for row in _log_history(output_dir, name)
-                                 if "loss" in row}).head(steps) for label, name in zip(run_labels(table), table["run_name"])}
+    columns = {run: pd.Series({row["step"]: round(row["loss"], 3) for row in rows if "loss" in row}).head(steps)
+               for run, rows in _histories(output_dir, table).items()}
     return pd.DataFrame(columns).rename_axis("step")
 
 
-def _log_history(output_dir, run_name: str) -> list:
-    return load_results(Path(output_dir).expanduser() / run_name)["log_history"]
+def _histories(output_dir, table: pd.DataFrame) -> dict:
+    """The log history of each run in a runs table, keyed by `run_labels`."""
+    return {label: load_results(Path(output_dir).expanduser() / name)["log_history"]
+            for label, name in zip(run_labels(table), table["run_name"])}
 
 
 def prediction_table(predictions: list) -> pd.DataFrame:

@@ -182,12 +182,11 @@ def plot_embedding_map(embedding_map: dict, class_names=None) -> "plt.Figure":
     """
     from ..labels import CLASS_NAMES
 
-    names = list(class_names or CLASS_NAMES)
     labels = np.asarray(embedding_map["labels"])
     figure, grid = plt.subplots(1, 2, figsize=(11, 5), constrained_layout=True)
     for axes, when, title in zip(grid, ("before", "after"), ("pretrained encoder", "fine-tuned encoder")):
         points = np.asarray(embedding_map[when]["points"])
-        for class_id, name in enumerate(names):
+        for class_id, name in enumerate(class_names or CLASS_NAMES):
             axes.scatter(*points[labels == class_id].T, s=6, alpha=0.6, color=f"C{class_id}", label=name)
         axes.set(title=f"{title}: silhouette {embedding_map[when]['silhouette']:.3f}",
                  xlabel=f"{embedding_map['method']} 1", ylabel=f"{embedding_map['method']} 2", xticks=[], yticks=[])

@@ -174,7 +174,8 @@ class RunForm(widgets.VBox):
         if self.settings_file is not None:
             try:
                 self.settings_file.parent.mkdir(parents=True, exist_ok=True)
-                write_json_atomic(self.settings_file, {name: getattr(self.config(), name) for name in FORM_FIELDS})
+                config = self.config()
+                write_json_atomic(self.settings_file, {name: getattr(config, name) for name in FORM_FIELDS})
             except (OSError, AgNewsError):
                 pass  # remembering is a convenience; an invalid value is shown under the form instead
         self._refresh_summary()
@@ -243,10 +244,11 @@ CHECKPOINT_NOTES = {
 # The run-length estimate (estimated_minutes). Assumed speeds, not measurements: a
 # fraction of each device's dense 16-bit peak (fp32 on a CPU) that small fine-tuning
 # batches reach, e.g. 8 of a T4's 65 TFLOP/s; 30 GFLOP/s for Colab's 2 CPU cores.
-EFFECTIVE_FLOPS = {"t4": 8e12, "l4": 25e12, "a100": 80e12, "h100": 200e12, "gpu": 8e12, "cpu": 3e10}
+# In both tables the first key found in the name counts; the key "" matches any other name.
+EFFECTIVE_FLOPS = {"t4": 8e12, "l4": 25e12, "a100": 80e12, "h100": 200e12, "cpu": 3e10, "": 8e12}
 NON_EMBEDDING_PARAMETERS = {"modernbert-base": 111e6, "modernbert-large": 353e6, "distilbert": 43e6,
-                            "bert_uncased_l-4_h-256": 3.2e6, "bert-base": 86e6, "bert-large": 303e6, SMOKE: 0.1e6}
-DEFAULT_PARAMETERS = 110e6
+                            "bert_uncased_l-4_h-256": 3.2e6, "bert-base": 86e6, "bert-large": 303e6,
+                            SMOKE: 0.1e6, "": 110e6}
 AG_NEWS_TOKENS_PER_TEXT = 55  # about the mean of AG News texts for BERT-family tokenizers
 AG_NEWS_TRAIN_ROWS, AG_NEWS_TEST_ROWS = 120_000, 7_600
 SMOKE_POOL_ROWS, SMOKE_TEST_ROWS = 480, 160
@@ -269,8 +271,7 @@ def notebook_config(output_dir: str, preset: str | None = None, hardware=None, *
     Example (smoke mode): notebook_config("runs").model -> "smoke"
     """
     hardware = hardware or detect_hardware()
-    if preset is None:
-        preset = SMOKE if smoke_mode() else "colab" if hardware.device == "cuda" else CPU_PRESET
+    preset = preset or (SMOKE if smoke_mode() else "colab" if hardware.device == "cuda" else CPU_PRESET)
     starting = {**class_defaults(preset), **overrides}  # the teacher's fields (class_defaults.py), then the cell's
     return keep_checkpoints(RunConfig.from_preset(preset, output_dir=str(output_dir), **starting), hardware)
 
@@ -302,16 +303,15 @@ def estimated_minutes(config: RunConfig, hardware) -> dict:
     """
     tokens = min(config.max_length, AG_NEWS_TOKENS_PER_TEXT)
     train_rows, validation_rows, test_rows = _planned_rows(config)
-    parameters = _first_match(NON_EMBEDDING_PARAMETERS, config.model.lower().rstrip("/").split("/")[-1],
-                              DEFAULT_PARAMETERS)
-    speed = _first_match(EFFECTIVE_FLOPS, hardware.name.lower() if hardware.device == "cuda" else "cpu",
-                         EFFECTIVE_FLOPS["gpu"])
+    parameters = _first_match(NON_EMBEDDING_PARAMETERS, config.model.lower().rstrip("/").split("/")[-1])
+    speed = _first_match(EFFECTIVE_FLOPS, hardware.name.lower() if hardware.device == "cuda" else "cpu")
     train_seconds = TRAINING_FLOPS_PER_PARAMETER[config.method] * parameters * tokens * train_rows * config.epochs / speed
     if hardware.device == "cuda":
         train_seconds += GPU_SECONDS_PER_STEP * train_rows * config.epochs / config.batch_size
     score_seconds = 2 * parameters * tokens * (validation_rows * config.epochs + test_rows) / speed
     one_off = 0.1 if config.model == SMOKE else ONE_OFF_MINUTES
-    return {"train": round(train_seconds / 60, 1), "total": round((train_seconds + score_seconds) / 60 + one_off, 1)}
+    train = train_seconds / 60
+    return {"train": round(train, 1), "total": round(train + score_seconds / 60 + one_off, 1)}
 
 
 def describe_estimate(config: RunConfig, hardware) -> str:
@@ -339,6 +339,6 @@ def _planned_rows(config: RunConfig) -> tuple:
     return train, validation, test * AG_NEWS_TEST_ROWS if test < 1 else test
 
 
-def _first_match(table: dict, name: str, default: float) -> float:
-    """The value of the first key of table found in name. Example: ({"t4": 8e12}, "tesla t4", 0) -> 8e12"""
-    return next((value for key, value in table.items() if key in name), default)
+def _first_match(table: dict, name: str) -> float:
+    """The value of the first key of table found in name. Example: (EFFECTIVE_FLOPS, "tesla t4") -> 8e12"""
+    return next(value for key, value in table.items() if key in name)
