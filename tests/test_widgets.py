@@ -212,8 +212,8 @@ def test_on_drive_the_form_says_where_checkpoints_go(monkeypatch):
     from agnews_bert.notebook import colab, widgets
 
     monkeypatch.delenv(colab.SMOKE_ENV, raising=False)
-    monkeypatch.setattr(RunForm, "_remember", lambda self: None)  # nothing may be written to /content here
     form = RunForm(widgets.notebook_config(colab.DRIVE_RUNS_DIR, hardware=T4), T4)
+    assert form.settings_file is None  # without remember=True nothing is written (not to /content here)
     assert "checkpoints: kept on this runtime only" in form.summary.value
     form.train_size.value = ALL_ROWS
     form.epochs.value = 4

@@ -32,7 +32,7 @@ Example:
 """
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -65,11 +65,10 @@ class Attribution:
     baseline_logits: np.ndarray
     label_id: int
     n_steps: int = N_STEPS
-    class_names: list = field(default_factory=lambda: list(CLASS_NAMES))
 
     @property
     def label(self) -> str:
-        return self.class_names[self.label_id]
+        return CLASS_NAMES[self.label_id]
 
     def completeness(self) -> dict:
         """For each class: the attributions' sum, logit - baseline logit, and the gap between them."""
@@ -77,7 +76,7 @@ class Attribution:
         for row, class_id in enumerate(self.classes):
             total = float(self.scores[row].sum())
             difference = float(self.logits[class_id] - self.baseline_logits[class_id])
-            report[self.class_names[class_id]] = {"sum": round(total, 4), "logit_difference": round(difference, 4),
+            report[CLASS_NAMES[class_id]] = {"sum": round(total, 4), "logit_difference": round(difference, 4),
                                                   "gap": round(abs(total - difference), 4),
                                                   "passes": abs(total - difference) <= tolerance_for(difference)}
         return report
@@ -96,17 +95,16 @@ class Attribution:
 
     def _repr_html_(self) -> str:
         check = self.completeness()[self.label]
-        rows = [f"<div>predicted <b>{html.escape(self.label)}</b>; completeness: the attributions add up to "
-                f"{check['sum']:+.3f}, the logit difference is {check['logit_difference']:+.3f} (gap {check['gap']:.4f}, "
-                f"{'within' if check['passes'] else 'OUTSIDE'} the tolerance; {self.n_steps} steps)</div>", self.html()]
-        return "\n".join(rows)
+        return (f"<div>predicted <b>{html.escape(self.label)}</b>; completeness: the attributions add up to "
+                f"{check['sum']:+.3f}, the logit difference is {check['logit_difference']:+.3f} "
+                f"(gap {check['gap']:.4f}, {'within' if check['passes'] else 'OUTSIDE'} the tolerance; "
+                f"{self.n_steps} steps)</div>\n{self.html()}")
 
     def _row(self, class_name: str | None) -> np.ndarray:
-        class_id = self.label_id if class_name is None else self.class_names.index(class_name)
+        class_id = self.label_id if class_name is None else CLASS_NAMES.index(class_name)
         if class_id not in self.classes:
             raise AgNewsError(f"no attributions towards {class_name}: explain(..., {setting('classes', None)}) "
-                              "computes all",
-                              field="classes")
+                              "computes all", field="classes")
         return self.scores[self.classes.index(class_id)]
 
 
@@ -132,12 +130,10 @@ def explain(text: str, run=None, *, model=None, tokenizer=None, max_length: int 
         raise AgNewsError(f"{setting('text', text)}: explain needs a non-empty headline", field="text")
     run = load_run(run, model=model, tokenizer=tokenizer)
     model, tokenizer = run.model, run.tokenizer
-    encoded = tokenizer(text, truncation=True, max_length=max_length or run.max_length,
-                        return_offsets_mapping=True, return_special_tokens_mask=True, return_tensors="pt")
-    device = next(model.parameters()).device
-    input_ids = encoded["input_ids"].to(device)
-    attention_mask = encoded["attention_mask"].to(device)
-    baseline_ids = _baseline_ids(input_ids, encoded["special_tokens_mask"].to(device), tokenizer)
+    encoded = tokenizer(text, truncation=True, max_length=max_length or run.max_length, return_tensors="pt",
+                        return_offsets_mapping=True, return_special_tokens_mask=True).to(model.device)
+    input_ids, attention_mask = encoded["input_ids"], encoded["attention_mask"]
+    baseline_ids = _baseline_ids(input_ids, encoded["special_tokens_mask"], tokenizer)
     model.eval()
     with torch.no_grad():
         logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[0].float().cpu().numpy()
@@ -159,12 +155,8 @@ def explain(text: str, run=None, *, model=None, tokenizer=None, max_length: int 
 
 def _integrated_gradients(model, input_ids, baseline_ids, attention_mask, classes: list, n_steps: int) -> np.ndarray:
     """captum's LayerIntegratedGradients on the input embeddings, one row per class: (classes x tokens)."""
-    captum = _captum()
-
-    def class_logits(ids, mask):
-        return model(input_ids=ids, attention_mask=mask).logits
-
-    integrated = captum.LayerIntegratedGradients(class_logits, model.get_input_embeddings())
+    integrated = _captum().LayerIntegratedGradients(
+        lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits, model.get_input_embeddings())
     repeat = len(classes)
     attributions = integrated.attribute(
         input_ids.repeat(repeat, 1), baselines=baseline_ids.repeat(repeat, 1), target=classes,
@@ -215,8 +207,7 @@ def shaded_text_html(text: str, spans: list, scores, special: list, caption: str
 
 def _shade(strength: float) -> str:
     """White mixed with green (strength > 0) or red (< 0); |strength| = 1 is the darkest, still light enough for black text."""
-    green, red = (40, 167, 69), (220, 53, 69)
-    colour = green if strength > 0 else red
+    colour = (40, 167, 69) if strength > 0 else (220, 53, 69)  # green, red
     mix = 0.75 * min(abs(strength), 1.0)
     return "rgb({},{},{})".format(*(round(255 + (part - 255) * mix) for part in colour))
 
@@ -224,8 +215,7 @@ def _shade(strength: float) -> str:
 class HTML(str):
     """A string of HTML that a notebook shows rendered (and `print` shows as markup)."""
 
-    def _repr_html_(self) -> str:
-        return str(self)
+    _repr_html_ = str.__str__  # the markup itself, as a plain str
 
 
 def explain_mistakes(run, k: int = 5) -> HTML:
@@ -240,8 +230,7 @@ def explain_mistakes(run, k: int = 5) -> HTML:
     run = load_run(run)
     rows = []
     for mistake in load_results(run.folder)["test"].get("most_confident_errors", [])[:k]:
-        predicted = CLASS_NAMES.index(mistake["predicted_label"])
-        attribution = explain(mistake["text"], run, classes=[predicted])
+        attribution = explain(mistake["text"], run, classes=[CLASS_NAMES.index(mistake["predicted_label"])])
         cells = [mistake["true_label"], mistake["predicted_label"], f"{mistake['probability']:.3f}"]
         rows.append(f"<tr><td style='text-align:left'>{attribution.html(mistake['predicted_label'])}</td>"
                     + "".join(f"<td style='padding:0 8px'>{html.escape(cell)}</td>" for cell in cells) + "</tr>")

@@ -31,10 +31,8 @@ BASELINE_NAME = "TF-IDF + logistic regression"
 
 def tfidf_baseline(splits, max_iter: int = 1000) -> dict:
     """Fit TF-IDF (words and word pairs) + logistic regression on train; score validation and test once."""
-    pipeline = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
-        LogisticRegression(max_iter=max_iter),
-    )
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+                             LogisticRegression(max_iter=max_iter))
     started = time.perf_counter()
     pipeline.fit(splits["train"]["text"], splits["train"]["label"])
     train_seconds = time.perf_counter() - started
@@ -45,6 +43,4 @@ def tfidf_baseline(splits, max_iter: int = 1000) -> dict:
 
 
 def _scores(pipeline, split) -> dict:
-    report = classification_report(split["label"], pipeline.predict(split["text"]))
-    report["rows"] = len(split)
-    return report
+    return {**classification_report(split["label"], pipeline.predict(split["text"])), "rows": len(split)}

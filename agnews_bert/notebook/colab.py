@@ -147,13 +147,8 @@ def environment_check(hardware=None, versions: dict | None = None, floors: dict 
     hardware = hardware or detect_hardware()
     versions = installed_versions() if versions is None else versions
     floors = requirement_floors() if floors is None else floors
-    listed = ", ".join(f"{name} {version}" for name, version in versions.items() if version and name != "flash-attn")
-    lines = [f"Versions: {listed}", f"Runtime: {_training_choice(hardware)}", PAST_RUNTIME_HINT]
-    return "\n".join(lines + [f"Warning: {warning}" for warning in environment_warnings(hardware, versions, floors)])
-
-
-def environment_warnings(hardware, versions: dict, floors: dict) -> list:
-    """Known-bad combinations, each with its fix. Example: ["datasets 2.19.0 is below the 2.21 this lab needs ..."]"""
+    # The warnings: known-bad combinations, each with its fix. No GPU is not warned about here:
+    # runtime_report says what that changes, and how to get one.
     warnings = [f"{name} {versions[name]} is below the {floor} this lab needs{FLOOR_REASONS.get(name, '')}: run "
                 f"!pip install -q \"{name}>={floor}\", then Runtime > Restart session"
                 for name, floor in floors.items()
@@ -164,7 +159,9 @@ def environment_warnings(hardware, versions: dict, floors: dict) -> list:
     if in_colab() and int((versions.get("ipywidgets") or "0").split(".")[0]) >= 8:
         warnings.append(f"ipywidgets {versions['ipywidgets']} under Colab's front end can leave the settings form "
                         "blank: !pip install -q \"ipywidgets==7.7.1\" (Colab's own), then Runtime > Restart session")
-    return warnings  # no GPU is not warned about here: runtime_report says what that changes, and how to get one
+    listed = ", ".join(f"{name} {version}" for name, version in versions.items() if version and name != "flash-attn")
+    lines = [f"Versions: {listed}", f"Runtime: {_training_choice(hardware)}", PAST_RUNTIME_HINT]
+    return "\n".join(lines + [f"Warning: {warning}" for warning in warnings])
 
 
 FLOOR_REASONS = {"datasets": " (older ones fail with NumPy 2)"}

@@ -58,20 +58,16 @@ def sentence_vectors(model, tokenizer, texts: list, max_length: int, batch_size:
     captured = []
     hook = classifier_layer(model).register_forward_hook(lambda _layer, inputs, _output: captured.append(inputs[0]))
     order = np.argsort([len(text) for text in texts], kind="stable")  # similar lengths: little padding
-    device = next(model.parameters()).device
     model.eval()
     try:
         with torch.no_grad():
             for start in range(0, len(texts), batch_size):
                 batch = [texts[index] for index in order[start:start + batch_size]]
                 encoded = tokenizer(batch, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
-                model(**{key: value.to(device) for key, value in encoded.items()})
+                model(**encoded.to(model.device))
     finally:
         hook.remove()
-    vectors = torch.cat([batch.float().cpu() for batch in captured]).numpy()
-    in_order = np.empty_like(vectors)
-    in_order[order] = vectors
-    return in_order
+    return torch.cat([batch.float().cpu() for batch in captured]).numpy()[np.argsort(order)]
 
 
 def project_2d(vectors: np.ndarray, seed: int = 42) -> tuple:

@@ -40,13 +40,13 @@ def prediction_widget(source, max_length: int | None = None, explain: bool = Tru
     """
     widgets = _ipywidgets()
     run = _saved_run(source)
-    max_length = max_length or run.max_length
     text_box = widgets.Textarea(value=EXAMPLE_TEXT, placeholder="Type or paste a news headline", description="text",
                                 layout=widgets.Layout(width="95%", height="80px"),
                                 **_compat.tooltip_kwargs("A headline, or a headline and its first sentence"))
     button = widgets.Button(description="Predict", button_style="primary")
     answer = widgets.HTML(value="Press <b>Predict</b> to label the text.")
-    bars = {name: _probability_bar(widgets, name) for name in CLASS_NAMES}
+    bars = {name: widgets.FloatProgress(min=0.0, max=1.0, description=name, style={"description_width": "80px"},
+                                        layout=widgets.Layout(width="60%")) for name in CLASS_NAMES}
     percents = {name: widgets.Label(value="") for name in CLASS_NAMES}
 
     def show_prediction(_button=None):
@@ -87,9 +87,8 @@ def _ipywidgets():
     try:
         import ipywidgets
     except ImportError as error:
-        raise AgNewsError(
-            'the prediction widget needs ipywidgets; install it with: pip install "ipywidgets>=7.7"'
-        ) from error
+        raise AgNewsError('the prediction widget needs ipywidgets; install it with: '
+                          'pip install "ipywidgets>=7.7"') from error
     return ipywidgets
 
 
@@ -105,7 +104,3 @@ def _saved_run(source):
             field="source") from None
     return load_run(model=model, tokenizer=tokenizer)
 
-
-def _probability_bar(widgets, name: str):
-    return widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description=name,
-                                 style={"description_width": "80px"}, layout=widgets.Layout(width="60%"))

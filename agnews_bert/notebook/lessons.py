@@ -27,7 +27,6 @@ Example:
 """
 
 import logging
-from enum import Enum
 from pathlib import Path
 
 import pandas as pd
@@ -70,14 +69,9 @@ def training_args_table(training_args) -> pd.DataFrame:
 
     Example row: {"field": "learning_rate", "value": 5e-05, "why": "the peak step size; ..."}
     """
-    rows = [{"field": field, "value": _plain(getattr(training_args, field)), "why": why}
-            for field, why in TRAINING_ARGS_WHY if hasattr(training_args, field)]
+    values = training_args.to_dict()  # transformers' own view of the fields: an enum as its value ("epoch")
+    rows = [(field, values[field], why) for field, why in TRAINING_ARGS_WHY if field in values]
     return whole_texts(pd.DataFrame(rows, columns=["field", "value", "why"]))
-
-
-def _plain(value):
-    """An enum's value ("epoch"), anything else as it is."""
-    return value.value if isinstance(value, Enum) else value
 
 
 class WholeTexts(pd.DataFrame):
@@ -121,16 +115,13 @@ def runs_view(output_dir="runs", also=()) -> WholeTexts:
         return whole_texts(table)
     settings = differing_settings(table) if len(table) > 1 else [c for c in ONE_RUN_SETTINGS if c in table]
     columns = dict.fromkeys(["run_name", *SCORE_COLUMNS, *settings, *also])  # in order, each once
-    shown = table[[column for column in columns if column in table]].copy()
-    for column in shown.columns[1:]:
-        shown[column] = _readable(shown[column], column)
-    return whole_texts(shown)
+    shown = table[[column for column in columns if column in table]]
+    return whole_texts(shown.assign(**{name: _readable(shown[name], name) for name in shown.columns[1:]}))
 
 
 def differing_settings(table: pd.DataFrame) -> list:
     """The setting columns whose value is not the same in every row. Example: lr 5e-5 and 1e-4 -> ["lr"]"""
-    return [column for column in SETTING_COLUMNS
-            if column in table and table[column].map(repr).nunique() > 1]
+    return [column for column in SETTING_COLUMNS if column in table and table[column].map(repr).nunique() > 1]
 
 
 def run_labels(table: pd.DataFrame) -> list:
@@ -152,8 +143,7 @@ def loss_histories(output_dir="runs") -> dict:
     Taught in notebook 01's exercise 1. Example: {"lr 1e-3": [...], "lr 1e-6": [...]}
     """
     table = runs_table(output_dir)
-    runs = [] if table.empty else zip(run_labels(table), table["run_name"])
-    return {label: _log_history(output_dir, name) for label, name in runs}
+    return {} if table.empty else _histories(output_dir, table)
 
 
 def first_losses(output_dir="runs", steps: int = 5, **settings) -> pd.DataFrame:
@@ -167,18 +157,17 @@ def first_losses(output_dir="runs", steps: int = 5, **settings) -> pd.DataFrame:
     for name, value in settings.items():
         table = table[table[name] == value] if name in table else table.iloc[0:0]
     if len(table) < 2:
-        wanted = ", ".join(setting(name, value) for name, value in settings.items())
-        log.info(f"{len(table)} finished run(s) with {wanted}: train the runs the exercise asks for, then run this "
-                 "cell again")
-    columns = {}
-    for label, name in zip(run_labels(table), table["run_name"]):
-        history = _log_history(output_dir, name)
-        columns[label] = pd.Series({row["step"]: round(row["loss"], 3) for row in history if "loss" in row}).head(steps)
+        log.info(f"{len(table)} finished run(s) with {', '.join(setting(*item) for item in settings.items())}: "
+                 "train the runs the exercise asks for, then run this cell again")
+    columns = {run: pd.Series({row["step"]: round(row["loss"], 3) for row in rows if "loss" in row}).head(steps)
+               for run, rows in _histories(output_dir, table).items()}
     return pd.DataFrame(columns).rename_axis("step")
 
 
-def _log_history(output_dir, run_name: str) -> list:
-    return load_results(Path(output_dir).expanduser() / run_name)["log_history"]
+def _histories(output_dir, table: pd.DataFrame) -> dict:
+    """The log history of each run in a runs table, keyed by `run_labels`."""
+    return {label: load_results(Path(output_dir).expanduser() / name)["log_history"]
+            for label, name in zip(run_labels(table), table["run_name"])}
 
 
 def prediction_table(predictions: list) -> pd.DataFrame:
@@ -193,9 +182,7 @@ def prediction_table(predictions: list) -> pd.DataFrame:
 
 
 def _label_value(value, column: str) -> str:
-    if column == "lr":
-        return lr_label(value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return lr_label(value) if column == "lr" else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _readable(column: pd.Series, name: str) -> pd.Series:

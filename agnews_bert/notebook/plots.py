@@ -29,7 +29,7 @@ PLOT_FILES = {"learning_curves": "learning_curves.png", "confusion_matrix": "con
 DPI = 120
 COMPARISON_METRICS = {"test_macro_f1": "test macro-F1", "test_accuracy": "test accuracy",
                       "train_seconds": "training time (s)", "train_samples_per_second": "training rows per second",
-                      "samples_per_second": "training rows per second", "peak_gpu_memory_gb": "peak GPU memory (GB)"}
+                      "peak_gpu_memory_gb": "peak GPU memory (GB)"}
 
 
 def plot_learning_curves(log_history) -> "plt.Figure":
@@ -84,12 +84,11 @@ def plot_confusion_matrix(report: dict) -> "plt.Figure":
     from sklearn.metrics import ConfusionMatrixDisplay
 
     counts = np.asarray(report["confusion_matrix"])
-    names = list(report["class_names"])
     figure, grid = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
     panels = ((counts, "d", {}, f"Test counts ({counts.sum():,} rows)"),
               (row_shares(counts), ".2f", {"vmin": 0, "vmax": 1}, "Share of each true class"))
     for axes, (values, values_format, scale, title) in zip(grid, panels):
-        ConfusionMatrixDisplay(values, display_labels=names).plot(
+        ConfusionMatrixDisplay(values, display_labels=list(report["class_names"])).plot(
             ax=axes, cmap="Blues", values_format=values_format, colorbar=False, im_kw=scale)
         axes.set_title(title)
         _slanted_tick_labels(axes)
@@ -128,25 +127,21 @@ def plot_comparison(table) -> "plt.Figure":
     `runs_table` return; missing or empty columns are left out (GPU memory on a CPU).
     """
     metrics = [column for column in COMPARISON_METRICS if column in table and table[column].notna().any()]
-    if "train_samples_per_second" in metrics and "samples_per_second" in metrics:
-        metrics.remove("samples_per_second")
     if table.empty or not metrics:
         raise AgNewsError("nothing to compare: the table needs rows and one of the columns "
                           + ", ".join(COMPARISON_METRICS))
     labels = _run_labels(table)
     columns = min(3, len(metrics))
     rows = -(-len(metrics) // columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(4.2 * columns, 4 * rows), constrained_layout=True,
-                                squeeze=False)
-    for axes, column in zip(grid.flat, metrics):
+    figure = plt.figure(figsize=(4.2 * columns, 4 * rows), constrained_layout=True)
+    for position, column in enumerate(metrics, start=1):
+        axes = figure.add_subplot(rows, columns, position)
         values = table[column].astype(float)
         bars = axes.bar(labels, values.fillna(0), color=[f"C{index}" for index in range(len(table))])
         axes.bar_label(bars, labels=[_short_number(value) for value in values], fontsize=8)
         axes.set_title(COMPARISON_METRICS[column])
         _slanted_tick_labels(axes)
         axes.margins(y=0.15)
-    for unused in grid.flat[len(metrics):]:
-        unused.remove()
     return _closed(figure)
 
 
@@ -187,14 +182,12 @@ def plot_embedding_map(embedding_map: dict, class_names=None) -> "plt.Figure":
     """
     from ..labels import CLASS_NAMES
 
-    names = list(class_names or CLASS_NAMES)
     labels = np.asarray(embedding_map["labels"])
     figure, grid = plt.subplots(1, 2, figsize=(11, 5), constrained_layout=True)
     for axes, when, title in zip(grid, ("before", "after"), ("pretrained encoder", "fine-tuned encoder")):
         points = np.asarray(embedding_map[when]["points"])
-        for class_id, name in enumerate(names):
-            chosen = labels == class_id
-            axes.scatter(points[chosen, 0], points[chosen, 1], s=6, alpha=0.6, color=f"C{class_id}", label=name)
+        for class_id, name in enumerate(class_names or CLASS_NAMES):
+            axes.scatter(*points[labels == class_id].T, s=6, alpha=0.6, color=f"C{class_id}", label=name)
         axes.set(title=f"{title}: silhouette {embedding_map[when]['silhouette']:.3f}",
                  xlabel=f"{embedding_map['method']} 1", ylabel=f"{embedding_map['method']} 2", xticks=[], yticks=[])
     grid[1].legend(markerscale=3, loc="best")
@@ -242,9 +235,7 @@ def _run_labels(table) -> list:
 
 def _short_number(value) -> str:
     """Example: 0.9451 -> "0.945", 6.1 -> "6.1", 612.3 -> "612", NaN (not measured) -> "n/a" """
-    if value != value:
-        return "n/a"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return "n/a" if value != value else f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _slanted_tick_labels(axes) -> None:

@@ -41,7 +41,6 @@ Example:
     {'train': 2.2, 'total': 3.5}
 """
 
-import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -55,7 +54,7 @@ from .lessons import lr_label
 from ..config import METHODS, SMOKE, RunConfig, default_learning_rate
 from ..errors import AgNewsError
 from ..hardware import Hardware, choose_precision, detect_hardware  # noqa: F401  (Hardware: the doctest's)
-from ..lab.folders import is_finished, run_dir_for, write_json_atomic
+from ..lab.folders import is_finished, read_json, run_dir_for, write_json_atomic
 from ..smoke import smoke_mode
 
 MODEL_CHOICES = (
@@ -69,22 +68,10 @@ METHOD_LABELS = {"full": "full fine-tuning (every weight)", "lora": "LoRA (low-r
 ALL_ROWS = math.inf  # the train-size dropdown's value for "every training row" (train_size=None): listed last
 NO_EARLY_STOPPING = 0  # the patience dropdown's value for "off" (early_stopping_patience=None)
 SETTINGS_FILE = "form_settings.json"
-FORM_FIELDS = ("model", "method", "lora_r", "lora_alpha", "lora_dropout", "lr", "epochs", "batch_size", "max_length",
-               "train_size", "warmup_ratio", "early_stopping_patience", "seed", "overwrite")
 WIDE_LABELS = {"description_width": "120px"}
 
 
-def _rows_label(rows) -> str:
-    return "all" if rows == ALL_ROWS else f"{rows:,}"
-
-
-def _patience_label(patience: int) -> str:
-    if patience == NO_EARLY_STOPPING:
-        return "off"
-    return f"after {patience} epoch{'s' if patience > 1 else ''} without gain"
-
-
-# field: (widget, description, the usual values, how a value is labelled, hover text), in FORM_FIELDS' order.
+# field: (widget, description, the usual values, how a value is labelled, hover text), in the form's order.
 # The model's options are MODEL_CHOICES' (label, value) pairs; see `_options`.
 CHOICES = {
     "model": (widgets.Dropdown, "model", MODEL_CHOICES, None, "The encoder to fine-tune"),
@@ -99,12 +86,15 @@ CHOICES = {
     "batch_size": (widgets.Dropdown, "batch size", (8, 16, 32, 64, 128), str, None),
     "max_length": (widgets.SelectionSlider, "max length", tuple(range(32, 513, 32)), str, "Longest text, in tokens"),
     "train_size": (widgets.Dropdown, "training rows", (1_000, 2_000, 4_000, 12_000, 30_000, 60_000, ALL_ROWS),
-                   _rows_label, None),
+                   lambda rows: "all" if rows == ALL_ROWS else f"{rows:,}", None),
     "warmup_ratio": (widgets.SelectionSlider, "warm-up share", tuple(round(step * 0.05, 2) for step in range(11)),
                      "{:.2f}".format, "Share of steps that ramp the lr up from 0"),
-    "early_stopping_patience": (widgets.Dropdown, "early stopping", (NO_EARLY_STOPPING, 1, 2, 3), _patience_label,
+    "early_stopping_patience": (widgets.Dropdown, "early stopping", (NO_EARLY_STOPPING, 1, 2, 3),
+                                lambda epochs: "off" if epochs == NO_EARLY_STOPPING else
+                                f"after {epochs} epoch{'s' if epochs > 1 else ''} without gain",
                                 "Stop after this many epochs without a better validation macro-F1"),
 }
+FORM_FIELDS = (*CHOICES, "seed", "overwrite")  # the RunConfig fields the form sets
 
 
 def settings_form(output_dir, hardware=None) -> "RunForm":
@@ -171,25 +161,23 @@ class RunForm(widgets.VBox):
 
     def _remembered(self, config: RunConfig) -> RunConfig:
         """The base config with the values saved by the last form, if there are valid ones."""
-        if self.settings_file is None or not self.settings_file.exists():
+        if self.settings_file is None:
             return config
         try:
-            saved = json.loads(self.settings_file.read_text(encoding="utf-8"))
+            saved = read_json(self.settings_file)
             return config.with_changes(**{name: saved[name] for name in FORM_FIELDS if name in saved})
         except (OSError, ValueError, TypeError, AgNewsError):
-            return config  # a damaged or outdated file: start from the defaults
-
-    def _remember(self) -> None:
-        if self.settings_file is None:
-            return
-        try:
-            self.settings_file.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.settings_file, {name: getattr(self.config(), name) for name in FORM_FIELDS})
-        except (OSError, AgNewsError):
-            pass  # remembering is a convenience; an invalid value is shown under the form instead
+            return config  # no file yet, or a damaged or outdated one: start from the defaults
 
     def _changed(self, change=None) -> None:
-        self._remember()
+        """Remember the values (with remember=True), then redo the lines under the form."""
+        if self.settings_file is not None:
+            try:
+                self.settings_file.parent.mkdir(parents=True, exist_ok=True)
+                config = self.config()
+                write_json_atomic(self.settings_file, {name: getattr(config, name) for name in FORM_FIELDS})
+            except (OSError, AgNewsError):
+                pass  # remembering is a convenience; an invalid value is shown under the form instead
         self._refresh_summary()
 
     def _refresh_summary(self) -> None:
@@ -256,10 +244,11 @@ CHECKPOINT_NOTES = {
 # The run-length estimate (estimated_minutes). Assumed speeds, not measurements: a
 # fraction of each device's dense 16-bit peak (fp32 on a CPU) that small fine-tuning
 # batches reach, e.g. 8 of a T4's 65 TFLOP/s; 30 GFLOP/s for Colab's 2 CPU cores.
-EFFECTIVE_FLOPS = {"t4": 8e12, "l4": 25e12, "a100": 80e12, "h100": 200e12, "gpu": 8e12, "cpu": 3e10}
+# In both tables the first key found in the name counts; the key "" matches any other name.
+EFFECTIVE_FLOPS = {"t4": 8e12, "l4": 25e12, "a100": 80e12, "h100": 200e12, "cpu": 3e10, "": 8e12}
 NON_EMBEDDING_PARAMETERS = {"modernbert-base": 111e6, "modernbert-large": 353e6, "distilbert": 43e6,
-                            "bert_uncased_l-4_h-256": 3.2e6, "bert-base": 86e6, "bert-large": 303e6, SMOKE: 0.1e6}
-DEFAULT_PARAMETERS = 110e6
+                            "bert_uncased_l-4_h-256": 3.2e6, "bert-base": 86e6, "bert-large": 303e6,
+                            SMOKE: 0.1e6, "": 110e6}
 AG_NEWS_TOKENS_PER_TEXT = 55  # about the mean of AG News texts for BERT-family tokenizers
 AG_NEWS_TRAIN_ROWS, AG_NEWS_TEST_ROWS = 120_000, 7_600
 SMOKE_POOL_ROWS, SMOKE_TEST_ROWS = 480, 160
@@ -282,11 +271,9 @@ def notebook_config(output_dir: str, preset: str | None = None, hardware=None, *
     Example (smoke mode): notebook_config("runs").model -> "smoke"
     """
     hardware = hardware or detect_hardware()
-    if preset is None:
-        preset = SMOKE if smoke_mode() else "colab" if hardware.device == "cuda" else CPU_PRESET
+    preset = preset or (SMOKE if smoke_mode() else "colab" if hardware.device == "cuda" else CPU_PRESET)
     starting = {**class_defaults(preset), **overrides}  # the teacher's fields (class_defaults.py), then the cell's
-    config = RunConfig.from_preset(preset, output_dir=str(output_dir), **starting)
-    return keep_checkpoints(config, hardware)
+    return keep_checkpoints(RunConfig.from_preset(preset, output_dir=str(output_dir), **starting), hardware)
 
 
 def keep_checkpoints(config: RunConfig, hardware=None) -> RunConfig:
@@ -316,8 +303,8 @@ def estimated_minutes(config: RunConfig, hardware) -> dict:
     """
     tokens = min(config.max_length, AG_NEWS_TOKENS_PER_TEXT)
     train_rows, validation_rows, test_rows = _planned_rows(config)
-    parameters = _non_embedding_parameters(config.model)
-    speed = _effective_flops(hardware)
+    parameters = _first_match(NON_EMBEDDING_PARAMETERS, config.model.lower().rstrip("/").split("/")[-1])
+    speed = _first_match(EFFECTIVE_FLOPS, hardware.name.lower() if hardware.device == "cuda" else "cpu")
     train_seconds = TRAINING_FLOPS_PER_PARAMETER[config.method] * parameters * tokens * train_rows * config.epochs / speed
     if hardware.device == "cuda":
         train_seconds += GPU_SECONDS_PER_STEP * train_rows * config.epochs / config.batch_size
@@ -352,12 +339,6 @@ def _planned_rows(config: RunConfig) -> tuple:
     return train, validation, test * AG_NEWS_TEST_ROWS if test < 1 else test
 
 
-def _non_embedding_parameters(model: str) -> float:
-    name = model.lower().rstrip("/").split("/")[-1]
-    return next((count for key, count in NON_EMBEDDING_PARAMETERS.items() if key in name), DEFAULT_PARAMETERS)
-
-
-def _effective_flops(hardware) -> float:
-    name = hardware.name.lower() if hardware.device == "cuda" else "cpu"
-    return next((flops for key, flops in EFFECTIVE_FLOPS.items() if key in name), EFFECTIVE_FLOPS["gpu"])
-
+def _first_match(table: dict, name: str) -> float:
+    """The value of the first key of table found in name. Example: (EFFECTIVE_FLOPS, "tesla t4") -> 8e12"""
+    return next(value for key, value in table.items() if key in name)
