@@ -16,7 +16,6 @@ Known differences:
   grouped, so scoring uses its own Trainer without grouping (predict.score);
 - tokenizers 0.20 added `encode_batch_fast` (a batch encoder without offsets),
   which transformers 4.48's tokenizers (0.21) always have;
-- datasets keeps a data set's fingerprint in the private `_fingerprint`;
 - ipywidgets 8 renamed a widget's `description_tooltip` to `tooltip`;
 - transformers 5 draws a "Writing model shards" bar at each save (every
   checkpoint); it has `logging.set_tqdm_hook`, through which we hide that bar only;
@@ -36,8 +35,6 @@ Known differences:
 import inspect
 import warnings
 from functools import lru_cache
-
-DTYPE_KEYWORD_SINCE = "4.56"
 
 
 @lru_cache(maxsize=None)
@@ -90,9 +87,6 @@ def enable_tf32_matmuls() -> None:
         torch.backends.cudnn.allow_tf32 = True
 
 
-SHARD_BAR = "Writing model shards"
-
-
 def hide_shard_writing_bars() -> None:
     """Hide transformers 5's "Writing model shards" bar (one per save); every other bar (downloads) stays.
 
@@ -105,7 +99,7 @@ def hide_shard_writing_bars() -> None:
 
 
 def _without_shard_bar(factory, args, kwargs):
-    if kwargs.get("desc") == SHARD_BAR:
+    if kwargs.get("desc") == "Writing model shards":
         kwargs = {**kwargs, "disable": True}
     return factory(*args, **kwargs)
 
@@ -124,11 +118,6 @@ def tooltip_kwargs(text: str) -> dict:
     return {"tooltip": text} if ipywidgets_major_version() >= 8 else {"description_tooltip": text}
 
 
-def dataset_fingerprint(rows) -> str | None:
-    """The hash datasets keeps of a data set's content and history; None if this datasets has none."""
-    return getattr(rows, "_fingerprint", None)
-
-
 def float32_weights_kwargs() -> dict:
     """from_pretrained kwargs that load the weights in float32, whatever dtype the checkpoint was saved in.
 
@@ -139,7 +128,7 @@ def float32_weights_kwargs() -> dict:
     import transformers
     from packaging.version import Version
 
-    keyword = "dtype" if Version(transformers.__version__) >= Version(DTYPE_KEYWORD_SINCE) else "torch_dtype"
+    keyword = "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
     return {keyword: torch.float32}
 
 

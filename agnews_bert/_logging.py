@@ -17,10 +17,7 @@ import sys
 
 
 class _CurrentStdout(logging.StreamHandler):
-    """A handler whose stream is `sys.stdout` as it is when the message is written."""
-
-    def __init__(self):
-        super().__init__(sys.stdout)
+    """A handler whose stream is `sys.stdout` as it is when the message is written (any other is ignored)."""
 
     @property
     def stream(self):

@@ -19,6 +19,7 @@ Example:
 """
 
 import argparse
+import contextlib
 import json
 import shlex
 import sys
@@ -26,7 +27,7 @@ from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 from .config import DATA_VALIDATION_SHARE, PRESETS, RunConfig, field_kinds
-from .errors import AgNewsError, TrainingInterrupted, flag_style, setting
+from .errors import AgNewsError, TrainingInterrupted, flag_name, flag_style, setting
 from .hub import check_hub_names
 from .lab.folders import CONFIG_FILE, load_run_config, package_version
 
@@ -47,12 +48,11 @@ def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
         with flag_style():
-            return arguments.handler(arguments)
-    except TrainingInterrupted as error:
-        print(f"agnews-bert: {error}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        print("agnews-bert: stopped; rerun the same command to continue from the last checkpoint", file=sys.stderr)
+            arguments.handler(arguments)  # a handler that returns has done its work: status 0
+            return 0
+    except (TrainingInterrupted, KeyboardInterrupt) as error:  # a bare Ctrl-C has no message of its own
+        message = str(error) or "stopped; rerun the same command to continue from the last checkpoint"
+        print(f"agnews-bert: {message}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except AgNewsError as error:
         if arguments.debug:
@@ -97,11 +97,6 @@ def _command(commands, name: str, handler, help: str):
     return command
 
 
-def flag_name(name: str) -> str:
-    """The `train` flag of a RunConfig field, as errors.setting writes it. Example: "batch_size" -> "--batch-size" """
-    return "--" + name.replace("_", "-")
-
-
 def _flag_options(spec) -> dict:
     """argparse options for one RunConfig field: help, and a type, choices or a --x/--no-x switch."""
     allowed = field_kinds(spec)
@@ -120,8 +115,7 @@ def config_from_flags(given: dict) -> RunConfig:
     validation share; the presets' sizes (12,000 training rows) are for AG News itself.
     Example: {"preset": "smoke", "data": "rows.csv"} -> train_size None (all), validation_size 0.1
     """
-    given = dict(given)
-    base = RunConfig.from_preset(given.pop("preset", "colab"))
+    base = RunConfig.from_preset(given.get("preset", "colab"))
     if given.get("data") is not None:
         given = {"train_size": None, "validation_size": DATA_VALIDATION_SHARE, **given}
     return replace(base, **given).validated()
@@ -139,32 +133,29 @@ def flags_for(config: RunConfig) -> list:
     words = ["--preset", config.preset]
     for name, value in {**own_data, **asdict(config)}.items():
         if name in own_data or value != getattr(base, name):
-            with flag_style():  # a bool is its switch: --overwrite, --no-resume
-                words += [setting(name, value)] if isinstance(value, bool) else [flag_name(name), str(value)]
+            with flag_style():  # a bool is its switch (--overwrite, --no-resume), anything else two words
+                words += setting(name, value).split(" ", 1)
     return words
 
 
-def _train(arguments) -> int:
+def _train(arguments) -> None:
     config = config_from_flags({name: value for name, value in vars(arguments).items() if name in FIELD_NAMES})
     check_hub_names({config.model: "model", config.data: "data set", config.test_data: "data set"})
     from .training import train  # after the config checks: a bad flag is reported without loading torch
 
     train(config)
-    return 0
 
 
-def _flags(arguments) -> int:
+def _flags(arguments) -> None:
     run = Path(arguments.run)
     print(shlex.join(flags_for(load_run_config(run.parent if run.name == CONFIG_FILE else run))))
-    return 0
 
 
-def _evaluate(arguments) -> int:
+def _evaluate(arguments) -> None:
     from .scoring import evaluate_run
 
     report = evaluate_run(arguments.run_dir, data=arguments.data, batch_size=arguments.batch_size)
     print(json.dumps(report, indent=2) if arguments.json else evaluation_summary(report, arguments.run_dir))
-    return 0
 
 
 def evaluation_summary(report: dict, run_dir: str) -> str:
@@ -179,46 +170,41 @@ def evaluation_summary(report: dict, run_dir: str) -> str:
             f"the report of the training run is in {run_dir}/results.json")
 
 
-def _predict(arguments) -> int:
+def _predict(arguments) -> None:
     from .prediction import predict
 
     texts = arguments.texts or _read_lines(arguments.file)
     for row in predict(texts, arguments.run_dir, batch_size=arguments.batch_size):
         print(json.dumps(row, ensure_ascii=False))
-    return 0
 
 
-def _push(arguments) -> int:
+def _push(arguments) -> None:
     from .lab.sharing import push_to_hub  # huggingface_hub only, no torch
 
     url = push_to_hub(arguments.run_dir, arguments.repo_id, private=arguments.private)
     print(f"Uploaded {arguments.run_dir}/model to {url}")
-    return 0
 
 
-def _runs(arguments) -> int:
+def _runs(arguments) -> None:
     from .notebook.lessons import runs_view
 
     view = runs_view(arguments.output_dir).frame
     if view.empty:
         print(f"No finished runs in {arguments.output_dir} yet; start one with: agnews-bert train --preset smoke")
-        return 0
+        return
     formats = {column: "{:.4f}".format for column in view.columns if column.endswith(("_f1", "_accuracy"))}
     width = view["run_name"].str.len().max()
     formats["run_name"] = lambda name: name.ljust(width)  # names line up on the left, as they are read
     print(view.to_string(index=False, formatters=formats, na_rep="-", justify="left"))
     print(f"{len(view)} finished run(s) in {arguments.output_dir}, best test macro-F1 first, with the settings that "
           "differ between them; every column: ab.lab.runs_table(output_dir)")
-    return 0
 
 
 def _read_lines(path: str | None) -> list:
-    if path is None:
-        if sys.stdin is None or sys.stdin.isatty():
-            raise AgNewsError("no texts given: pass them as arguments, with --file, or on standard input")
-        return [line.strip() for line in sys.stdin if line.strip()]
+    if path is None and (sys.stdin is None or sys.stdin.isatty()):
+        raise AgNewsError("no texts given: pass them as arguments, with --file, or on standard input")
     try:
-        with open(path, encoding="utf-8") as stream:
+        with open(path, encoding="utf-8") if path else contextlib.nullcontext(sys.stdin) as stream:
             return [line.strip() for line in stream if line.strip()]
     except (OSError, UnicodeDecodeError) as error:
         reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror.lower()

@@ -177,10 +177,11 @@ class RunConfig:
 
     @classmethod
     def from_preset(cls, name: str = "colab", **overrides) -> "RunConfig":
-        """A validated preset, with any field overridden: `RunConfig.from_preset("cpu", epochs=1)`."""
-        if name not in PRESETS:
-            raise AgNewsError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}", field="preset")
-        return replace(PRESETS[name], preset=name).with_changes(**overrides)
+        """A validated preset, with any field overridden: `RunConfig.from_preset("cpu", epochs=1)`.
+
+        An unknown name is reported by the check of the `preset` field's choices.
+        """
+        return replace(PRESETS.get(name, RunConfig()), preset=name).with_changes(**overrides)
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":
@@ -209,6 +210,8 @@ LORA_SETTINGS = ("lora_r", "lora_alpha", "lora_dropout")  # they change nothing 
 # can move further. LoRA on BERT-size encoders is commonly trained at 4e-4 to 5e-4 (the LoRA paper's
 # RoBERTa-base settings); a linear head on frozen features at 1e-3, Adam's own default.
 METHOD_LEARNING_RATES = {"lora": 5e-4, "linear-probe": 1e-3}
+# Full fine-tuning, by a part of the model's name (any other model: 2e-5, BERT's); see default_learning_rate.
+FAMILY_LEARNING_RATES = {"modernbert": 5e-5, "bert_uncased_l-": 1e-4}
 
 
 def _canonical(value):
@@ -241,11 +244,7 @@ def default_learning_rate(model: str, method: str = "full") -> float:
         return 3e-3
     if method in METHOD_LEARNING_RATES:
         return METHOD_LEARNING_RATES[method]
-    if "modernbert" in name:
-        return 5e-5
-    if "bert_uncased_l-" in name:
-        return 1e-4
-    return 2e-5
+    return next((lr for part, lr in FAMILY_LEARNING_RATES.items() if part in name), 2e-5)
 
 
 def model_short_name(model: str) -> str:
@@ -282,6 +281,12 @@ def field_kinds(spec) -> set:
     return set(get_args(spec.type) or (spec.type,))
 
 
+# What a field takes, by the first of its annotation's types found here: (type, isinstance's types, words).
+# A bool is only a bool: True is an int to isinstance, but not a number or a row count here.
+KINDS = ((bool, bool, "True or False"), (float, (int, float), "a number"), (int, int, "a whole number"),
+         (str, str, "a text (write a path as str(path))"))
+
+
 def _check_field(spec, value) -> None:
     """One field's type, then its choices, range or size, from its annotation and its `knob` metadata.
 
@@ -291,17 +296,18 @@ def _check_field(spec, value) -> None:
     allowed, name = field_kinds(spec), spec.name
     if value is None and type(None) in allowed:
         return
-    if not _fits(allowed, value):
+    wanted, words = next((wanted, words) for kind, wanted, words in KINDS if kind in allowed)
+    if not isinstance(value, wanted) or isinstance(value, bool) != (wanted is bool):
+        or_none = ", or None" if type(None) in allowed else ""
         raise AgNewsError(f"{setting(name, value)} has the wrong type ({type(value).__name__}): "
-                          f"use {_type_words(allowed)}", field=name)
+                          f"use {words}{or_none}", field=name)
     low, high, hint = spec.metadata["range"]
     choices = spec.metadata["choices"]
     if choices and value not in choices:
         raise AgNewsError(f"{setting(name, value)} is unknown: use one of {', '.join(choices)}", field=name)
     if low is not None and not (math.isfinite(value) and low <= value <= high):
-        kind = "a whole number" if int in allowed else "a number"
         hint = hint.format(none=setting(name, None))
-        raise AgNewsError(f"{setting(name, value)} is out of range: use {kind} from {low:g} to {high:g} ({hint})",
+        raise AgNewsError(f"{setting(name, value)} is out of range: use {words} from {low:g} to {high:g} ({hint})",
                           field=name)
     if int in allowed and float in allowed and not (math.isfinite(value) and value > 0
                                                     and (value < 1 or float(value).is_integer())):
@@ -309,18 +315,6 @@ def _check_field(spec, value) -> None:
                           "pool like 0.1", field=name)
     if allowed == {str} and not choices and not value.strip():
         raise AgNewsError(f"{setting(name, value)} must be a non-empty text (a Hub id or a local path)", field=name)
-
-
-def _fits(allowed: set, value) -> bool:
-    wanted = bool if bool in allowed else (int, float) if float in allowed else int if int in allowed else str
-    return isinstance(value, wanted) and isinstance(value, bool) == (wanted is bool)  # True is an int, not a number
-
-
-def _type_words(allowed: set) -> str:
-    """Example: {int, float, NoneType} -> "a number, or None" """
-    words = ("True or False" if bool in allowed else "a number" if float in allowed
-             else "a whole number" if int in allowed else "a text (write a path as str(path))")
-    return f"{words}, or None" if type(None) in allowed else words
 
 
 PRESETS = {

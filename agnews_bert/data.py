@@ -54,10 +54,8 @@ def load_agnews(source: "str | RunConfig" = "fancyzhx/ag_news", *, test_source: 
     validation, rest = stratified_take(pool, validation_size, seed, "validation_size")
     train = _take_training_rows(rest, train_size, len(pool), seed)
     require_every_class(train, source)
-    if test_size is not None:
-        description = test.info.description
+    if test_size is not None:  # the rows taken keep test.info, and so its description
         test, _ = stratified_take(test, test_size, seed, "test_size")
-        test.info.description = description
     return datasets.DatasetDict(train=train, validation=validation, test=test)
 
 

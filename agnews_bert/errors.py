@@ -50,12 +50,14 @@ def setting(name: str, value=...) -> str:
     """
     if not _AS_FLAGS.get():
         return f"{name}={'...' if value is ... else repr(value)}"
-    flag = "--" + name.replace("_", "-")
-    if value is True:
-        return flag
-    if value is False:
-        return "--no-" + name.replace("_", "-")
-    return f"{flag} {'...' if value is ... else value}"
+    if isinstance(value, bool):
+        return flag_name(name if value else f"no_{name}")
+    return f"{flag_name(name)} {'...' if value is ... else value}"
+
+
+def flag_name(name: str) -> str:
+    """The command-line flag of a RunConfig field. Example: "batch_size" -> "--batch-size" """
+    return "--" + name.replace("_", "-")
 
 
 @contextlib.contextmanager

@@ -60,9 +60,7 @@ def check_hub_reachable(name: str, what: str) -> None:
 
     what: "model" or "data set".
     """
-    if _offline_mode() or is_cached(name, what):
-        return
-    if not hub_is_reachable():
+    if not (_offline_mode() or is_cached(name, what) or hub_is_reachable()):
         raise unreachable_error(name, what)
 
 
@@ -94,16 +92,12 @@ def hub_is_reachable(timeout: float = PROBE_SECONDS) -> bool:
 
 def is_cached(name: str, what: str) -> bool:
     """True when the Hugging Face cache holds a copy of the model or data set `name` (the hub cache layout)."""
+    from huggingface_hub import constants  # the cache folder as the libraries find it (HF_HUB_CACHE, HF_HOME, ...)
+
     kind = "datasets" if what == "data set" else "models"
-    return (_hub_cache() / f"{kind}--{name.replace('/', '--')}").is_dir()
+    return (Path(constants.HF_HUB_CACHE).expanduser() / f"{kind}--{name.replace('/', '--')}").is_dir()
 
 
 def _offline_mode() -> bool:
     return any(os.environ.get(variable, "").upper() in ("1", "ON", "YES", "TRUE")
                for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"))
-
-
-def _hub_cache() -> Path:
-    from huggingface_hub import constants  # the cache folder as the libraries find it (HF_HUB_CACHE, HF_HOME, ...)
-
-    return Path(constants.HF_HUB_CACHE).expanduser()

@@ -149,15 +149,13 @@ def build_dataset(texts, labels, name: str, first_line: int) -> datasets.Dataset
     """
     if not len(texts):
         raise AgNewsError(f"{name} has no data rows; it needs AG News texts with labels")
-    label_ids = []
-    for offset, (text, label) in enumerate(zip(texts, labels)):
-        where = f"{name} row {offset + first_line}"
-        _check_text(text, where)
-        label_ids.append(_label_id(label, where))
+    label_ids = [_checked_label_id(text, label, f"{name} row {offset + first_line}")
+                 for offset, (text, label) in enumerate(zip(texts, labels))]
     return datasets.Dataset.from_dict({"text": list(texts), "label": label_ids}, features=FEATURES)
 
 
-def _check_text(text, where: str) -> None:
+def _checked_label_id(text, label, where: str) -> int:
+    """Check one row's text and return its label's id; `where` names the row for the message."""
     if not isinstance(text, str):
         raise AgNewsError(f"{where} has a text of type {type(text).__name__}; every text must be a string")
     if not text.strip():
@@ -165,16 +163,12 @@ def _check_text(text, where: str) -> None:
     if len(text) > MAX_TEXT_CHARS:
         raise AgNewsError(f"{where} has a text of {len(text):,} characters (the limit is {MAX_TEXT_CHARS:,}); "
                           "AG News texts are a headline and a sentence or two: check the file's columns")
-
-
-def _label_id(label, where: str) -> int:
+    found = None
     if isinstance(label, str):
         stripped = label.strip()
         found = int(stripped) if stripped.isascii() and stripped.isdigit() else label_id_from_name(stripped)
     elif isinstance(label, (int, float)) and not isinstance(label, bool) and float(label).is_integer():
         found = int(label)
-    else:
-        found = None
     if found is None or not 0 <= found < NUM_CLASSES:
         raise AgNewsError(f"{where} has label {label!r}; use 0-{NUM_CLASSES - 1} or a class name "
                           f"({', '.join(CLASS_NAMES)})")

@@ -48,7 +48,7 @@ def resolve_model(model: str):
     return smoke_checkpoint() if model == SMOKE else model
 
 
-def smoke_checkpoint(cache_dir=None) -> Path:
+def smoke_checkpoint() -> Path:
     """The smoke checkpoint folder (encoder weights, config, tokenizer), built on first use.
 
     The folder name carries a hash of the tokenizer file and the transformers
@@ -57,8 +57,8 @@ def smoke_checkpoint(cache_dir=None) -> Path:
     import transformers
 
     key = hashlib.sha256(SMOKE_TOKENIZER_FILE.read_bytes() + transformers.__version__.encode()).hexdigest()[:12]
-    cache_dir = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agnews_bert"
-    folder = Path(cache_dir) / f"smoke-model-{key}"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = cache / "agnews_bert" / f"smoke-model-{key}"
     if not (folder / "config.json").exists():
         _build_atomically(folder)
     return folder
@@ -89,22 +89,19 @@ def build_smoke_tokenizer():
         sep_token="[SEP]", mask_token="[MASK]", model_max_length=SMOKE_MAX_LENGTH)
 
 
-def smoke_model_config(tokenizer):
-    """ModernBERT's configuration, shrunk to a few hundred thousand parameters."""
+def build_smoke_encoder(tokenizer):
+    """A tiny ModernBERT encoder (a few hundred thousand parameters) with random weights from a fixed seed.
+
+    The global random state is left alone.
+    """
+    import torch
     import transformers
 
-    return transformers.ModernBertConfig(
+    config = transformers.ModernBertConfig(
         vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
         max_position_embeddings=SMOKE_MAX_LENGTH, global_attn_every_n_layers=2, local_attention=64,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
         cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id)
-
-
-def build_smoke_encoder(tokenizer):
-    """A tiny ModernBERT encoder with random weights from a fixed seed (the global random state is left alone)."""
-    import torch
-    import transformers
-
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SMOKE_WEIGHTS_SEED)
-        return transformers.ModernBertModel(smoke_model_config(tokenizer))
+        return transformers.ModernBertModel(config)

@@ -27,7 +27,6 @@ import numpy as np
 import transformers
 from datasets.fingerprint import Hasher
 
-from . import _compat
 from .errors import AgNewsError, setting
 from .hub import hub_error
 from .smoke import resolve_model
@@ -45,19 +44,14 @@ def load_tokenizer(model: str, trust_remote_code: bool = False):
         raise hub_error(model, "tokenizer", error) from error
 
 
-def max_length_limit(tokenizer) -> int | None:
-    """The longest input the tokenizer's model takes, in tokens; None if unknown.
+def check_max_length(tokenizer, max_length: int, model: str) -> None:
+    """Raise AgNewsError if max_length is above the longest input the model takes, in tokens.
 
-    Example: ModernBERT-base -> 8192, bert-base-uncased -> 512
+    Example: ModernBERT-base takes 8192, bert-base-uncased 512; a tokenizer that knows
+    no limit has a huge (or no) model_max_length, and any max_length passes.
     """
     limit = tokenizer.model_max_length
-    return limit if limit and limit < UNBOUNDED_LENGTH else None
-
-
-def check_max_length(tokenizer, max_length: int, model: str) -> None:
-    """Raise AgNewsError if max_length is above what the model can take."""
-    limit = max_length_limit(tokenizer)
-    if limit is not None and max_length > limit:
+    if limit and limit < UNBOUNDED_LENGTH and max_length > limit:
         raise AgNewsError(f"{setting('max_length', max_length)} is above {model}'s limit of {limit}; "
                           f"use at most {limit} (AG News texts need about 128)", field="max_length")
 
@@ -71,24 +65,24 @@ def tokenize_dataset(splits: datasets.DatasetDict, tokenizer, max_length: int,
     a split tokenized before in this process, with the same tokenizer and
     max_length, comes back at once.
     """
-    tokenizer_hash = _tokenizer_hash(tokenizer)
+    try:  # datasets' hash of the tokenizer: its vocabulary, special tokens and settings
+        tokenizer_hash = Hasher.hash(tokenizer)
+    except Exception:  # noqa: BLE001 - datasets raises many kinds; such a tokenizer is simply never cached
+        tokenizer_hash = None
     return datasets.DatasetDict({name: _tokenize_split(rows, tokenizer, tokenizer_hash, max_length, cache)
                                  for name, rows in splits.items()})
 
 
 def _tokenize_split(rows: datasets.Dataset, tokenizer, tokenizer_hash: str | None, max_length: int, cache: bool):
-    fingerprint = _compat.dataset_fingerprint(rows)
-    known = fingerprint and tokenizer_hash
-    key = Hasher.hash(("tokenize_dataset/1", fingerprint, tokenizer_hash, max_length)) if known else None
+    # datasets' own (private) hash of the rows' content and history; every supported datasets keeps one
+    key = None if tokenizer_hash is None else Hasher.hash(
+        ("tokenize_dataset/1", rows._fingerprint, tokenizer_hash, max_length))
     if cache and key in _tokenized_cache:
         _tokenized_cache.move_to_end(key)
         return _tokenized_cache[key].with_format(None)  # a new object, so set_format on it leaves the cache alone
-
-    def tokenize(batch):
-        return encode_texts(tokenizer, batch["text"], max_length)
-
     # Our own fingerprint spares datasets from pickling the tokenizer once more.
-    tokenized = rows.map(tokenize, batched=True, remove_columns=["text"], new_fingerprint=key, desc="Tokenizing")
+    tokenized = rows.map(lambda batch: encode_texts(tokenizer, batch["text"], max_length), batched=True,
+                         remove_columns=["text"], new_fingerprint=key, desc="Tokenizing")
     if cache and key:
         _tokenized_cache[key] = tokenized
         while len(_tokenized_cache) > CACHED_SPLITS:
@@ -102,14 +96,6 @@ def tokenize_texts(texts: list, tokenizer, max_length: int) -> datasets.Dataset:
     Example: ["Stocks rally"] -> Dataset with input_ids, attention_mask and length, one row
     """
     return datasets.Dataset.from_dict(encode_texts(tokenizer, list(texts), max_length))
-
-
-def _tokenizer_hash(tokenizer) -> str | None:
-    """datasets' hash of a tokenizer (vocabulary, special tokens, settings); None if it cannot be hashed."""
-    try:
-        return Hasher.hash(tokenizer)
-    except Exception:  # noqa: BLE001 - datasets raises many kinds; such a tokenizer is simply never cached
-        return None
 
 
 def encode_texts(tokenizer, texts: list, max_length: int) -> dict:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from agnews_bert import cli
 from agnews_bert.cli import main
+from agnews_bert.errors import TrainingInterrupted
 
 
 def run_cli(*arguments, stdin=None, cwd=None):
@@ -241,6 +243,19 @@ def test_flags_of_a_run_folder_repeat_the_run_through_the_console_script(tmp_pat
     assert trained.returncode == 0, trained.stderr[-2000:]
     repeated = (tmp_path / "again" / "from-the-form" / "config.json").read_text(encoding="utf-8")
     assert RunConfig.from_json(repeated) == config
+
+
+@pytest.mark.parametrize("stop, said", [
+    (KeyboardInterrupt(), "agnews-bert: stopped; rerun the same command to continue from the last checkpoint"),
+    (TrainingInterrupted("stopped after saving checkpoint-8; rerun to resume"),
+     "agnews-bert: stopped after saving checkpoint-8; rerun to resume")])
+def test_a_stopped_command_exits_130_and_says_how_to_continue(monkeypatch, capsys, stop, said):
+    def stopped(arguments):
+        raise stop
+
+    monkeypatch.setattr(cli, "_flags", stopped)  # the parser binds the handler when it is built
+    assert main(["flags", "runs/any"]) == 130
+    assert capsys.readouterr().err.strip() == said
 
 
 def test_flags_of_a_missing_run_say_what_to_pass(tmp_path, capsys):

@@ -66,8 +66,9 @@ def test_range_message_says_what_to_use():
 
 
 def test_unknown_preset_and_unknown_field():
-    with pytest.raises(AgNewsError, match="unknown preset 'gpu'; choose one of: colab, cpu, smoke"):
+    with pytest.raises(AgNewsError, match="preset='gpu' is unknown: use one of colab, cpu, smoke") as error:
         RunConfig.from_preset("gpu")
+    assert error.value.field == "preset"
     with pytest.raises(AgNewsError, match="unknown RunConfig field"):
         RunConfig.from_preset("smoke", learning_rate=1e-3)
     with pytest.raises(AgNewsError, match="unknown RunConfig field"):

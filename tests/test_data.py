@@ -76,6 +76,12 @@ def test_a_source_without_test_split_gets_a_held_out_test_and_says_so(tmp_path):
     assert len(splits["train"]) + len(splits["validation"]) + len(splits["test"]) == 100
 
 
+def test_a_test_subset_still_says_where_its_rows_came_from():
+    splits = load_agnews("smoke", validation_size=64, test_size=40)
+    assert len(splits["test"]) == 40
+    assert describe_splits(splits)["test_origin"] == "the test split of smoke"
+
+
 def test_same_seed_same_split_other_seed_other_split():
     first = load_agnews("smoke", validation_size=64, seed=3)
     again = load_agnews("smoke", validation_size=64, seed=3)
