@@ -19,7 +19,7 @@ Example:
 from .calibration import run_calibration, scaled_probabilities
 from .errors import AgNewsError, setting
 from .labels import CLASS_NAMES
-from .scoring import DEFAULT_BATCH_SIZE, load_run
+from .scoring import DEFAULT_BATCH_SIZE, check_batch_size, load_run
 from .tokenization import tokenize_texts
 
 
@@ -31,7 +31,8 @@ def predict(texts, run=None, *, model=None, tokenizer=None, batch_size: int = DE
     calibrated=True divides the logits by the run's temperature (results.json,
     fitted on validation: calibration.py) before the softmax; the labels stay the same.
     """
-    try:  # the batch size is checked by `score`
+    check_batch_size(batch_size)  # before the model loads
+    try:
         texts = [texts] if isinstance(texts, str) else list(texts)
     except TypeError as error:
         raise AgNewsError(f"texts must be a list of strings, not {type(texts).__name__}", field="texts") from error

@@ -225,13 +225,16 @@ def evaluate_run(run, data: str | None = None, batch_size: int | None = None) ->
     equal those in its results.json exactly. What `agnews-bert evaluate` prints.
     batch_size: rows per scoring batch (default: the run's evaluation batch, as its test pass used).
     """
+    if batch_size is not None:  # what the user gave is checked before the model loads
+        check_batch_size(batch_size)
+    # `agnews-bert evaluate --data`: another source's test rows
+    test = None if data is None else read_test_rows(data, field="data")
     run = load_run(run)
     if run.config is None:
         raise AgNewsError(f"{run.folder} is a bare model folder, with no run config.json to find its test split; "
                           "pass the folder of a finished run")
     batch_size = run.config.per_device_eval_batch_size if batch_size is None else batch_size
-    # `agnews-bert evaluate --data`: another source's test rows
-    test = load_agnews(run.config)["test"] if data is None else read_test_rows(data, field="data")
+    test = load_agnews(run.config)["test"] if test is None else test
     tokenized = tokenize_dataset(datasets.DatasetDict(test=test), run.tokenizer, run.max_length)["test"]
     output = run.score(tokenized, batch_size)
     report = classification_report(output.label_ids, output.predictions.argmax(axis=-1))
