@@ -156,10 +156,8 @@ def write_json_atomic(path: Path, payload, json_lines: bool = False) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            if json_lines:
-                stream.writelines(json.dumps(row, sort_keys=True, default=str) + "\n" for row in payload)
-            else:
-                json.dump(payload, stream, indent=2, sort_keys=True, default=str)
+            stream.write("".join(json.dumps(row, sort_keys=True, default=str) + "\n" for row in payload) if json_lines
+                         else json.dumps(payload, indent=2, sort_keys=True, default=str))
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -176,6 +174,14 @@ def read_json(path: Path) -> dict:
         raise AgNewsError(f"{path} does not exist; is this a finished run folder?") from error
     except json.JSONDecodeError as error:
         raise AgNewsError(f"{path} is damaged ({error.msg}); rerun training for this run") from error
+
+
+def json_or_none(path) -> dict | None:
+    """A JSON file's content, or None when it is missing or cut off (a checkpoint's state, a lock's owner note)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def load_run_config(run_dir) -> RunConfig:
@@ -197,10 +203,9 @@ def append_to_index(output_dir: Path, row: dict) -> None:
 def read_index(output_dir) -> list:
     """The rows of the runs index, oldest first; [] when no run has finished. Damaged lines are skipped."""
     index = Path(output_dir).expanduser() / INDEX_FILE
-    if not index.exists():
-        return []
+    lines = index.read_text(encoding="utf-8").splitlines() if index.exists() else []
     rows = []
-    for number, line in enumerate(index.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -214,8 +219,6 @@ def runs_table(output_dir="runs"):
     """Every finished run under output_dir as a DataFrame, best test macro-F1 first."""
     import pandas as pd
 
-    rows = read_index(output_dir)
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    return table.sort_values("test_macro_f1", ascending=False, na_position="last").reset_index(drop=True)
+    table = pd.DataFrame(read_index(output_dir))
+    return table if table.empty else (  # an empty table has no column to sort by
+        table.sort_values("test_macro_f1", ascending=False, na_position="last").reset_index(drop=True))
