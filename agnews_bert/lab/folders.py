@@ -156,8 +156,10 @@ def write_json_atomic(path: Path, payload, json_lines: bool = False) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write("".join(json.dumps(row, sort_keys=True, default=str) + "\n" for row in payload) if json_lines
-                         else json.dumps(payload, indent=2, sort_keys=True, default=str))
+            if json_lines:
+                stream.writelines(json.dumps(row, sort_keys=True, default=str) + "\n" for row in payload)
+            else:
+                json.dump(payload, stream, indent=2, sort_keys=True, default=str)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
