@@ -40,8 +40,8 @@ Example:
 """
 
 import contextlib
-import json
 import logging
+import math
 import shutil
 import zipfile
 from pathlib import Path
@@ -50,10 +50,9 @@ import transformers
 
 from ..errors import TrainingInterrupted, setting
 from .resilience import StopAndSave, TrainingClock, first_interrupt_saves
-from .folders import CHECKPOINTS_DIR, MODEL_DIR, is_main_process, load_results
+from .folders import CHECKPOINTS_DIR, is_main_process, json_or_none, load_results
 
 CHECKPOINT_PREFIX = "checkpoint-"
-TRAINER_STATE_FILE = "trainer_state.json"
 MIRROR_MARKER = "MIRROR_COMPLETE"
 log = logging.getLogger(__name__)
 
@@ -81,8 +80,7 @@ def resume_checkpoint(config, run_dir) -> str | None:
         shutil.rmtree(local, ignore_errors=True)
         return None
     checkpoint = latest_checkpoint(local, remove_broken=is_main_process())
-    mirror = mirror_dir_for(config, run_dir)
-    if checkpoint is None and mirror is not None and is_main_process():
+    if checkpoint is None and (mirror := mirror_dir_for(config, run_dir)) is not None and is_main_process():
         checkpoint = restore_from_mirror(mirror, local)
     if checkpoint is None:
         return None
@@ -100,13 +98,15 @@ def saving_on_stop(trainer, config, run_dir):
     for stale in (StopAndSave, TrainingClock, CheckpointMirror):  # left by an earlier run of the same cell
         while trainer.pop_callback(stale):
             pass
-    if config.resume:
-        end_at_an_early_stop(trainer, latest_checkpoint(checkpoints_dir_for(config, run_dir), remove_broken=False))
+    checkpoint = latest_checkpoint(checkpoints_dir_for(config, run_dir), remove_broken=False) if config.resume else None
+    if checkpoint is not None and stopped_early_at(checkpoint):
+        trainer.args.max_steps = checkpoint_step(checkpoint)  # the Trainer's loop ends where the stop was
+        log.info(f"Early stopping had already ended this run at {checkpoint.name}; loading its best epoch without "
+                 "training further")
     stopper = StopAndSave()
     trainer.add_callback(stopper)
     trainer.add_callback(TrainingClock())  # before the mirror, so the mirror copies the clock too
-    mirror = mirror_dir_for(config, run_dir)
-    if mirror is not None:
+    if (mirror := mirror_dir_for(config, run_dir)) is not None:
         trainer.add_callback(CheckpointMirror(mirror))
     with first_interrupt_saves(stopper):
         yield
@@ -117,19 +117,6 @@ def saving_on_stop(trainer, config, run_dir):
         )
 
 
-def end_at_an_early_stop(trainer, checkpoint: Path | None) -> bool:
-    """If early stopping ended training at `checkpoint`, make resuming from it train no further steps.
-
-    Returns True when it did. Example: checkpoint-39 saved as patience 2 ran out -> trainer.args.max_steps = 39
-    """
-    if checkpoint is None or not stopped_early_at(checkpoint):
-        return False
-    trainer.args.max_steps = checkpoint_step(checkpoint)  # the Trainer's loop ends where the stop was
-    log.info(f"Early stopping had already ended this run at {checkpoint.name}; loading its best epoch without "
-             "training further")
-    return True
-
-
 def stopped_early_at(checkpoint: Path) -> bool:
     """True when the checkpoint's trainer state says early stopping had run out of patience there.
 
@@ -137,12 +124,9 @@ def stopped_early_at(checkpoint: Path) -> bool:
               "attributes": {"early_stopping_patience_counter": 2}}}} -> True
     """
     stored = ((trainer_state(checkpoint) or {}).get("stateful_callbacks") or {}).get("EarlyStoppingCallback") or []
-    for record in stored if isinstance(stored, list) else [stored]:  # a list when several were attached
-        patience = record.get("args", {}).get("early_stopping_patience")
-        counter = record.get("attributes", {}).get("early_stopping_patience_counter", 0)
-        if patience is not None and counter >= patience:
-            return True
-    return False
+    return any(record.get("attributes", {}).get("early_stopping_patience_counter", 0)
+               >= record.get("args", {}).get("early_stopping_patience", math.inf)
+               for record in (stored if isinstance(stored, list) else [stored]))  # a list when several were attached
 
 
 def load_finished_run(trainer, run_dir):
@@ -166,8 +150,8 @@ def load_finished_run(trainer, run_dir):
 
 def latest_checkpoint(checkpoints_dir, remove_broken: bool = True) -> Path | None:
     """The newest complete checkpoint folder, or None; broken ones are removed (or just skipped)."""
-    folder = Path(checkpoints_dir)  # glob finds nothing in a folder that does not exist
-    for checkpoint in sorted(_checkpoint_folders(folder), key=checkpoint_step, reverse=True):
+    # glob finds nothing in a folder that does not exist
+    for checkpoint in sorted(_checkpoint_folders(Path(checkpoints_dir)), key=checkpoint_step, reverse=True):
         if is_complete_checkpoint(checkpoint):
             return checkpoint
         if remove_broken:
@@ -183,19 +167,14 @@ def checkpoint_step(checkpoint: Path) -> int:
 def is_complete_checkpoint(checkpoint: Path) -> bool:
     """True when trainer state, weights and (if present) optimizer state are all whole."""
     checkpoint = Path(checkpoint)
-    if trainer_state(checkpoint) is None:
-        return False
     weights = sorted(checkpoint.glob("*.safetensors")) or sorted(checkpoint.glob("pytorch_model*.bin"))
     torch_files = [path for path in checkpoint.glob("*.pt") if path.name != "rng_state.pt"]
-    return bool(weights) and all(map(_is_whole_weights_file, weights)) and all(map(_is_whole_torch_file, torch_files))
+    return trainer_state(checkpoint) is not None and bool(weights) and all(map(_is_whole_file, weights + torch_files))
 
 
 def trainer_state(checkpoint: Path) -> dict | None:
     """A checkpoint's trainer_state.json, or None when it is missing or cut off."""
-    try:
-        return json.loads((Path(checkpoint) / TRAINER_STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    return json_or_none(Path(checkpoint) / "trainer_state.json")
 
 
 def restore_from_mirror(mirror_dir: Path, checkpoints_dir: Path) -> Path | None:
@@ -278,41 +257,25 @@ def remove_without_trash(folder: Path) -> None:
 
 def _mirrored_checkpoints(mirror_dir: Path, complete_only: bool = True) -> list:
     """The checkpoint copies in a mirror folder (only those whose marker says they are whole)."""
-    return [copy for copy in _checkpoint_folders(Path(mirror_dir)) if not complete_only or _is_marked_complete(copy)]
-
-
-def _is_marked_complete(copy: Path) -> bool:
-    try:
-        return (copy / MIRROR_MARKER).read_text(encoding="utf-8").strip() == str(checkpoint_step(copy))
-    except OSError:
-        return False
+    return [copy for copy in _checkpoint_folders(Path(mirror_dir))
+            if not complete_only or json_or_none(copy / MIRROR_MARKER) == checkpoint_step(copy)]
 
 
 def _checkpoint_folders(folder: Path) -> list:
-    return [
-        path for path in folder.glob(f"{CHECKPOINT_PREFIX}*")
-        if path.is_dir() and path.name.removeprefix(CHECKPOINT_PREFIX).isdigit()
-    ]
+    return [path for path in folder.glob(f"{CHECKPOINT_PREFIX}*")
+            if path.is_dir() and path.name.removeprefix(CHECKPOINT_PREFIX).isdigit()]
 
 
-def _is_whole_weights_file(path: Path) -> bool:
-    """safe_open checks the file's length against the tensors its header declares."""
+def _is_whole_file(path: Path) -> bool:
+    """safe_open checks a .safetensors file's length against the tensors its header declares; torch.save writes
+    a zip archive, and a cut-off one has no central directory at its end."""
     from safetensors import SafetensorError, safe_open
 
-    if path.suffix == ".bin":
-        return _is_whole_torch_file(path)
     try:
-        with safe_open(str(path), framework="numpy"):
-            return True
-    except (OSError, SafetensorError):
-        return False
-
-
-def _is_whole_torch_file(path: Path) -> bool:
-    """torch.save writes a zip archive; a cut-off one has no central directory at its end."""
-    try:
+        if path.suffix == ".safetensors":
+            with safe_open(str(path), framework="numpy"):
+                return True
         with zipfile.ZipFile(path):
             return True
-    except (OSError, zipfile.BadZipFile):
+    except (OSError, SafetensorError, zipfile.BadZipFile):
         return False
-

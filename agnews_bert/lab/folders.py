@@ -178,6 +178,14 @@ def read_json(path: Path) -> dict:
         raise AgNewsError(f"{path} is damaged ({error.msg}); rerun training for this run") from error
 
 
+def json_or_none(path) -> dict | None:
+    """A JSON file's content, or None when it is missing or cut off (a checkpoint's state, a lock's owner note)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def load_run_config(run_dir) -> RunConfig:
     """The RunConfig a run was trained with, from its config.json."""
     return RunConfig.from_json(json.dumps(read_json(Path(run_dir).expanduser() / CONFIG_FILE)))
@@ -197,10 +205,9 @@ def append_to_index(output_dir: Path, row: dict) -> None:
 def read_index(output_dir) -> list:
     """The rows of the runs index, oldest first; [] when no run has finished. Damaged lines are skipped."""
     index = Path(output_dir).expanduser() / INDEX_FILE
-    if not index.exists():
-        return []
+    lines = index.read_text(encoding="utf-8").splitlines() if index.exists() else []
     rows = []
-    for number, line in enumerate(index.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -214,8 +221,6 @@ def runs_table(output_dir="runs"):
     """Every finished run under output_dir as a DataFrame, best test macro-F1 first."""
     import pandas as pd
 
-    rows = read_index(output_dir)
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    return table.sort_values("test_macro_f1", ascending=False, na_position="last").reset_index(drop=True)
+    table = pd.DataFrame(read_index(output_dir))
+    return table if table.empty else (  # an empty table has no column to sort by
+        table.sort_values("test_macro_f1", ascending=False, na_position="last").reset_index(drop=True))

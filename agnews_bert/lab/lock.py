@@ -30,7 +30,6 @@ Example:
     True
 """
 
-import json
 import logging
 import os
 import socket
@@ -43,6 +42,7 @@ from ..errors import AgNewsError, setting
 
 log = logging.getLogger(__name__)
 _held: dict = {}  # lock file -> FileLock, for the locks this process holds
+OWNER = ".owner.json"  # who holds the lock: pid, host, start time. Example: runs/my-run -> runs/.my-run.owner.json
 
 
 def lock_file_for(run_dir, suffix: str = ".lock") -> Path:
@@ -51,16 +51,13 @@ def lock_file_for(run_dir, suffix: str = ".lock") -> Path:
     return run_dir.parent / f".{run_dir.name}{suffix}"
 
 
-def owner_file_for(run_dir) -> Path:
-    """Who holds the lock: pid, host, start time. Example: runs/my-run -> runs/.my-run.owner.json"""
-    return lock_file_for(run_dir, ".owner.json")
-
-
 def acquire_run_lock(run_dir) -> None:
     """Take the run folder's lock, or raise AgNewsError naming the run that holds it.
 
     A lock left by a killed run is taken over, with a line saying so.
     """
+    from .folders import write_json_atomic  # folders imports this module
+
     lock_file = lock_file_for(run_dir)
     if lock_file in _held:
         return
@@ -76,47 +73,36 @@ def acquire_run_lock(run_dir) -> None:
     except OSError as error:
         raise AgNewsError(f"cannot create the run folder's lock {lock_file} ({error.strerror or error}); choose "
                           f"another {setting('output_dir')}", field="output_dir") from error
-    except NotImplementedError:  # older filelock on a disk without flock (some network mounts): go on, unlocked
+    except NotImplementedError:  # filelock on a disk without flock (some network mounts): go on, unlocked
         log.warning(f"Note: {lock_file.parent} cannot hold a file lock, so nothing stops a second run in "
                     f"{Path(run_dir).name} at the same time; start only one")
         return
     _held[lock_file] = lock
-    left_behind = read_owner(run_dir)
-    if left_behind is not None:
+    if (left_behind := read_owner(run_dir)) is not None:
         log.warning(f"Note: taking over the lock of {Path(run_dir).name}, left by a run that was stopped without "
                     f"releasing it ({describe_owner(left_behind)}); that run is no longer running")
-    _write_owner(run_dir)
+    write_json_atomic(lock_file_for(run_dir, OWNER), {
+        "pid": os.getpid(), "host": socket.gethostname(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())})
 
 
 def release_run_lock(run_dir) -> None:
     """Let go of the run folder's lock, if this process holds it; the owner note goes first."""
-    lock = _held.pop(lock_file_for(run_dir), None)
-    if lock is None:
-        return
-    owner_file_for(run_dir).unlink(missing_ok=True)
-    lock.release()
+    if (lock := _held.pop(lock_file_for(run_dir), None)) is not None:
+        lock_file_for(run_dir, OWNER).unlink(missing_ok=True)
+        lock.release()
 
 
 def read_owner(run_dir) -> dict | None:
     """The owner note of a run folder's lock; None when there is none (or it is unreadable)."""
-    try:
-        return json.loads(owner_file_for(run_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    from .folders import json_or_none
+
+    return json_or_none(lock_file_for(run_dir, OWNER))
 
 
 def describe_owner(owner: dict | None) -> str:
     """Example: {"pid": 4242, "host": "colab", "started": "2026-12-02 00:31:05 UTC"}
     -> "pid 4242 on colab, started 2026-12-02 00:31:05 UTC" """
-    if not owner:
-        return "a process that is just starting"
-    return f"pid {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')}"
+    return (f"pid {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')}" if owner
+            else "a process that is just starting")
 
-
-def _write_owner(run_dir) -> None:
-    owner = {"pid": os.getpid(), "host": socket.gethostname(),
-             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
-    path = owner_file_for(run_dir)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(owner), encoding="utf-8")
-    os.replace(temporary, path)

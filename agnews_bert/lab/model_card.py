@@ -36,9 +36,8 @@ def write_model_card(run_dir: Path, config: RunConfig, results: dict) -> Path:
     """Write `run_dir/model/README.md` from the run's config and results; returns its path."""
     from huggingface_hub import ModelCard
 
-    card = ModelCard(f"---\n{card_metadata(config, results).to_yaml()}\n---\n\n{card_text(config, results)}")
     path = Path(run_dir) / "model" / CARD_FILE
-    card.save(path)
+    ModelCard(f"---\n{card_metadata(config, results).to_yaml()}\n---\n\n{card_text(config, results)}").save(path)
     return path
 
 
@@ -68,18 +67,14 @@ def hub_base_model(model: str) -> str | None:
 
     Example: "answerdotai/ModernBERT-base" -> "answerdotai/ModernBERT-base"; "smoke" -> None; "./ckpt" -> None
     """
-    if model == SMOKE or looks_like_a_path(model) or Path(model).expanduser().exists():
-        return None
-    return model
+    return None if model == SMOKE or looks_like_a_path(model) or Path(model).expanduser().exists() else model
 
 
 def data_origin(config: RunConfig) -> str:
     """Where the rows came from, in a few words. Example: "smoke" -> "the bundled synthetic smoke sample" """
-    if config.data == SMOKE:
-        return "the bundled synthetic smoke sample"
-    if config.data == AG_NEWS:
-        return "the Hub data set"
-    return f"rows from {Path(config.data).name if looks_like_a_path(config.data) else config.data}"
+    named = {SMOKE: "the bundled synthetic smoke sample", AG_NEWS: "the Hub data set"}
+    return named.get(config.data) or (
+        f"rows from {Path(config.data).name if looks_like_a_path(config.data) else config.data}")
 
 
 def card_text(config: RunConfig, results: dict) -> str:
@@ -91,11 +86,9 @@ def card_text(config: RunConfig, results: dict) -> str:
 
 
 def _introduction(config: RunConfig, results: dict) -> str:
-    start = f"the local model folder `{Path(config.model).name}`"
-    if config.model == SMOKE:
-        start = "agnews_bert's smoke model (a ModernBERT shrunk to 2 layers of width 64, with random weights)"
-    elif hub_base_model(config.model):
-        start = f"[{config.model}](https://huggingface.co/{config.model})"
+    start = ("agnews_bert's smoke model (a ModernBERT shrunk to 2 layers of width 64, with random weights)"
+             if config.model == SMOKE else f"[{config.model}](https://huggingface.co/{config.model})"
+             if hub_base_model(config.model) else f"the local model folder `{Path(config.model).name}`")
     return (f"# {results['run_name']}\n\n"
             f"A news-topic classifier made from {start}, trained with the agnews_bert package to sort an English "
             "news text (its title and description) into one of AG News's four topics: World, Sports, Business "
@@ -103,14 +96,13 @@ def _introduction(config: RunConfig, results: dict) -> str:
 
 
 def _settings_section(config: RunConfig, results: dict) -> str:
-    batch = results.get("batch", {})
+    batch = {"per_device": config.batch_size, "devices": 1,
+             "gradient_accumulation_steps": config.gradient_accumulation_steps, **results.get("batch", {})}
     hardware = results.get("hardware", {})
     data = results["data"]
     rows = [("Epochs (planned)", f"{config.epochs:g}"), ("Peak learning rate", f"{config.learning_rate:g}"),
-            ("Batch per device", batch.get("per_device", config.batch_size)),
-            ("Devices", batch.get("devices", 1)),
-            ("Gradient accumulation steps", batch.get("gradient_accumulation_steps",
-                                                      config.gradient_accumulation_steps)),
+            ("Batch per device", batch["per_device"]), ("Devices", batch["devices"]),
+            ("Gradient accumulation steps", batch["gradient_accumulation_steps"]),
             ("Tokens kept per text (max_length)", config.max_length), ("Warm-up share", f"{config.warmup_ratio:g}"),
             ("Weight decay", f"{config.weight_decay:g}"), ("Seed", config.seed),
             ("Precision", hardware.get("precision", config.precision)), ("Hardware", hardware.get("name", "-")),
@@ -118,9 +110,14 @@ def _settings_section(config: RunConfig, results: dict) -> str:
             ("Rows: train / validation / test", f"{data['train']['rows']:,} / {data['validation']['rows']:,} / "
                                                 f"{results['test']['rows']:,}"),
             ("Data", f"{config.data} ({data_origin(config)})")]
-    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     return ("## Training settings\n\nFrom the run's config.json and results.json.\n\n"
-            f"| Setting | Value |\n|---|---|\n{table}")
+            + _table(("Setting", "Value"), rows))
+
+
+def _table(header: tuple, rows) -> str:
+    """A Markdown table, one line a row. Example: (("Split", "F1"), [("Test", 0.9)]) -> "| Split | F1 |",
+    "| --- | --- |", "| Test | 0.9 |" """
+    return "\n".join(f"| {' | '.join(map(str, row))} |" for row in (header, ("---",) * len(header), *rows))
 
 
 def _method_section(config: RunConfig, results: dict) -> str:
@@ -142,8 +139,8 @@ def _method_section(config: RunConfig, results: dict) -> str:
 def _trainable_words(parameters: dict) -> str:
     """Example: {"trainable": 1000, "total": 4000} -> " Trainable parameters: 1,000 of 4,000 (25.00%)." """
     if isinstance(parameters.get("trainable"), int) and parameters.get("total"):
-        share = parameters["trainable"] / parameters["total"]
-        return f" Trainable parameters: {parameters['trainable']:,} of {parameters['total']:,} ({share:.2%})."
+        return (f" Trainable parameters: {parameters['trainable']:,} of {parameters['total']:,} "
+                f"({parameters['trainable'] / parameters['total']:.2%}).")
     if parameters.get("total_millions") is not None:
         return f" The model has {parameters['total_millions']} million parameters."
     return ""
@@ -159,15 +156,13 @@ def _protocol_section(results: dict) -> str:
 
 
 def _scores_section(results: dict) -> str:
-    test, validation = results["test"], results.get("validation", {})
-    lines = [f"| Test | {test['accuracy']:.4f} | {test['macro_f1']:.4f} |"]
-    if validation.get("accuracy") is not None and validation.get("macro_f1") is not None:
-        lines.insert(0, f"| Validation | {validation['accuracy']:.4f} | {validation['macro_f1']:.4f} |")
-    per_class = "\n".join(f"| {name} | {scores['precision']:.4f} | {scores['recall']:.4f} | {scores['f1']:.4f} | "
-                          f"{scores['support']} |" for name, scores in test.get("per_class", {}).items())
-    return ("## Scores\n\n| Split | Accuracy | Macro-F1 |\n|---|---|---|\n" + "\n".join(lines) +
-            "\n\nPer class, on the test rows:\n\n| Class | Precision | Recall | F1 | Rows |\n|---|---|---|---|---|\n"
-            + per_class)
+    splits = [("Validation", results.get("validation", {})), ("Test", results["test"])]
+    rows = [(name, f"{split['accuracy']:.4f}", f"{split['macro_f1']:.4f}") for name, split in splits
+            if split.get("accuracy") is not None and split.get("macro_f1") is not None]
+    per_class = [(name, *(f"{scores[key]:.4f}" for key in ("precision", "recall", "f1")), scores["support"])
+                 for name, scores in results["test"].get("per_class", {}).items()]
+    return (f"## Scores\n\n{_table(('Split', 'Accuracy', 'Macro-F1'), rows)}\n\nPer class, on the test rows:\n\n"
+            + _table(("Class", "Precision", "Recall", "F1", "Rows"), per_class))
 
 
 def _calibration_section(results: dict) -> str:
@@ -187,11 +182,9 @@ def _early_stopping_section(results: dict) -> str:
     stopping = results.get("early_stopping")
     if not isinstance(stopping, dict):
         return ""
-    if stopping.get("stopped"):
-        what = (f"Training stopped at epoch {stopping.get('stopped_at_epoch')} of {stopping.get('epochs_planned')}: "
-                f"{stopping.get('reason', 'the validation macro-F1 stopped improving')}.")
-    else:
-        what = f"It did not stop training early: {stopping.get('reason', 'all planned epochs ran')}."
+    what = (f"Training stopped at epoch {stopping.get('stopped_at_epoch')} of {stopping.get('epochs_planned')}: "
+            f"{stopping.get('reason', 'the validation macro-F1 stopped improving')}." if stopping.get("stopped") else
+            f"It did not stop training early: {stopping.get('reason', 'all planned epochs ran')}.")
     return (f"## Early stopping\n\nPatience {stopping.get('patience')} epoch(s) on the validation macro-F1. {what} "
             f"The model kept is that of epoch {stopping.get('best_epoch')}.")
 
@@ -200,10 +193,9 @@ def _use_section(config: RunConfig) -> str:
     smoke = (" This run uses the smoke model, whose weights started random: its scores show that the code works "
              "and say nothing about a real encoder; do not use it to label news.") if config.model == SMOKE else ""
     return ("## Intended use and limitations\n\n"
-            "Made for teaching: to compare fine-tuning settings and methods on a small, well-known task. It labels "
-            "English news texts of the kind AG News holds (stories of the mid-2000s from many news sources, title plus "
-            "description) with one of four topics, and it has no way to say \"none of these\": a text about "
-            "anything else still gets one of the four, often with high confidence. Its scores hold for texts like "
-            f"its test rows; newer news, other languages, other sources or longer texts may score lower. Texts "
-            f"were cut to {config.max_length} tokens. The training data carry the biases of their sources; do not use "
-            "the labels to make decisions about people." + smoke)
+            "Made for teaching: to compare fine-tuning settings and methods on a small, well-known task. AG News "
+            "holds stories of the mid-2000s from many news sources, and the model has no way to say \"none of "
+            "these\": a text about anything else still gets one of the four topics, often with high confidence. Its "
+            "scores hold for texts like its test rows; newer news, other languages, other sources or longer texts may "
+            f"score lower. Texts were cut to {config.max_length} tokens. The training data carry the biases of their "
+            "sources; do not use the labels to make decisions about people." + smoke)

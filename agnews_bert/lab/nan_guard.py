@@ -40,10 +40,9 @@ log = logging.getLogger(__name__)
 class NonFiniteGuard(transformers.TrainerCallback):
     """Stops training at the first nan/inf training loss or validation metric; `problem` says where."""
 
-    def __init__(self):
-        self.announce = True  # log the stop and its fix (training.fit turns it off and says what it does instead)
-        self.problem = None  # e.g. {"step": 12, "what": "training loss", "value": "nan", "precision": "fp16"}
-        self.fallback = None  # set by training.fit on the trainer that continued in fp32
+    announce = True  # log the stop and its fix (training.fit turns it off and says what it does instead)
+    problem = None  # e.g. {"step": 12, "what": "training loss", "value": "nan", "precision": "fp16"}
+    fallback = None  # set by training.fit on the trainer that continued in fp32
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         loss = (logs or {}).get("loss")
@@ -51,19 +50,21 @@ class NonFiniteGuard(transformers.TrainerCallback):
             self._trip(args, state, control, "training loss", loss)
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        metrics = metrics if metrics is not None else {}
-        bad = next(((name, value) for name, value in metrics.items()
+        bad = next(((name, value) for name, value in (metrics or {}).items()
                     if isinstance(value, float) and not math.isfinite(value)), None)
         if bad is None:
             return
         self._trip(args, state, control, f"validation {bad[0].removeprefix('eval_')}", bad[1])
-        best = args.metric_for_best_model or ""
-        best = best if best.startswith("eval_") else f"eval_{best}"
+        best = f"eval_{(args.metric_for_best_model or '').removeprefix('eval_')}"
         if best in metrics:  # the trainer reads this dict next, to pick the best epoch
             metrics[best] = -math.inf if args.greater_is_better else math.inf
 
     def on_step_end(self, args, state, control, **kwargs):
-        self._hold(control)
+        """Once tripped: stop, and evaluate and save nothing more (the last checkpoint stays finite)."""
+        if self.problem is not None:
+            control.should_training_stop = True
+            control.should_save = False
+            control.should_evaluate = False
 
     on_epoch_end = on_step_end
 
@@ -73,14 +74,7 @@ class NonFiniteGuard(transformers.TrainerCallback):
                             "precision": precision_of(args)}
             if self.announce:
                 log.warning(stop_message(self.problem))
-        self._hold(control)
-
-    def _hold(self, control) -> None:
-        """Once tripped: stop, and evaluate and save nothing more (the last checkpoint stays finite)."""
-        if self.problem is not None:
-            control.should_training_stop = True
-            control.should_save = False
-            control.should_evaluate = False
+        self.on_step_end(args, state, control)
 
 
 def stop_message(problem: dict) -> str:
@@ -105,8 +99,7 @@ def fp32_fallback(config, problem: dict, run_dir):
     log.warning(f"The {problem['what']} became {problem['value']} at step {problem['step']} in "
                 f"{problem['precision']} mixed precision: continuing in fp32 from the last finite checkpoint (slower, "
                 "but it cannot overflow). results.json records this under precision_fallback.")
-    record = {"from": problem["precision"], "to": "fp32", "step": problem["step"], "what": problem["what"],
-              "value": problem["value"]}
+    record = {"from": problem["precision"], "to": "fp32", **{key: problem[key] for key in ("step", "what", "value")}}
     return replace(config, precision="fp32", resume=True, run_name=Path(run_dir).name), record
 
 

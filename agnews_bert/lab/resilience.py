@@ -17,7 +17,6 @@ Example:
 
 import contextlib
 import dataclasses
-import json
 import logging
 import signal
 import threading
@@ -32,6 +31,7 @@ from accelerate.utils.memory import should_reduce_batch_size as is_out_of_memory
 
 from ..config import RunConfig
 from ..errors import AgNewsError, setting
+from .folders import json_or_none, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,7 @@ log = logging.getLogger(__name__)
 class StopAndSave(transformers.TrainerCallback):
     """Once `requested` is set, save a checkpoint at the end of the current step and stop."""
 
-    def __init__(self):
-        self.requested = False
+    requested = False  # until the first stop
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.requested:
@@ -63,10 +62,7 @@ class TrainingClock(transformers.TrainerCallback):
     """
 
     FILE = "agnews_bert_clock.json"
-
-    def __init__(self):
-        self.previous_seconds = 0.0
-        self.began = time.perf_counter()
+    previous_seconds = 0.0  # until training begins
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.began = time.perf_counter()
@@ -76,36 +72,30 @@ class TrainingClock(transformers.TrainerCallback):
         if state.is_world_process_zero:
             seconds = self.previous_seconds + time.perf_counter() - self.began
             checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            (checkpoint / self.FILE).write_text(json.dumps({"train_seconds": round(seconds, 3)}), encoding="utf-8")
+            write_json_atomic(checkpoint / self.FILE, {"train_seconds": round(seconds, 3)})
 
     @classmethod
     def seconds_in(cls, checkpoint: Path) -> float:
         """The seconds trained up to a checkpoint; 0 when it records none (or there is no checkpoint)."""
-        try:
-            return float(json.loads((Path(checkpoint) / cls.FILE).read_text(encoding="utf-8"))["train_seconds"])
-        except (OSError, ValueError, KeyError):
-            return 0.0
+        return float((json_or_none(Path(checkpoint) / cls.FILE) or {}).get("train_seconds", 0.0))
 
 
 @contextlib.contextmanager
 def first_interrupt_saves(stopper: StopAndSave):
     """While inside, the first SIGINT asks `stopper` to save and stop; the second one interrupts."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
     def request_stop(signum, frame):
         if stopper.requested:
             raise KeyboardInterrupt
         stopper.requested = True
         log.warning("\nStopping after this step and saving a checkpoint (interrupt again to stop at once)...")
 
-    signal.signal(signal.SIGINT, request_stop)
+    main = threading.current_thread() is threading.main_thread()  # only the main thread may set a handler
+    previous = signal.signal(signal.SIGINT, request_stop) if main else None
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def smaller_batch(config: RunConfig) -> RunConfig:

@@ -5,6 +5,7 @@ always complete; its checkpoints are removed only after that.
 
 """
 
+import importlib
 import json
 import logging
 import platform
@@ -34,27 +35,24 @@ def save_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
     """
     run_dir = Path(run_dir)
     try:
-        return _save_or_fall_back(trainer, run_dir, config, results)
+        if is_finished(run_dir):
+            log.info(f"{run_dir} is already saved (a finished run with these settings); nothing to write.")
+            return load_results(run_dir)
+        try:
+            return _write_run(trainer, run_dir, config, results)
+        except OSError as error:
+            if not config.checkpoint_dir:  # not on a network disk: no better place to fall back to
+                raise AgNewsError(f"cannot save the run in {run_dir} ({error.strerror or error}); free some disk "
+                                  f"space, or choose another {setting('output_dir')}", field="output_dir") from error
+            local = Path(config.checkpoint_dir).expanduser() / "saved_runs" / run_dir.name
+            log.warning(f"Warning: could not save the run in {run_dir} ({error.strerror or error}); is Google "
+                        f"Drive full? It is saved on this runtime instead, in {local}, which is lost when the runtime "
+                        f"ends. Free space on Drive (and empty its trash), then copy it there: !cp -r {local} "
+                        f"{run_dir.parent}/")
+            remove_without_trash(run_dir / MODEL_DIR)
+            return _write_run(trainer, local, config, results)
     finally:
         release_run_lock(run_dir)  # taken by prepare_run_dir: the run folder is free for the next run
-
-
-def _save_or_fall_back(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
-    if is_finished(run_dir):
-        log.info(f"{run_dir} is already saved (a finished run with these settings); nothing to write.")
-        return load_results(run_dir)
-    try:
-        return _write_run(trainer, run_dir, config, results)
-    except OSError as error:
-        if not config.checkpoint_dir:  # not on a network disk: no better place to fall back to
-            raise AgNewsError(f"cannot save the run in {run_dir} ({error.strerror or error}); free some disk "
-                              f"space, or choose another {setting('output_dir')}", field="output_dir") from error
-        local = Path(config.checkpoint_dir).expanduser() / "saved_runs" / run_dir.name
-        log.warning(f"Warning: could not save the run in {run_dir} ({error.strerror or error}); is Google Drive "
-                    f"full? It is saved on this runtime instead, in {local}, which is lost when the runtime ends. Free "
-                    f"space on Drive (and empty its trash), then copy it there: !cp -r {local} {run_dir.parent}/")
-        remove_without_trash(run_dir / MODEL_DIR)
-        return _write_run(trainer, local, config, results)
 
 
 def _write_run(trainer, run_dir: Path, config: RunConfig, results: dict) -> dict:
@@ -93,8 +91,7 @@ def index_row(config: RunConfig, results: dict) -> dict:
         "run_name": results["run_name"],
         **{name: getattr(config, name) for name in settings},
         "lr": config.learning_rate,
-        "trainable_parameters": results["parameters"].get("trainable"),
-        "total_parameters": results["parameters"].get("total"),
+        **{f"{kind}_parameters": results["parameters"].get(kind) for kind in ("trainable", "total")},
         "train_rows": results["data"]["train"]["rows"],
         "validation_rows": results["data"]["validation"]["rows"],
         "test_rows": results["test"]["rows"],
@@ -108,9 +105,5 @@ def index_row(config: RunConfig, results: dict) -> dict:
 
 def library_versions() -> dict:
     """Versions of Python and the libraries that shape a run's numbers."""
-    import datasets
-    import torch
-    import transformers
-
-    versions = {library.__name__: library.__version__ for library in (torch, transformers, datasets)}
+    versions = {name: importlib.import_module(name).__version__ for name in ("torch", "transformers", "datasets")}
     return {"python": platform.python_version(), **versions, "agnews_bert": package_version()}

@@ -44,8 +44,7 @@ def push_to_hub(run_dir, repo_id: str, private: bool | None = None) -> str:
 
     model_dir = model_dir_to_share(run_dir)
     check_repo_id(repo_id)
-    token = hub_token()
-    if not token:
+    if not (token := hub_token()):
         raise AgNewsError(NO_TOKEN)
     check_hub_can_be_reached(repo_id)
     api = HfApi(token=token)
