@@ -234,8 +234,8 @@ MUTANTS = [
            ["tests/test_cli.py::test_evaluate_refuses_a_zero_batch_size"],
            "scripts cannot tell a bad input (2) from a crash (1)"),
     Mutant("cli: a stop that saved exits 0", "agnews_bert/cli.py",
-           "        print(f\"agnews-bert: {error}\", file=sys.stderr)\n        return EXIT_INTERRUPTED",
-           "        print(f\"agnews-bert: {error}\", file=sys.stderr)\n        return 0",
+           "        print(f\"agnews-bert: {message}\", file=sys.stderr)\n        return EXIT_INTERRUPTED",
+           "        print(f\"agnews-bert: {message}\", file=sys.stderr)\n        return 0",
            ["tests/test_resilience.py::test_interrupt_saves_a_checkpoint_and_says_how_to_resume"],
            "a shell loop would take an interrupted run for a finished one"),
     # --- the run lock ---------------------------------------------------------------------------------
